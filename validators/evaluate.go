@@ -1,0 +1,151 @@
+package validators
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// MaxWarningLength is the length Kubernetes recommends for one admission warning; longer ones are shortened.
+const MaxWarningLength = 120
+
+// ActionFor tells the action configured for a rule.
+type ActionFor func(RuleID) Action
+
+// RuleResult is what one rule found, with the action that was in force.
+type RuleResult struct {
+	Rule     RuleID
+	Action   Action
+	Findings Findings
+}
+
+// Verdict is the outcome of running every enabled rule on one object.
+type Verdict struct {
+	Results []RuleResult
+}
+
+// Evaluate runs every rule whose action is not off. Lookups are shared between rules, so each Secret and pool is
+// read at most once per call.
+func Evaluate(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups, actions ActionFor) Verdict {
+	memo := newMemoLookups(lookups)
+	var v Verdict
+	for _, rule := range Stage1Rules() {
+		action := actions(rule.ID)
+		if action == ActionOff {
+			continue
+		}
+		findings := rule.Validate(ctx, mosc, memo)
+		for _, err := range findings.Errs {
+			err.Detail = withRuleID(err.Detail, rule.ID)
+		}
+		v.Results = append(v.Results, RuleResult{Rule: rule.ID, Action: action, Findings: findings})
+	}
+	return v
+}
+
+// Denials returns the errors of rules whose action is deny.
+func (v Verdict) Denials() field.ErrorList {
+	var errs field.ErrorList
+	for _, r := range v.Results {
+		if r.Action == ActionDeny {
+			errs = append(errs, r.Findings.Errs...)
+		}
+	}
+	return errs
+}
+
+// Warnings returns every rule's warnings, plus the errors of rules whose action is warn, each one line of at most
+// MaxWarningLength characters that starts with its rule ID.
+func (v Verdict) Warnings() []string { return v.warnings(false) }
+
+// AllAsWarnings is Warnings with the errors of deny rules included too: for requests that must not be refused.
+func (v Verdict) AllAsWarnings() []string { return v.warnings(true) }
+
+func (v Verdict) warnings(includeDenials bool) []string {
+	var out []string
+	for _, r := range v.Results {
+		if r.Action == ActionWarn || includeDenials {
+			for _, err := range r.Findings.Errs {
+				out = append(out, shorten(err.Error()))
+			}
+		}
+		for _, w := range r.Findings.Warnings {
+			out = append(out, shorten(fmt.Sprintf("[%s] %s", r.Rule, w)))
+		}
+	}
+	return out
+}
+
+// withRuleID tags an error's detail with the rule that produced it, so a reader can grep the rule from a message.
+func withRuleID(detail string, id RuleID) string {
+	if detail == "" {
+		return fmt.Sprintf("[%s]", id)
+	}
+	return fmt.Sprintf("%s [%s]", detail, id)
+}
+
+func shorten(s string) string {
+	r := []rune(s)
+	if len(r) <= MaxWarningLength {
+		return s
+	}
+	return string(r[:MaxWarningLength-1]) + "…"
+}
+
+// memoLookups remembers each answer for the length of one evaluation.
+type memoLookups struct {
+	inner   Lookups
+	mu      sync.Mutex
+	secrets map[string]lookupResult[*corev1.Secret]
+	pools   map[string]lookupResult[*mcfgv1.MachineConfigPool]
+	cluster *lookupResult[*corev1.Secret]
+}
+
+type lookupResult[T any] struct {
+	obj T
+	err error
+}
+
+func newMemoLookups(inner Lookups) *memoLookups {
+	return &memoLookups{
+		inner:   inner,
+		secrets: map[string]lookupResult[*corev1.Secret]{},
+		pools:   map[string]lookupResult[*mcfgv1.MachineConfigPool]{},
+	}
+}
+
+func (m *memoLookups) MCOSecret(ctx context.Context, name string) (*corev1.Secret, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r, ok := m.secrets[name]; ok {
+		return r.obj, r.err
+	}
+	obj, err := m.inner.MCOSecret(ctx, name)
+	m.secrets[name] = lookupResult[*corev1.Secret]{obj, err}
+	return obj, err
+}
+
+func (m *memoLookups) ClusterPullSecret(ctx context.Context) (*corev1.Secret, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cluster == nil {
+		obj, err := m.inner.ClusterPullSecret(ctx)
+		m.cluster = &lookupResult[*corev1.Secret]{obj, err}
+	}
+	return m.cluster.obj, m.cluster.err
+}
+
+func (m *memoLookups) MachineConfigPool(ctx context.Context, name string) (*mcfgv1.MachineConfigPool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r, ok := m.pools[name]; ok {
+		return r.obj, r.err
+	}
+	obj, err := m.inner.MachineConfigPool(ctx, name)
+	m.pools[name] = lookupResult[*mcfgv1.MachineConfigPool]{obj, err}
+	return obj, err
+}

@@ -1,0 +1,48 @@
+package validators
+
+import (
+	"context"
+	"fmt"
+
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+var poolNamePath = field.NewPath("spec", "machineConfigPool", "name")
+
+// maxBuildNamePoolLength is the longest pool name whose build Job name still fits a label value: the MCO names the
+// MachineOSBuild <MachineOSConfig>-<32 hex characters> and its Job build-<MachineOSBuild>, and the Job controller
+// copies the Job name into the job-name label, which holds at most 63 characters.
+const maxBuildNamePoolLength = 63 - len("build-") - 1 - 32
+
+// ValidatePoolExists is rule pool-exists.
+func ValidatePoolExists(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+	var f Findings
+	pool := mosc.Spec.MachineConfigPool.Name
+	if pool == "" {
+		return f // required by the CRD
+	}
+	_, err := lookups.MachineConfigPool(ctx, pool)
+	switch {
+	case err == nil:
+	case apierrors.IsNotFound(err):
+		f.add(&field.Error{Type: field.ErrorTypeNotFound, Field: poolNamePath.String(), BadValue: pool, Detail: fmt.Sprintf(
+			"no MachineConfigPool %q; 'oc get machineconfigpools' lists the pools, or create the pool first", pool)})
+	default:
+		f.warn("could not read MachineConfigPool %q: %v", pool, err)
+	}
+	return f
+}
+
+// ValidateBuildNameLength is rule build-name-length. Derived from the MCO's naming code, not seen failing on a
+// cluster, so it warns by default.
+func ValidateBuildNameLength(_ context.Context, mosc *mcfgv1.MachineOSConfig, _ Lookups) Findings {
+	var f Findings
+	if n := len(mosc.Name); n > maxBuildNamePoolLength {
+		f.add(field.TooLong(field.NewPath("metadata", "name"), mosc.Name, maxBuildNamePoolLength))
+		f.Errs[0].Detail = fmt.Sprintf("the build Job build-%s-<32 hex> would be %d characters, over the 63 allowed in its job-name label",
+			mosc.Name, n+len("build-")+33)
+	}
+	return f
+}

@@ -1,0 +1,98 @@
+// Package validators holds ocl-guard's rules: pure functions from a MachineOSConfig (plus read-only lookups) to
+// apimachinery field errors and warnings. The webhook, the checker and the CLI all call Evaluate; none of them
+// holds rule logic of its own.
+package validators
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// MCONamespace is where the MCO reads every secret a MachineOSConfig names, and where it runs its builds.
+const MCONamespace = "openshift-machine-config-operator"
+
+// RuleID is the stable name of a rule. It appears in settings, messages, metrics and docs.
+type RuleID string
+
+const (
+	RuleSecretExists       RuleID = "secret-exists"
+	RuleSecretFormat       RuleID = "secret-format"
+	RuleSecretRegistryAuth RuleID = "secret-registry-auth"
+	RulePushSpecSyntax     RuleID = "pushspec-syntax"
+	RulePoolExists         RuleID = "pool-exists"
+	RuleContainerfile      RuleID = "containerfile"
+	RuleBuildNameLength    RuleID = "build-name-length"
+)
+
+// Action says what a rule's errors do at admission.
+type Action string
+
+const (
+	ActionDeny Action = "deny" // errors reject the request
+	ActionWarn Action = "warn" // errors are returned as warnings and the request is admitted
+	ActionOff  Action = "off"  // the rule does not run
+)
+
+// Findings is what one rule says about one object: errors (which its Action turns into a denial or warnings) and
+// warnings (which never deny).
+type Findings struct {
+	Errs     field.ErrorList
+	Warnings []string
+}
+
+func (f *Findings) add(err *field.Error) { f.Errs = append(f.Errs, err) }
+
+func (f *Findings) warn(format string, args ...any) {
+	f.Warnings = append(f.Warnings, fmt.Sprintf(format, args...))
+}
+
+// Lookups is the read-only view of the cluster that stage-1 rules need. Implementations return an error for which
+// apierrors.IsNotFound is true when the object does not exist.
+type Lookups interface {
+	// MCOSecret returns the Secret of that name in openshift-machine-config-operator.
+	MCOSecret(ctx context.Context, name string) (*corev1.Secret, error)
+	// ClusterPullSecret returns openshift-config/pull-secret, from which the MCO copies global-pull-secret-copy.
+	ClusterPullSecret(ctx context.Context) (*corev1.Secret, error)
+	// MachineConfigPool returns the pool of that name.
+	MachineConfigPool(ctx context.Context, name string) (*mcfgv1.MachineConfigPool, error)
+}
+
+// Rule is one stage-1 check of a MachineOSConfig.
+type Rule struct {
+	ID RuleID
+	// DefaultAction applies when the settings do not name the rule.
+	DefaultAction Action
+	// Summary is a one-line description for docs and --help.
+	Summary  string
+	Validate func(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings
+}
+
+// Stage1Rules lists the MachineOSConfig rules in the order they run and report.
+func Stage1Rules() []Rule {
+	return []Rule{
+		{RulePoolExists, ActionDeny, "spec.machineConfigPool.name names an existing MachineConfigPool", ValidatePoolExists},
+		{RuleBuildNameLength, ActionWarn, "the pool name leaves room for the MCO's build and job names in 63-character labels", ValidateBuildNameLength},
+		{RuleSecretExists, ActionDeny, "the push and base-image pull secrets exist in " + MCONamespace, ValidateSecretsExist},
+		{RuleSecretFormat, ActionDeny, "those secrets are docker config secrets holding at least one credential", ValidateSecretFormat},
+		{RuleSecretRegistryAuth, ActionDeny, "the push secret holds credentials for the registry of renderedImagePushSpec", ValidateSecretRegistryAuth},
+		{RulePushSpecSyntax, ActionDeny, "renderedImagePushSpec parses as the MCO parses it (distribution reference grammar)", ValidatePushSpecSyntax},
+		{RuleContainerfile, ActionDeny, "each containerFile entry parses as a Containerfile", ValidateContainerfile},
+	}
+}
+
+// RuleIDs returns the IDs of all rules, for settings validation.
+func RuleIDs() []RuleID {
+	var ids []RuleID
+	for _, r := range Stage1Rules() {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+// KnownRule reports whether id names a rule.
+func KnownRule(id RuleID) bool { return slices.Contains(RuleIDs(), id) }

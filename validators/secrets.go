@@ -1,0 +1,187 @@
+package validators
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/distribution/reference"
+	"github.com/google/go-containerregistry/pkg/authn"
+	k8schain "github.com/google/go-containerregistry/pkg/authn/kubernetes"
+	"github.com/google/go-containerregistry/pkg/name"
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// GlobalPullSecretCopy is the secret the MCO uses to pull the base image when spec.baseImagePullSecret is unset.
+// The MCO creates it from openshift-config/pull-secret, but only while some pool is layered.
+const GlobalPullSecretCopy = "global-pull-secret-copy"
+
+var (
+	pushSecretPath = field.NewPath("spec", "renderedImagePushSecret", "name")
+	pullSecretPath = field.NewPath("spec", "baseImagePullSecret", "name")
+)
+
+// secretUse is one secret the MCO will read for a MachineOSConfig.
+type secretUse struct {
+	path *field.Path
+	name string
+	role string
+	// fallback marks global-pull-secret-copy, which the MCO owns: problems with it are warnings, never denials,
+	// because the user cannot fix them on the MachineOSConfig and the MCO may not have created it yet.
+	fallback bool
+}
+
+func secretUses(mosc *mcfgv1.MachineOSConfig) []secretUse {
+	uses := []secretUse{{path: pushSecretPath, name: mosc.Spec.RenderedImagePushSecret.Name, role: "push secret"}}
+	if ref := mosc.Spec.BaseImagePullSecret; ref != nil && ref.Name != "" {
+		uses = append(uses, secretUse{path: pullSecretPath, name: ref.Name, role: "base image pull secret"})
+	} else {
+		uses = append(uses, secretUse{path: pullSecretPath, name: GlobalPullSecretCopy, role: "base image pull secret", fallback: true})
+	}
+	return uses
+}
+
+// ValidateSecretsExist is rule secret-exists.
+func ValidateSecretsExist(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+	var f Findings
+	for _, use := range secretUses(mosc) {
+		if use.name == "" {
+			continue // the CRD requires the push secret name; nothing to look up
+		}
+		_, err := lookups.MCOSecret(ctx, use.name)
+		switch {
+		case err == nil:
+		case !apierrors.IsNotFound(err):
+			f.warn("could not read Secret %s/%s (%s): %v", MCONamespace, use.name, use.role, err)
+		case use.fallback:
+			checkClusterPullSecret(ctx, lookups, &f)
+		default:
+			f.add(&field.Error{Type: field.ErrorTypeNotFound, Field: use.path.String(), BadValue: use.name, Detail: fmt.Sprintf(
+				"no Secret %q in namespace %s; the MCO reads the %s only there: create it with "+
+					"'oc create secret docker-registry %s -n %s --docker-server=<registry> ...' or name an existing one",
+				use.name, MCONamespace, use.role, use.name, MCONamespace)})
+		}
+	}
+	return f
+}
+
+// checkClusterPullSecret explains the fallback when global-pull-secret-copy is absent: that is normal before the
+// first pool is layered, so it is never a denial.
+func checkClusterPullSecret(ctx context.Context, lookups Lookups, f *Findings) {
+	_, err := lookups.ClusterPullSecret(ctx)
+	switch {
+	case err == nil:
+		f.warn("baseImagePullSecret unset: the MCO will pull with %s, copied from openshift-config/pull-secret", GlobalPullSecretCopy)
+	case apierrors.IsNotFound(err):
+		f.warn("baseImagePullSecret unset and openshift-config/pull-secret missing: base image pulls will fail; set baseImagePullSecret")
+	default:
+		f.warn("baseImagePullSecret unset: the MCO falls back to %s, which does not exist yet (could not read openshift-config/pull-secret: %v)", GlobalPullSecretCopy, err)
+	}
+}
+
+// ValidateSecretFormat is rule secret-format.
+func ValidateSecretFormat(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+	var f Findings
+	for _, use := range secretUses(mosc) {
+		if use.name == "" {
+			continue
+		}
+		secret, err := lookups.MCOSecret(ctx, use.name)
+		if err != nil {
+			continue // secret-exists reports it
+		}
+		if _, problem := ParseDockerConfigSecret(secret); problem != "" {
+			if use.fallback {
+				f.warn("%s/%s, the fallback base image pull secret, %s", MCONamespace, use.name, problem)
+				continue
+			}
+			f.add(field.Invalid(use.path, use.name, fmt.Sprintf("the %s %s", use.role, problem)))
+		}
+	}
+	return f
+}
+
+// ValidateSecretRegistryAuth is rule secret-registry-auth: the push secret must hold credentials that the build's
+// tools would pick for the push spec's registry. Matching is go-containerregistry's Kubernetes keychain, which
+// follows the kubelet and docker rules (host with port, path prefixes, globs such as *.example.com).
+func ValidateSecretRegistryAuth(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+	var f Findings
+	secretName := mosc.Spec.RenderedImagePushSecret.Name
+	repo, err := pushRepository(string(mosc.Spec.RenderedImagePushSpec))
+	if err != nil || secretName == "" {
+		return f // pushspec-syntax reports a push spec that does not parse
+	}
+	secret, err := lookups.MCOSecret(ctx, secretName)
+	if err != nil {
+		return f
+	}
+	entries, problem := ParseDockerConfigSecret(secret)
+	if problem != "" {
+		return f // secret-format reports it
+	}
+	keychain, err := k8schain.NewFromPullSecrets(ctx, []corev1.Secret{*secret})
+	if err != nil {
+		return f
+	}
+	auth, err := keychain.Resolve(repo)
+	if err == nil && auth != authn.Anonymous {
+		return f
+	}
+	have := "none"
+	if len(entries) > 0 {
+		have = strings.Join(entries, ", ")
+	}
+	f.add(field.Invalid(pushSecretPath, secretName, fmt.Sprintf(
+		"push secret holds no credentials for registry %q (from renderedImagePushSpec); it has entries for: %s. "+
+			"Add an entry for %s to the secret's auths", repo.RegistryStr(), have, repo.RegistryStr())))
+	return f
+}
+
+// pushRepository parses a push spec the way the MCO does and returns its repository for credential matching.
+func pushRepository(pushSpec string) (name.Repository, error) {
+	ref, err := reference.ParseNamed(pushSpec)
+	if err != nil {
+		return name.Repository{}, err
+	}
+	return name.NewRepository(ref.Name(), name.StrictValidation)
+}
+
+// ParseDockerConfigSecret checks that a Secret is usable as the MCO's builds use it and returns the registry keys
+// that hold a credential. problem is empty when the secret is usable; it never quotes secret content.
+func ParseDockerConfigSecret(secret *corev1.Secret) (registries []string, problem string) {
+	var key string
+	switch secret.Type {
+	case corev1.SecretTypeDockerConfigJson:
+		key = corev1.DockerConfigJsonKey
+	case corev1.SecretTypeDockercfg:
+		key = corev1.DockerConfigKey
+	default:
+		return nil, fmt.Sprintf("%q has type %q; the MCO accepts only %s or %s: recreate it with 'oc create secret docker-registry'",
+			secret.Name, secret.Type, corev1.SecretTypeDockerConfigJson, corev1.SecretTypeDockercfg)
+	}
+	data, ok := secret.Data[key]
+	if !ok {
+		return nil, fmt.Sprintf("%q has no %q key, where a %s secret keeps its registry credentials", secret.Name, key, secret.Type)
+	}
+	if len(data) == 0 {
+		return nil, fmt.Sprintf("%q has an empty %q key; put the registry credentials there", secret.Name, key)
+	}
+	entries, problem := parseDockerConfig(data, secret.Type == corev1.SecretTypeDockerConfigJson)
+	if problem != "" {
+		return nil, fmt.Sprintf("%q: %s", secret.Name, problem)
+	}
+	for registry, hasCredential := range entries {
+		if hasCredential {
+			registries = append(registries, registry)
+		}
+	}
+	slices.Sort(registries)
+	if len(registries) == 0 {
+		return nil, fmt.Sprintf("%q holds no usable credential (no entry has auth, username/password or a token)", secret.Name)
+	}
+	return registries, ""
+}
