@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	"github.com/ocl-guard/ocl-guard/registry"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -137,6 +138,10 @@ func (m *memoLookups) ClusterPullSecret(ctx context.Context) (*corev1.Secret, er
 		m.cluster = &lookupResult[*corev1.Secret]{obj, err}
 	}
 	return m.cluster.obj, m.cluster.err
+}
+
+func (m *memoLookups) ProbeRegistry(ctx context.Context, repository string, pushSecret *corev1.Secret) registry.Result {
+	return m.inner.ProbeRegistry(ctx, repository, pushSecret) // the prober has its own cache and single-flight
 }
 
 func (m *memoLookups) MachineConfigPool(ctx context.Context, name string) (*mcfgv1.MachineConfigPool, error) {

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	"github.com/ocl-guard/ocl-guard/registry"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -60,6 +61,9 @@ type Lookups interface {
 	ClusterPullSecret(ctx context.Context) (*corev1.Secret, error)
 	// MachineConfigPool returns the pool of that name.
 	MachineConfigPool(ctx context.Context, name string) (*mcfgv1.MachineConfigPool, error)
+	// ProbeRegistry checks that the registry of repository ("host[:port]/path/name") answers and that the push
+	// secret's credentials for it are accepted and grant push. It returns within its own time budget.
+	ProbeRegistry(ctx context.Context, repository string, pushSecret *corev1.Secret) registry.Result
 }
 
 // Rule is one stage-1 check of a MachineOSConfig.
