@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"slices"
 
-	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	"github.com/ocl-guard/ocl-guard/registry"
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
