@@ -2,6 +2,7 @@ package validators
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -18,7 +19,7 @@ var containerfilePath = field.NewPath("spec", "containerFile")
 func ValidateContainerfile(_ context.Context, mosc *mcfgv1.MachineOSConfig, _ Lookups) Findings {
 	var f Findings
 	entries := mosc.Spec.Containerfile
-	anyFrom := false
+	anyFrom, allParsed := false, true
 	for i, entry := range entries {
 		arch := entry.ContainerfileArch
 		if arch == "" {
@@ -28,13 +29,13 @@ func ValidateContainerfile(_ context.Context, mosc *mcfgv1.MachineOSConfig, _ Lo
 			f.warn("%s (%s) is ignored: the MCO builds only the NoArch entry today", containerfilePath.Index(i), arch)
 		}
 		hasFrom, err := parseContainerfile(entry.Content)
-		if err != nil {
-			f.add(field.Invalid(containerfilePath.Index(i).Child("content"), field.OmitValueType{}, err.Error()))
-			continue
-		}
 		anyFrom = anyFrom || hasFrom
+		if err != nil {
+			allParsed = false
+			f.add(field.Invalid(containerfilePath.Index(i).Child("content"), field.OmitValueType{}, err.Error()))
+		}
 	}
-	if len(entries) > 0 && !anyFrom {
+	if len(entries) > 0 && allParsed && !anyFrom {
 		f.warn("containerFile has no FROM, so it extends the MCO's own stage; start it with 'FROM configs AS final'")
 	}
 	return f
@@ -47,12 +48,7 @@ func parseContainerfile(content string) (hasFrom bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	for _, node := range result.AST.Children {
-		if node.Value == "from" {
-			hasFrom = true
-			break
-		}
-	}
+	hasFrom = slices.ContainsFunc(result.AST.Children, func(n *parser.Node) bool { return strings.EqualFold(n.Value, "from") })
 	if !hasFrom {
 		standIn, err := parser.Parse(strings.NewReader("FROM scratch AS configs\n"))
 		if err != nil {

@@ -3,6 +3,7 @@ package validators
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/ocl-guard/ocl-guard/registry"
@@ -71,11 +72,12 @@ func (v Verdict) warnings(includeDenials bool) []string {
 	for _, r := range v.Results {
 		if r.Action == ActionWarn || includeDenials {
 			for _, err := range r.Findings.Errs {
-				out = append(out, shorten(err.Error()))
+				detail := strings.TrimSuffix(err.Detail, fmt.Sprintf(" [%s]", r.Rule))
+				out = append(out, wrapWarning(r.Rule, err.Field+": "+detail)...)
 			}
 		}
 		for _, w := range r.Findings.Warnings {
-			out = append(out, shorten(fmt.Sprintf("[%s] %s", r.Rule, w)))
+			out = append(out, wrapWarning(r.Rule, w)...)
 		}
 	}
 	return out
@@ -89,12 +91,34 @@ func withRuleID(detail string, id RuleID) string {
 	return fmt.Sprintf("%s [%s]", detail, id)
 }
 
-func shorten(s string) string {
-	r := []rune(s)
-	if len(r) <= MaxWarningLength {
-		return s
+// wrapWarning splits a message into warnings of at most MaxWarningLength characters, breaking between words, each
+// starting with the rule ID so that the lines of one message stay together in `oc apply` output.
+func wrapWarning(id RuleID, msg string) []string {
+	prefix := fmt.Sprintf("[%s] ", id)
+	limit := MaxWarningLength - len([]rune(prefix))
+	var out []string
+	line := ""
+	for _, word := range strings.Fields(msg) {
+		for len([]rune(word)) > limit { // a single over-long word, e.g. a long image reference
+			if line != "" {
+				out, line = append(out, prefix+line), ""
+			}
+			r := []rune(word)
+			out, word = append(out, prefix+string(r[:limit])), string(r[limit:])
+		}
+		switch {
+		case line == "":
+			line = word
+		case len([]rune(line))+1+len([]rune(word)) <= limit:
+			line += " " + word
+		default:
+			out, line = append(out, prefix+line), word
+		}
 	}
-	return string(r[:MaxWarningLength-1]) + "…"
+	if line != "" {
+		out = append(out, prefix+line)
+	}
+	return out
 }
 
 // memoLookups remembers each answer for the length of one evaluation.

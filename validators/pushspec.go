@@ -53,11 +53,12 @@ func explainReferenceError(spec string, err error) string {
 	name, tag := splitTag(spec)
 	domain, path, _ := strings.Cut(name, "/")
 	switch {
-	case errors.Is(err, reference.ErrNameContainsUppercase):
-		return fmt.Sprintf("repository path %q must be lowercase (the MCO's image reference parser refuses it); use %s",
+	// ParseNamed reports uppercase with its own formatted error rather than ErrNameContainsUppercase.
+	case strings.ToLower(path) != path:
+		return fmt.Sprintf("repository path %q must be lowercase, or the MCO's reference parser refuses it; use %s",
 			path, domain+"/"+strings.ToLower(path)+tagSuffix(tag))
 	case errors.Is(err, reference.ErrNameTooLong):
-		return fmt.Sprintf("repository name is %d characters; at most %d are allowed", len(name), reference.RepositoryNameTotalLengthMax)
+		return fmt.Sprintf("repository path is %d characters; at most %d are allowed", len(path), reference.RepositoryNameTotalLengthMax)
 	case errors.Is(err, reference.ErrNameNotCanonical):
 		return "must name the registry host explicitly, as host[:port]/path/name:tag"
 	}

@@ -98,5 +98,11 @@ func RuleIDs() []RuleID {
 	return ids
 }
 
+// ProbesNetwork reports whether a rule talks to something outside the cluster (a registry), which is too costly for
+// requests that cannot be refused anyway.
+func ProbesNetwork(id RuleID) bool { return networkRules[id] }
+
+var networkRules = map[RuleID]bool{}
+
 // KnownRule reports whether id names a rule.
 func KnownRule(id RuleID) bool { return slices.Contains(RuleIDs(), id) }

@@ -75,7 +75,7 @@ func checkClusterPullSecret(ctx context.Context, lookups Lookups, f *Findings) {
 	_, err := lookups.ClusterPullSecret(ctx)
 	switch {
 	case err == nil:
-		f.warn("baseImagePullSecret unset: the MCO will pull with %s, copied from openshift-config/pull-secret", GlobalPullSecretCopy)
+		f.warn("baseImagePullSecret unset: the MCO uses %s, a copy of openshift-config/pull-secret", GlobalPullSecretCopy)
 	case apierrors.IsNotFound(err):
 		f.warn("baseImagePullSecret unset and openshift-config/pull-secret missing: base image pulls will fail; set baseImagePullSecret")
 	default:

@@ -1,0 +1,47 @@
+# ocl-guard. `make test` runs every test against a real kube-apiserver, etcd and registry; `make run` starts a
+# local control plane with the webhook registered. Both build what they need first.
+
+K8S_VERSION ?= 1.36.3
+ETCD_VERSION ?= 3.6.8
+ENVTEST_ASSETS := $(CURDIR)/bin/k8s/$(K8S_VERSION)
+export KUBEBUILDER_ASSETS := $(ENVTEST_ASSETS)
+GO_TEST_FLAGS ?=
+
+.PHONY: all build test unit envtest-assets test-deps run bench vet fmt-check clean
+
+all: build
+
+build:
+	go build -o bin/ocl-guard ./cmd/ocl-guard
+
+## envtest-assets: compile kube-apiserver, kubectl and etcd from Go modules into bin/k8s/<version> (cached).
+envtest-assets:
+	@K8S_VERSION=$(K8S_VERSION) ETCD_VERSION=$(ETCD_VERSION) test/tools/build-envtest-assets.sh >/dev/null
+
+## test-deps: install Debian's docker-registry and openssl for the registry tests (skipped when present).
+test-deps:
+	@test/tools/install-test-deps.sh
+
+vet:
+	go vet ./...
+
+fmt-check:
+	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## test: every test, unit and envtest, with the race detector off to keep CI short.
+test: envtest-assets test-deps fmt-check vet
+	go test $(GO_TEST_FLAGS) ./...
+
+## unit: the tests that need neither a control plane nor a registry.
+unit:
+	go test ./validators/... ./config/... ./webhook/... ./diagnose/...
+
+## run: local control plane + CRDs + webhook; prints how to try the samples; Ctrl-C stops it.
+run: envtest-assets
+	go run ./test/tools/devenv
+
+bench: envtest-assets test-deps
+	go test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin/ocl-guard .run

@@ -1,0 +1,39 @@
+// Command ocl-guard validates OpenShift On-Cluster Layering configurations and diagnoses their builds and
+// rollouts. Subcommands: webhook (admission for MachineOSConfig).
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `ocl-guard stops broken On-Cluster Layering configurations before they fail.
+
+Usage:
+  ocl-guard webhook [flags]   serve the MachineOSConfig validating webhook
+  ocl-guard help              show this text
+
+Run "ocl-guard <command> -h" for a command's flags.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "webhook":
+		err = runWebhook(args)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "ocl-guard: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ocl-guard %s: %v\n", os.Args[1], err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,155 @@
+// Package config loads and validates ocl-guard's settings file. The manifests beside it follow the kubebuilder
+// layout (kustomize bases, overlays and samples); settings.schema.json documents the file format.
+package config
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/ocl-guard/ocl-guard/validators"
+)
+
+// Settings is the whole settings file. Every field is optional; Defaults fills what is left out.
+type Settings struct {
+	// Rules maps a rule ID to deny, warn or off.
+	Rules map[validators.RuleID]validators.Action `json:"rules,omitempty"`
+	// Registry configures the push-spec registry probe.
+	Registry RegistrySettings `json:"registry,omitempty"`
+}
+
+// RegistrySettings configures how the webhook and checker talk to the registry of renderedImagePushSpec.
+type RegistrySettings struct {
+	// Budget caps the time one admission request may spend probing the registry.
+	Budget metav1.Duration `json:"budget,omitempty"`
+	// SuccessTTL and FailureTTL are how long a probe result is reused.
+	SuccessTTL metav1.Duration `json:"successTTL,omitempty"`
+	FailureTTL metav1.Duration `json:"failureTTL,omitempty"`
+	// InsecureHosts may be probed over plain HTTP ("host" or "host:port").
+	InsecureHosts []string `json:"insecureHosts,omitempty"`
+	// AllowLoopback and AllowPrivate let the probe dial loopback and private (RFC 1918, ULA) addresses.
+	AllowLoopback bool `json:"allowLoopback,omitempty"`
+	AllowPrivate  bool `json:"allowPrivate,omitempty"`
+	// AllowedCIDRs are further ranges the probe may dial, e.g. a registry on a link-local address.
+	AllowedCIDRs []string `json:"allowedCIDRs,omitempty"`
+	// CABundles are PEM files trusted in addition to the system roots and the cluster service CA.
+	CABundles []string `json:"caBundles,omitempty"`
+	// WriteProbe starts and cancels a blob upload to prove push rights. It writes to the registry, so it is off
+	// unless set: the webhook declares sideEffects None and also answers dry-run requests.
+	WriteProbe bool `json:"writeProbe,omitempty"`
+}
+
+// Default budget and TTLs; the budget stays well under the webhook's timeoutSeconds of 10.
+const (
+	DefaultRegistryBudget = 3 * time.Second
+	DefaultSuccessTTL     = 5 * time.Minute
+	DefaultFailureTTL     = 30 * time.Second
+	maxRegistryBudget     = 8 * time.Second
+)
+
+// Defaults returns the settings used when no file is given.
+func Defaults() Settings {
+	s := Settings{}
+	s.applyDefaults()
+	return s
+}
+
+// Load reads a settings file. Unknown keys, unknown rule IDs and bad values are errors that name the key.
+func Load(path string) (Settings, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Settings{}, fmt.Errorf("reading settings: %w", err)
+	}
+	return Parse(data)
+}
+
+// Parse is Load for settings already in memory.
+func Parse(data []byte) (Settings, error) {
+	var s Settings
+	if err := yaml.UnmarshalStrict(data, &s); err != nil {
+		return Settings{}, fmt.Errorf("settings: %w", err)
+	}
+	if err := s.validate(); err != nil {
+		return Settings{}, fmt.Errorf("settings: %w", err)
+	}
+	s.applyDefaults()
+	return s, nil
+}
+
+// ActionFor returns the action configured for a rule.
+func (s Settings) ActionFor(id validators.RuleID) validators.Action {
+	if a, ok := s.Rules[id]; ok {
+		return a
+	}
+	for _, r := range validators.Stage1Rules() {
+		if r.ID == id {
+			return r.DefaultAction
+		}
+	}
+	return validators.ActionOff
+}
+
+func (s *Settings) applyDefaults() {
+	rules := make(map[validators.RuleID]validators.Action, len(s.Rules))
+	for _, r := range validators.Stage1Rules() {
+		rules[r.ID] = r.DefaultAction
+	}
+	for id, a := range s.Rules {
+		rules[id] = a
+	}
+	s.Rules = rules
+	setDefault(&s.Registry.Budget, DefaultRegistryBudget)
+	setDefault(&s.Registry.SuccessTTL, DefaultSuccessTTL)
+	setDefault(&s.Registry.FailureTTL, DefaultFailureTTL)
+}
+
+func setDefault(d *metav1.Duration, def time.Duration) {
+	if d.Duration == 0 {
+		d.Duration = def
+	}
+}
+
+func (s Settings) validate() error {
+	var problems []string
+	known := validators.RuleIDs()
+	for id, action := range s.Rules {
+		if !slices.Contains(known, id) {
+			problems = append(problems, fmt.Sprintf("rules.%s: unknown rule; known rules are %s", id, joinIDs(known)))
+		}
+		switch action {
+		case validators.ActionDeny, validators.ActionWarn, validators.ActionOff:
+		default:
+			problems = append(problems, fmt.Sprintf("rules.%s: %q is not an action; use deny, warn or off", id, action))
+		}
+	}
+	r := s.Registry
+	if r.Budget.Duration < 0 || r.Budget.Duration > maxRegistryBudget {
+		problems = append(problems, fmt.Sprintf("registry.budget: %s is out of range; use up to %s, below the webhook's 10s timeout", r.Budget.Duration, maxRegistryBudget))
+	}
+	if r.SuccessTTL.Duration < 0 || r.FailureTTL.Duration < 0 {
+		problems = append(problems, "registry.successTTL and registry.failureTTL must not be negative")
+	}
+	for i, cidr := range r.AllowedCIDRs {
+		if _, err := parsePrefix(cidr); err != nil {
+			problems = append(problems, fmt.Sprintf("registry.allowedCIDRs[%d]: %q is not a CIDR such as 10.0.0.0/8", i, cidr))
+		}
+	}
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		return fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func joinIDs(ids []validators.RuleID) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = string(id)
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,70 @@
+// Package lookups answers the rules' questions about the cluster (validators.Lookups) from the API server.
+package lookups
+
+import (
+	"context"
+
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ocl-guard/ocl-guard/registry"
+	"github.com/ocl-guard/ocl-guard/validators"
+)
+
+// ClusterPullSecretNamespace and ClusterPullSecretName locate the cluster pull secret, which the MCO copies into
+// global-pull-secret-copy.
+const (
+	ClusterPullSecretNamespace = "openshift-config"
+	ClusterPullSecretName      = "pull-secret"
+)
+
+// RegistryProber is the part of registry.Prober the rules use.
+type RegistryProber interface {
+	ProbeWithSecret(ctx context.Context, repository string, secret *corev1.Secret) registry.Result
+}
+
+// Cluster reads from the API server.
+type Cluster struct {
+	// Cached reads Secrets (cached in openshift-machine-config-operator only) and MachineConfigPools.
+	Cached client.Reader
+	// Direct reads openshift-config/pull-secret by name, uncached: the Role allows get on that one Secret, so no
+	// cluster-wide or openshift-config-wide Secret informer is ever needed.
+	Direct client.Reader
+	// Prober probes registries; nil turns registry probes into "skipped".
+	Prober RegistryProber
+}
+
+var _ validators.Lookups = (*Cluster)(nil)
+
+func (c *Cluster) MCOSecret(ctx context.Context, name string) (*corev1.Secret, error) {
+	var s corev1.Secret
+	if err := c.Cached.Get(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: name}, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func (c *Cluster) ClusterPullSecret(ctx context.Context) (*corev1.Secret, error) {
+	var s corev1.Secret
+	key := client.ObjectKey{Namespace: ClusterPullSecretNamespace, Name: ClusterPullSecretName}
+	if err := c.Direct.Get(ctx, key, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func (c *Cluster) MachineConfigPool(ctx context.Context, name string) (*mcfgv1.MachineConfigPool, error) {
+	var p mcfgv1.MachineConfigPool
+	if err := c.Cached.Get(ctx, client.ObjectKey{Name: name}, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+func (c *Cluster) ProbeRegistry(ctx context.Context, repository string, pushSecret *corev1.Secret) registry.Result {
+	if c.Prober == nil {
+		return registry.Result{Reachable: registry.StatusSkipped, Push: registry.StatusSkipped}
+	}
+	return c.Prober.ProbeWithSecret(ctx, repository, pushSecret)
+}

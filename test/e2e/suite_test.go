@@ -1,0 +1,103 @@
+package e2e
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ocl-guard/ocl-guard/app"
+	"github.com/ocl-guard/ocl-guard/config"
+	"github.com/ocl-guard/ocl-guard/test/testbed"
+	"github.com/ocl-guard/ocl-guard/validators"
+)
+
+func TestE2E(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "ocl-guard envtest suite")
+}
+
+var (
+	bed     *testbed.Bed
+	actions = &switchableActions{overrides: map[validators.RuleID]validators.Action{}}
+	// kube talks to the API server as `oc apply` does, and records the admission warnings it is sent.
+	kube     client.Client
+	warnings = &warningRecorder{}
+)
+
+var _ = BeforeSuite(func() {
+	var err error
+	bed, err = testbed.Start(testbed.Options{Settings: config.Defaults(), Actions: actions.ActionFor})
+	Expect(err).NotTo(HaveOccurred())
+
+	cfg := rest.CopyConfig(bed.Config)
+	cfg.WarningHandler = warnings
+	scheme, err := app.Scheme()
+	Expect(err).NotTo(HaveOccurred())
+	kube, err = client.New(cfg, client.Options{Scheme: scheme})
+	Expect(err).NotTo(HaveOccurred())
+})
+
+var _ = AfterSuite(func() {
+	if bed != nil {
+		Expect(bed.Stop()).To(Succeed())
+	}
+})
+
+// switchableActions lets a test run a rule in warn or off mode; everything else is denied, so each rule's
+// denial is visible.
+type switchableActions struct {
+	mu        sync.Mutex
+	overrides map[validators.RuleID]validators.Action
+}
+
+func (s *switchableActions) ActionFor(id validators.RuleID) validators.Action {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a, ok := s.overrides[id]; ok {
+		return a
+	}
+	return validators.ActionDeny
+}
+
+func (s *switchableActions) set(id validators.RuleID, a validators.Action) func() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.overrides[id] = a
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.overrides, id)
+	}
+}
+
+// warningRecorder collects the Warning headers the API server relays from the webhook.
+type warningRecorder struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (w *warningRecorder) HandleWarningHeader(_ int, _ string, text string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.seen = append(w.seen, text)
+}
+
+// during returns the warnings received while fn ran.
+func (w *warningRecorder) during(fn func()) []string {
+	w.mu.Lock()
+	start := len(w.seen)
+	w.mu.Unlock()
+	fn()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.seen[start:]...)
+}
+
+var ctx = context.Background()
+
+func contextWithCancel() (context.Context, context.CancelFunc) { return context.WithCancel(ctx) }

@@ -1,0 +1,197 @@
+// Package testbed runs ocl-guard against a real control plane: envtest's kube-apiserver and etcd (built from Go
+// modules by test/tools/build-envtest-assets.sh), the real OpenShift CRDs from the openshift/api module, and the
+// webhook served in-process over TLS behind the real ValidatingWebhookConfiguration from config/webhook.
+// The envtest suites and `make run` both use it.
+package testbed
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/ocl-guard/ocl-guard/app"
+	"github.com/ocl-guard/ocl-guard/config"
+	"github.com/ocl-guard/ocl-guard/lookups"
+	"github.com/ocl-guard/ocl-guard/validators"
+)
+
+// KubernetesVersion is the control plane the build script produces by default.
+const KubernetesVersion = "1.36.3"
+
+// Options configure a test bed.
+type Options struct {
+	Settings config.Settings
+	Prober   lookups.RegistryProber
+	// Actions overrides Settings.ActionFor.
+	Actions validators.ActionFor
+}
+
+// Bed is a running control plane with the webhook registered.
+type Bed struct {
+	Env    *envtest.Environment
+	Config *rest.Config
+	Client client.Client
+	stop   context.CancelFunc
+	done   chan error
+}
+
+// RepoRoot is the directory holding go.mod.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// Start brings up the control plane, installs the CRDs and namespaces, and serves the webhook.
+func Start(opts Options) (*Bed, error) {
+	root := RepoRoot()
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		assets = filepath.Join(root, "bin", "k8s", KubernetesVersion)
+	}
+	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
+		return nil, fmt.Errorf("no kube-apiserver in %s: run 'make envtest-assets' (test/tools/build-envtest-assets.sh) first", assets)
+	}
+	crds, err := OpenShiftCRDs(root)
+	if err != nil {
+		return nil, err
+	}
+	env := &envtest.Environment{
+		BinaryAssetsDirectory: assets,
+		CRDInstallOptions:     envtest.CRDInstallOptions{Paths: crds, ErrorIfPathMissing: true},
+		WebhookInstallOptions: envtest.WebhookInstallOptions{
+			Paths: []string{filepath.Join(root, "config", "webhook", "manifests.yaml")},
+		},
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, fmt.Errorf("starting envtest control plane: %w", err)
+	}
+	bed := &Bed{Env: env, Config: cfg}
+	if err := bed.serve(opts); err != nil {
+		_ = bed.Stop()
+		return nil, err
+	}
+	return bed, nil
+}
+
+func (b *Bed) serve(opts Options) error {
+	scheme, err := app.Scheme()
+	if err != nil {
+		return err
+	}
+	if b.Client, err = client.New(b.Config, client.Options{Scheme: scheme}); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	for _, ns := range []string{validators.MCONamespace, lookups.ClusterPullSecretNamespace} {
+		if err := b.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+			return fmt.Errorf("creating namespace %s: %w", ns, err)
+		}
+	}
+	wh := b.Env.WebhookInstallOptions
+	mgr, err := app.NewWebhookManager(b.Config, app.WebhookOptions{
+		Settings: opts.Settings, Host: wh.LocalServingHost, Port: wh.LocalServingPort, CertDir: wh.LocalServingCertDir,
+		MetricsAddr: "0", ProbeAddr: "0", Prober: opts.Prober, Actions: opts.Actions,
+	})
+	if err != nil {
+		return err
+	}
+	ctx, b.stop = context.WithCancel(ctx)
+	b.done = make(chan error, 1)
+	go func() { b.done <- mgr.Start(ctx) }()
+	return waitForTLS(net.JoinHostPort(wh.LocalServingHost, strconv.Itoa(wh.LocalServingPort)), 30*time.Second)
+}
+
+// Stop shuts the webhook and the control plane down.
+func (b *Bed) Stop() error {
+	var errs []error
+	if b.stop != nil {
+		b.stop()
+		if err := <-b.done; err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, b.Env.Stop())
+	return errors.Join(errs...)
+}
+
+// Kubeconfig returns a kubeconfig for the control plane's admin user, for kubectl.
+func (b *Bed) Kubeconfig() ([]byte, error) {
+	user, err := b.Env.ControlPlane.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return user.KubeConfig()
+}
+
+// OpenShiftCRDs returns the CRD manifests for MachineOSConfig, MachineOSBuild, MachineConfig and the
+// self-managed (default feature set) MachineConfigPool, straight from the openshift/api module in use.
+func OpenShiftCRDs(root string) ([]string, error) {
+	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/openshift/api")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("locating the openshift/api module (go list -m): %w", err)
+	}
+	dir := filepath.Join(strings.TrimSpace(string(out)), "machineconfiguration", "v1", "zz_generated.crd-manifests")
+	var files []string
+	for _, pattern := range []string{
+		"*_machineosconfigs.crd.yaml",
+		"*_machineosbuilds.crd.yaml",
+		"*_machineconfigs.crd.yaml",
+		// The pool CRD is split per cluster profile and feature set; exactly one variant may be installed.
+		"*_machineconfigpools-SelfManagedHA.crd.yaml",
+		"*_machineconfigpools-Default.crd.yaml",
+	} {
+		matches, err := filepath.Glob(filepath.Join(dir, pattern))
+		if err != nil {
+			return nil, err
+		}
+		if strings.Contains(pattern, "machineconfigpools") && hasPool(files) {
+			continue
+		}
+		files = append(files, matches...)
+	}
+	if len(files) != 4 {
+		return nil, fmt.Errorf("expected 4 CRD manifests in %s, found %d: %v", dir, len(files), files)
+	}
+	return files, nil
+}
+
+func hasPool(files []string) bool {
+	for _, f := range files {
+		if strings.Contains(f, "machineconfigpools") {
+			return true
+		}
+	}
+	return false
+}
+
+func waitForTLS(addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // only checks that the listener is up
+		if err == nil {
+			return conn.Close()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("webhook did not start serving on %s: %w", addr, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

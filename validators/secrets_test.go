@@ -1,0 +1,178 @@
+package validators
+
+import (
+	"context"
+	"testing"
+
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+func TestValidateSecretsExist(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		cluster func() *clusterFixture
+		mosc    func(*mcfgv1.MachineOSConfig)
+		want    want
+	}{
+		{
+			name: "push and explicit pull secret present",
+			cluster: func() *clusterFixture {
+				base := pushSecretFor("registry.redhat.io")
+				base.Name = "base"
+				return newClusterFixture().withSecret(pushSecretFor("quay.io")).withSecret(base)
+			},
+			mosc: func(m *mcfgv1.MachineOSConfig) {
+				m.Spec.BaseImagePullSecret = &mcfgv1.ImageSecretObjectReference{Name: "base"}
+			},
+		},
+		{
+			name:    "push secret missing",
+			cluster: newClusterFixture,
+			want: want{
+				errs:     []string{"spec.renderedImagePushSecret.name|" + notFound + `|no Secret "push" in namespace openshift-machine-config-operator`},
+				warnings: []string{"baseImagePullSecret unset: the MCO uses global-pull-secret-copy"},
+			},
+		},
+		{
+			name:    "explicit pull secret missing",
+			cluster: func() *clusterFixture { return newClusterFixture().withSecret(pushSecretFor("quay.io")) },
+			mosc: func(m *mcfgv1.MachineOSConfig) {
+				m.Spec.BaseImagePullSecret = &mcfgv1.ImageSecretObjectReference{Name: "base"}
+			},
+			want: want{errs: []string{"spec.baseImagePullSecret.name|" + notFound + "|oc create secret docker-registry base -n openshift-machine-config-operator"}},
+		},
+		{
+			name: "pull secret unset, global copy absent, cluster pull secret present: fallback explained, never denied",
+			cluster: func() *clusterFixture {
+				return newClusterFixture().withSecret(pushSecretFor("quay.io"))
+			},
+			want: want{warnings: []string{"the MCO uses global-pull-secret-copy, a copy of openshift-config/pull-secret"}},
+		},
+		{
+			name: "pull secret unset, global copy absent, cluster pull secret absent too",
+			cluster: func() *clusterFixture {
+				c := newClusterFixture().withSecret(pushSecretFor("quay.io"))
+				c.clusterPull = false
+				return c
+			},
+			want: want{warnings: []string{"openshift-config/pull-secret missing: base image pulls will fail"}},
+		},
+		{
+			name: "pull secret unset, global copy present: nothing to say",
+			cluster: func() *clusterFixture {
+				c := newClusterFixture().withSecret(pushSecretFor("quay.io"))
+				s := pushSecretFor("registry.redhat.io")
+				s.Name = GlobalPullSecretCopy
+				return c.withSecret(s)
+			},
+		},
+		{
+			name: "lookup refused: warn, do not deny on our own failure",
+			cluster: func() *clusterFixture {
+				c := newClusterFixture()
+				c.lookupErr = apierrors.NewForbidden(schema.GroupResource{Resource: "secrets"}, "push", nil)
+				return c
+			},
+			want: want{warnings: []string{"could not read Secret openshift-machine-config-operator/push (push secret)", "could not read Secret openshift-machine-config-operator/global-pull-secret-copy"}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mosc := goodConfig()
+			if tc.mosc != nil {
+				tc.mosc(mosc)
+			}
+			checkFindings(t, ValidateSecretsExist(context.Background(), mosc, tc.cluster()), tc.want)
+		})
+	}
+}
+
+func TestValidateSecretFormat(t *testing.T) {
+	withType := func(typ corev1.SecretType, key, data string) *corev1.Secret {
+		return &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: MCONamespace},
+			Type:       typ,
+			Data:       map[string][]byte{key: []byte(data)},
+		}
+	}
+	const field = "spec.renderedImagePushSecret.name|"
+	for _, tc := range []struct {
+		name   string
+		secret *corev1.Secret
+		want   want
+	}{
+		{"dockerconfigjson with auth", pushSecretFor("quay.io"), want{}},
+		{"dockerconfigjson with username and password", dockerConfigJSON("push", `{"auths":{"quay.io":{"username":"u","password":"`+testPassword+`"}}}`), want{}},
+		{"dockerconfigjson with identity token", dockerConfigJSON("push", `{"auths":{"quay.io":{"identitytoken":"`+testPassword+`"}}}`), want{}},
+		{"legacy dockercfg", withType(corev1.SecretTypeDockercfg, corev1.DockerConfigKey, `{"quay.io":{"auth":"`+basicAuth()+`"}}`), want{}},
+		{"opaque", withType(corev1.SecretTypeOpaque, "password", testPassword),
+			want{errs: []string{field + invalid + `|has type "Opaque"; the MCO accepts only kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg`}}},
+		{"dockercfg type with the wrong key", withType(corev1.SecretTypeDockercfg, corev1.DockerConfigJsonKey, `{}`),
+			want{errs: []string{field + invalid + `|has no ".dockercfg" key`}}},
+		{"empty key", withType(corev1.SecretTypeDockerConfigJson, corev1.DockerConfigJsonKey, ""),
+			want{errs: []string{field + invalid + `|has an empty ".dockerconfigjson" key`}}},
+		{"not JSON (would be refused by the API server, but lookups may come from files)", dockerConfigJSON("push", "{"+testPassword),
+			want{errs: []string{field + invalid + "|not a JSON object"}}},
+		{"hosts at the top level of a dockerconfigjson", dockerConfigJSON("push", `{"quay.io":{"auth":"`+basicAuth()+`"}}`),
+			want{errs: []string{field + invalid + `|registry hosts at the top level (the .dockercfg layout) but no "auths" object`}}},
+		{"only a credential helper", dockerConfigJSON("push", `{"credsStore":"desktop"}`),
+			want{errs: []string{field + invalid + "|credential helpers do not exist in the build pod"}}},
+		{"empty auths", dockerConfigJSON("push", `{"auths":{}}`),
+			want{errs: []string{field + invalid + "|holds no registry entries"}}},
+		{"auths wrapper in a dockercfg", withType(corev1.SecretTypeDockercfg, corev1.DockerConfigKey, `{"auths":{"quay.io":{"auth":"`+basicAuth()+`"}}}`),
+			want{errs: []string{field + invalid + "|uses the .dockerconfigjson layout"}}},
+		{"entries without credentials", dockerConfigJSON("push", `{"auths":{"quay.io":{"email":"a@b.c"},"x.io":{"auth":"bm9jb2xvbg=="}}}`),
+			want{errs: []string{field + invalid + "|holds no usable credential"}}},
+		{"entry that is not an object", dockerConfigJSON("push", `{"auths":{"quay.io":"`+testPassword+`"}}`),
+			want{errs: []string{field + invalid + `|the entry for "quay.io" is not a JSON object`}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cluster := newClusterFixture().withSecret(tc.secret)
+			checkFindings(t, ValidateSecretFormat(context.Background(), goodConfig(), cluster), tc.want)
+		})
+	}
+}
+
+func TestValidateSecretFormatFallbackWarnsOnly(t *testing.T) {
+	broken := dockerConfigJSON(GlobalPullSecretCopy, `{"auths":{}}`)
+	cluster := newClusterFixture().withSecret(pushSecretFor("quay.io")).withSecret(broken)
+	checkFindings(t, ValidateSecretFormat(context.Background(), goodConfig(), cluster),
+		want{warnings: []string{"global-pull-secret-copy, the fallback base image pull secret"}})
+}
+
+func TestValidateSecretRegistryAuth(t *testing.T) {
+	const field = "spec.renderedImagePushSecret.name|"
+	for _, tc := range []struct {
+		name     string
+		pushSpec string
+		entries  []string
+		want     want
+	}{
+		{"exact host", "quay.io/acme/os:latest", []string{"quay.io"}, want{}},
+		{"host with scheme and /v2/ path", "quay.io/acme/os:latest", []string{"https://quay.io/v2/"}, want{}},
+		{"host and port", "registry.example.com:5000/acme/os:latest", []string{"registry.example.com:5000"}, want{}},
+		{"port must match", "registry.example.com:5000/acme/os:latest", []string{"registry.example.com"},
+			want{errs: []string{field + invalid + `|no credentials for registry "registry.example.com:5000" (from renderedImagePushSpec); it has entries for: registry.example.com`}}},
+		{"path prefix that matches", "quay.io/acme/os:latest", []string{"quay.io/acme"}, want{}},
+		{"path prefix of another org", "quay.io/acme/os:latest", []string{"quay.io/other"},
+			want{errs: []string{field + invalid + "|it has entries for: quay.io/other"}}},
+		{"glob", "eu.registry.example.com/acme/os:latest", []string{"*.registry.example.com"}, want{}},
+		{"glob does not span dots", "a.eu.registry.example.com/acme/os:latest", []string{"*.registry.example.com"},
+			want{errs: []string{field + invalid + "|it has entries for: *.registry.example.com"}}},
+		{"internal registry service", "image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os:latest",
+			[]string{"image-registry.openshift-image-registry.svc:5000"}, want{}},
+		{"other registries only", "quay.io/acme/os:latest", []string{"registry.redhat.io", "docker.io"},
+			want{errs: []string{field + invalid + "|it has entries for: docker.io, registry.redhat.io. Add an entry for quay.io"}}},
+		{"unparseable push spec is left to pushspec-syntax", "quay.io/Acme/os:latest", []string{"x.io"}, want{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mosc := goodConfig()
+			mosc.Spec.RenderedImagePushSpec = mcfgv1.ImageTagFormat(tc.pushSpec)
+			cluster := newClusterFixture().withSecret(pushSecretFor(tc.entries...))
+			checkFindings(t, ValidateSecretRegistryAuth(context.Background(), mosc, cluster), tc.want)
+		})
+	}
+}

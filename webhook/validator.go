@@ -1,0 +1,90 @@
+// Package webhook answers admission requests for MachineOSConfig. It decodes, asks validators.Evaluate, and turns
+// the verdict into a standard Invalid status or admission warnings; the rules themselves live in validators/.
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/ocl-guard/ocl-guard/validators"
+)
+
+// Path is where the MachineOSConfig validating webhook is served; config/webhook/manifests.yaml points at it.
+const Path = "/validate-machineconfiguration-openshift-io-v1-machineosconfig"
+
+// Validator is the admission handler for MachineOSConfig CREATE and UPDATE.
+type Validator struct {
+	Decoder admission.Decoder
+	Lookups validators.Lookups
+	// Actions tells each rule's configured action.
+	Actions validators.ActionFor
+}
+
+// NewValidator returns a Validator decoding with scheme, which must have the machineconfiguration/v1 types.
+func NewValidator(scheme *runtime.Scheme, lookups validators.Lookups, actions validators.ActionFor) *Validator {
+	return &Validator{Decoder: admission.NewDecoder(scheme), Lookups: lookups, Actions: actions}
+}
+
+var machineOSConfigGK = mcfgv1.GroupVersion.WithKind("MachineOSConfig").GroupKind()
+
+// Handle implements admission.Handler.
+func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	if req.Kind.Group != machineOSConfigGK.Group || req.Kind.Kind != machineOSConfigGK.Kind {
+		return admission.Errored(http.StatusBadRequest, fmt.Errorf(
+			"this webhook validates only %s; check the ValidatingWebhookConfiguration's rules (got %s)", machineOSConfigGK, req.Kind))
+	}
+	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
+		return admission.Allowed("")
+	}
+	var mosc mcfgv1.MachineOSConfig
+	if err := v.Decoder.DecodeRaw(req.Object, &mosc); err != nil {
+		return admission.Errored(http.StatusBadRequest, fmt.Errorf("could not decode the MachineOSConfig in the request: %w", err))
+	}
+
+	if req.Operation == admissionv1.Update {
+		var old mcfgv1.MachineOSConfig
+		if err := v.Decoder.DecodeRaw(req.OldObject, &old); err != nil {
+			return admission.Errored(http.StatusBadRequest, fmt.Errorf("could not decode the old MachineOSConfig in the request: %w", err))
+		}
+		if equality.Semantic.DeepEqual(old.Spec, mosc.Spec) {
+			return v.unchangedSpec(ctx, &mosc)
+		}
+	}
+	if mosc.DeletionTimestamp != nil {
+		return admission.Allowed("") // finalizer removal and other writes on the way out must go through
+	}
+
+	verdict := validators.Evaluate(ctx, &mosc, v.Lookups, v.Actions)
+	recordVerdict(verdict, false)
+	warnings := verdict.Warnings()
+	if denials := verdict.Denials(); len(denials) > 0 {
+		status := apierrors.NewInvalid(machineOSConfigGK, mosc.Name, denials).ErrStatus
+		return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{
+			Allowed: false, Result: &status, Warnings: warnings,
+		}}
+	}
+	return admission.Allowed("").WithWarnings(warnings...)
+}
+
+// unchangedSpec admits an UPDATE that leaves the spec alone. Such writes come from the MCO (the
+// current-machine-os-build annotation, clearing the rebuild annotation) and from humans labelling or repairing;
+// refusing them could wedge the MCO, so problems are reported as warnings only, and the registry is not probed.
+func (v *Validator) unchangedSpec(ctx context.Context, mosc *mcfgv1.MachineOSConfig) admission.Response {
+	actions := func(id validators.RuleID) validators.Action {
+		if validators.ProbesNetwork(id) {
+			return validators.ActionOff
+		}
+		return v.Actions(id)
+	}
+	verdict := validators.Evaluate(ctx, mosc, v.Lookups, actions)
+	recordVerdict(verdict, true)
+	return admission.Allowed("spec unchanged").WithWarnings(verdict.AllAsWarnings()...)
+}
