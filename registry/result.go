@@ -1,5 +1,3 @@
-// Package registry probes a container registry the way an OCL build will use it: is the registry API reachable,
-// are the push secret's credentials accepted, and do they grant push on the repository.
 package registry
 
 // Status is the outcome of one check.

@@ -56,7 +56,7 @@ var _ = Describe("Least privilege and scope", func() {
 		const mcoUser = "system:serviceaccount:openshift-machine-config-operator:machine-os-builder"
 		role := &rbacv1.ClusterRole{
 			ObjectMeta: metav1.ObjectMeta{Name: "test-mco-writes-machineosconfigs"},
-			Rules: []rbacv1.PolicyRule{{APIGroups: []string{mcfgv1.GroupName}, Resources: []string{"machineosconfigs"}, Verbs: []string{"create", "delete"}}},
+			Rules:      []rbacv1.PolicyRule{{APIGroups: []string{mcfgv1.GroupName}, Resources: []string{"machineosconfigs"}, Verbs: []string{"create", "delete"}}},
 		}
 		Expect(kube.Create(ctx, role)).To(Succeed())
 		Expect(kube.Create(ctx, &rbacv1.ClusterRoleBinding{

@@ -82,7 +82,9 @@ var _ = Describe("MachineOSConfig admission", func() {
 			},
 			`no credentials for registry "registry.example.com:5000" (from renderedImagePushSpec); it has entries for: quay.io`),
 		Entry("uppercase repository path that the CRD lets through", validators.RulePushSpecSyntax, "spec.renderedImagePushSpec", metav1.CauseTypeFieldValueInvalid,
-			func(_ layeredPool, m *mcfgv1.MachineOSConfig) { m.Spec.RenderedImagePushSpec = "quay.io/mco/renderedImg:latest" },
+			func(_ layeredPool, m *mcfgv1.MachineOSConfig) {
+				m.Spec.RenderedImagePushSpec = "quay.io/mco/renderedImg:latest"
+			},
 			`repository path "mco/renderedImg" must be lowercase, or the MCO's reference parser refuses it; use quay.io/mco/renderedimg:latest`),
 		Entry("missing pool", validators.RulePoolExists, "spec.machineConfigPool.name", metav1.CauseTypeFieldValueNotFound,
 			func(_ layeredPool, m *mcfgv1.MachineOSConfig) {
