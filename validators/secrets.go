@@ -77,7 +77,7 @@ func checkClusterPullSecret(ctx context.Context, lookups Lookups, f *Findings) {
 	case err == nil:
 		f.warn("baseImagePullSecret unset: the MCO uses %s, a copy of openshift-config/pull-secret", GlobalPullSecretCopy)
 	case apierrors.IsNotFound(err):
-		f.warn("baseImagePullSecret unset and openshift-config/pull-secret missing: base image pulls will fail; set baseImagePullSecret")
+		f.warn("baseImagePullSecret unset and openshift-config/pull-secret missing: base image pulls will fail")
 	default:
 		f.warn("baseImagePullSecret unset: the MCO falls back to %s, which does not exist yet (could not read openshift-config/pull-secret: %v)", GlobalPullSecretCopy, err)
 	}
