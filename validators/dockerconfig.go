@@ -4,70 +4,118 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
-// dockerAuthEntry is one registry's entry in a docker config. Only presence is checked; values are never reported.
+// The MCO reads registry secrets with strict JSON decoding (pkg/secrets in machine-config-operator): a config with
+// an "auths" object may carry only these top-level keys, and every registry entry only these fields. Anything
+// else, such as "identitytoken" from some `podman login`s or "HttpHeaders" from a copied ~/.docker/config.json,
+// makes the MCO refuse the secret. Field names match case-insensitively, as in encoding/json.
+var (
+	dockerConfigJSONKeys = []string{"auths", "credHelpers", "credsStore"}
+	dockerEntryFields    = []string{"username", "password", "email", "auth"}
+)
+
+// dockerAuthEntry is one registry's entry. Values are only tested for presence and never reported.
 type dockerAuthEntry struct {
-	Auth          string `json:"auth"`
-	Username      string `json:"username"`
-	Password      string `json:"password"`
-	IdentityToken string `json:"identitytoken"`
-	RegistryToken string `json:"registrytoken"`
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	Email    string `json:"email,omitempty"`
+	Auth     string `json:"auth,omitempty"`
 }
 
 func (e dockerAuthEntry) hasCredential() bool {
-	if e.IdentityToken != "" || e.RegistryToken != "" || (e.Username != "" && e.Password != "") {
+	if e.Username != "" && e.Password != "" {
 		return true
 	}
 	decoded, err := base64.StdEncoding.DecodeString(e.Auth)
 	return err == nil && strings.Contains(string(decoded), ":")
 }
 
-// parseDockerConfig reads a .dockerconfigjson (wrapped in "auths") or a legacy .dockercfg (hosts at the top level)
-// and says for each registry key whether it holds a credential. The layouts are easy to swap by hand, and the
-// API server accepts either under both keys, but the build's tools then find no credentials at all.
-func parseDockerConfig(data []byte, wrapped bool) (map[string]bool, string) {
+// parseDockerConfig reads registry credentials the way the MCO does: the "auths" layout when the JSON has an
+// "auths", "credHelpers" or "credsStore" key, otherwise the legacy layout with registries at the top level; the MCO
+// accepts either layout under either secret key and converts it. It returns the entries by registry.
+func parseDockerConfig(data []byte) (map[string]dockerAuthEntry, string) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
 		return nil, "the docker config is not a JSON object"
 	}
 	raw := top
-	if wrapped {
-		auths, ok := top["auths"]
-		if !ok {
-			if len(top) > 0 && !hasOnlyHelperKeys(top) {
-				return nil, `has registry hosts at the top level (the .dockercfg layout) but no "auths" object; ` +
-					`wrap them as {"auths": {...}} or use type kubernetes.io/dockercfg`
-			}
-			return nil, `has no "auths" object, so it holds no registry credentials (credential helpers do not exist in the build pod)`
+	if hasAnyKey(top, dockerConfigJSONKeys) {
+		if unknown := unknownKeys(top, dockerConfigJSONKeys); len(unknown) > 0 {
+			return nil, fmt.Sprintf("has top-level keys %s, which the MCO's strict decoder refuses next to \"auths\"; keep only %s",
+				quoteAll(unknown), quoteAll(dockerConfigJSONKeys))
 		}
 		raw = nil
-		if err := json.Unmarshal(auths, &raw); err != nil {
-			return nil, `"auths" is not a JSON object of registry entries`
+		if auths := valueOfKey(top, "auths"); auths != nil {
+			if err := json.Unmarshal(auths, &raw); err != nil {
+				return nil, `"auths" is not a JSON object of registry entries`
+			}
 		}
-	} else if _, ok := top["auths"]; ok {
-		return nil, `uses the .dockerconfigjson layout ({"auths": ...}) under .dockercfg; use type kubernetes.io/dockerconfigjson`
 	}
 	if len(raw) == 0 {
-		return nil, "holds no registry entries"
+		return nil, "holds no registry entries (credential helpers do not exist in the build pod)"
 	}
-	entries := make(map[string]bool, len(raw))
+	entries := make(map[string]dockerAuthEntry, len(raw))
 	for registry, value := range raw {
+		var fields map[string]json.RawMessage
 		var entry dockerAuthEntry
-		if err := json.Unmarshal(value, &entry); err != nil {
-			return nil, fmt.Sprintf("the entry for %q is not a JSON object", registry)
+		if json.Unmarshal(value, &fields) != nil || json.Unmarshal(value, &entry) != nil {
+			return nil, fmt.Sprintf("the entry for %q is not an object of strings", registry)
 		}
-		entries[registry] = entry.hasCredential()
+		if unknown := unknownKeys(fields, dockerEntryFields); len(unknown) > 0 {
+			return nil, fmt.Sprintf("the entry for %q has fields %s, which the MCO's strict decoder refuses; use only %s",
+				registry, quoteAll(unknown), quoteAll(dockerEntryFields))
+		}
+		entries[registry] = entry
 	}
 	return entries, ""
 }
 
-func hasOnlyHelperKeys(top map[string]json.RawMessage) bool {
-	for k := range top {
-		if k != "credsStore" && k != "credHelpers" && k != "HttpHeaders" {
-			return false
+// canonicalDockerConfigJSON renders entries in the "auths" layout, as the MCO hands them to the build.
+func canonicalDockerConfigJSON(entries map[string]dockerAuthEntry) []byte {
+	out, _ := json.Marshal(map[string]map[string]dockerAuthEntry{"auths": entries}) // plain strings: cannot fail
+	return out
+}
+
+func hasAnyKey(m map[string]json.RawMessage, keys []string) bool {
+	for k := range m {
+		if containsFold(keys, k) {
+			return true
 		}
 	}
-	return true
+	return false
+}
+
+func unknownKeys(m map[string]json.RawMessage, allowed []string) []string {
+	var unknown []string
+	for k := range m {
+		if !containsFold(allowed, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	slices.Sort(unknown)
+	return unknown
+}
+
+func valueOfKey(m map[string]json.RawMessage, key string) json.RawMessage {
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return v
+		}
+	}
+	return nil
+}
+
+func containsFold(list []string, s string) bool {
+	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
+}
+
+func quoteAll(keys []string) string {
+	q := make([]string, len(keys))
+	for i, k := range keys {
+		q[i] = fmt.Sprintf("%q", k)
+	}
+	return strings.Join(q, ", ")
 }

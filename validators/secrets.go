@@ -120,10 +120,11 @@ func ValidateSecretRegistryAuth(ctx context.Context, mosc *mcfgv1.MachineOSConfi
 		return f
 	}
 	entries, problem := ParseDockerConfigSecret(secret)
-	if problem != "" {
+	canonical, ok := canonicalSecret(secret)
+	if problem != "" || !ok {
 		return f // secret-format reports it
 	}
-	keychain, err := k8schain.NewFromPullSecrets(ctx, []corev1.Secret{*secret})
+	keychain, err := k8schain.NewFromPullSecrets(ctx, []corev1.Secret{*canonical})
 	if err != nil {
 		return f
 	}
@@ -150,16 +151,33 @@ func pushRepository(pushSpec string) (name.Repository, error) {
 	return name.NewRepository(ref.Name(), name.StrictValidation)
 }
 
-// ParseDockerConfigSecret checks that a Secret is usable as the MCO's builds use it and returns the registry keys
-// that hold a credential. problem is empty when the secret is usable; it never quotes secret content.
+// ParseDockerConfigSecret checks a Secret the way the MCO reads it for a build and returns the registry keys that
+// hold a credential. problem is empty when the secret is usable; it never quotes secret content.
 func ParseDockerConfigSecret(secret *corev1.Secret) (registries []string, problem string) {
-	var key string
-	switch secret.Type {
-	case corev1.SecretTypeDockerConfigJson:
-		key = corev1.DockerConfigJsonKey
-	case corev1.SecretTypeDockercfg:
-		key = corev1.DockerConfigKey
-	default:
+	entries, problem := dockerConfigEntries(secret)
+	if problem != "" {
+		return nil, problem
+	}
+	for registry, entry := range entries {
+		if entry.hasCredential() {
+			registries = append(registries, registry)
+		}
+	}
+	slices.Sort(registries)
+	if len(registries) == 0 {
+		return nil, fmt.Sprintf("%q holds no usable credential (no entry has auth or username and password)", secret.Name)
+	}
+	return registries, ""
+}
+
+var secretKeyForType = map[corev1.SecretType]string{
+	corev1.SecretTypeDockerConfigJson: corev1.DockerConfigJsonKey,
+	corev1.SecretTypeDockercfg:        corev1.DockerConfigKey,
+}
+
+func dockerConfigEntries(secret *corev1.Secret) (map[string]dockerAuthEntry, string) {
+	key, ok := secretKeyForType[secret.Type]
+	if !ok {
 		return nil, fmt.Sprintf("%q has type %q; the MCO accepts only %s or %s: recreate it with 'oc create secret docker-registry'",
 			secret.Name, secret.Type, corev1.SecretTypeDockerConfigJson, corev1.SecretTypeDockercfg)
 	}
@@ -170,18 +188,26 @@ func ParseDockerConfigSecret(secret *corev1.Secret) (registries []string, proble
 	if len(data) == 0 {
 		return nil, fmt.Sprintf("%q has an empty %q key; put the registry credentials there", secret.Name, key)
 	}
-	entries, problem := parseDockerConfig(data, secret.Type == corev1.SecretTypeDockerConfigJson)
+	for otherType, otherKey := range secretKeyForType {
+		if _, found := secret.Data[otherKey]; found && otherType != secret.Type {
+			return nil, fmt.Sprintf("%q has type %s but also a %q key, which the MCO refuses; remove that key", secret.Name, secret.Type, otherKey)
+		}
+	}
+	entries, problem := parseDockerConfig(data)
 	if problem != "" {
 		return nil, fmt.Sprintf("%q: %s", secret.Name, problem)
 	}
-	for registry, hasCredential := range entries {
-		if hasCredential {
-			registries = append(registries, registry)
-		}
+	return entries, ""
+}
+
+// canonicalSecret returns the secret as the MCO hands it to the build: type dockerconfigjson with an "auths" object.
+func canonicalSecret(secret *corev1.Secret) (*corev1.Secret, bool) {
+	entries, problem := dockerConfigEntries(secret)
+	if problem != "" {
+		return nil, false
 	}
-	slices.Sort(registries)
-	if len(registries) == 0 {
-		return nil, fmt.Sprintf("%q holds no usable credential (no entry has auth, username/password or a token)", secret.Name)
-	}
-	return registries, ""
+	out := secret.DeepCopy()
+	out.Type = corev1.SecretTypeDockerConfigJson
+	out.Data = map[string][]byte{corev1.DockerConfigJsonKey: canonicalDockerConfigJSON(entries)}
+	return out, true
 }

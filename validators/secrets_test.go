@@ -106,28 +106,36 @@ func TestValidateSecretFormat(t *testing.T) {
 	}{
 		{"dockerconfigjson with auth", pushSecretFor("quay.io"), want{}},
 		{"dockerconfigjson with username and password", dockerConfigJSON("push", `{"auths":{"quay.io":{"username":"u","password":"`+testPassword+`"}}}`), want{}},
-		{"dockerconfigjson with identity token", dockerConfigJSON("push", `{"auths":{"quay.io":{"identitytoken":"`+testPassword+`"}}}`), want{}},
 		{"legacy dockercfg", withType(corev1.SecretTypeDockercfg, corev1.DockerConfigKey, `{"quay.io":{"auth":"`+basicAuth()+`"}}`), want{}},
+		// The MCO decodes both layouts under both keys and converts them, so these are not mistakes.
+		{"hosts at the top level of a dockerconfigjson", dockerConfigJSON("push", `{"quay.io":{"auth":"`+basicAuth()+`","email":"a@b.c"}}`), want{}},
+		{"auths wrapper in a dockercfg", withType(corev1.SecretTypeDockercfg, corev1.DockerConfigKey, `{"auths":{"quay.io":{"auth":"`+basicAuth()+`"}}}`), want{}},
+		{"credential helpers are ignored next to auths", dockerConfigJSON("push", `{"auths":{"quay.io":{"auth":"`+basicAuth()+`"}},"credsStore":"desktop"}`), want{}},
+		{"field names match case-insensitively", dockerConfigJSON("push", `{"Auths":{"quay.io":{"Auth":"`+basicAuth()+`"}}}`), want{}},
 		{"opaque", withType(corev1.SecretTypeOpaque, "password", testPassword),
 			want{errs: []string{field + invalid + `|has type "Opaque"; the MCO accepts only kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg`}}},
 		{"dockercfg type with the wrong key", withType(corev1.SecretTypeDockercfg, corev1.DockerConfigJsonKey, `{}`),
 			want{errs: []string{field + invalid + `|has no ".dockercfg" key`}}},
+		{"both keys", &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: MCONamespace}, Type: corev1.SecretTypeDockerConfigJson,
+			Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"quay.io":{"auth":"` + basicAuth() + `"}}}`), corev1.DockerConfigKey: []byte(`{}`)}},
+			want{errs: []string{field + invalid + `|also a ".dockercfg" key, which the MCO refuses`}}},
 		{"empty key", withType(corev1.SecretTypeDockerConfigJson, corev1.DockerConfigJsonKey, ""),
 			want{errs: []string{field + invalid + `|has an empty ".dockerconfigjson" key`}}},
-		{"not JSON (would be refused by the API server, but lookups may come from files)", dockerConfigJSON("push", "{"+testPassword),
+		{"not JSON (the API server refuses it, but the CLI reads files)", dockerConfigJSON("push", "{"+testPassword),
 			want{errs: []string{field + invalid + "|not a JSON object"}}},
-		{"hosts at the top level of a dockerconfigjson", dockerConfigJSON("push", `{"quay.io":{"auth":"`+basicAuth()+`"}}`),
-			want{errs: []string{field + invalid + `|registry hosts at the top level (the .dockercfg layout) but no "auths" object`}}},
+		{"empty object", dockerConfigJSON("push", `{}`), want{errs: []string{field + invalid + "|holds no registry entries"}}},
+		{"empty auths", dockerConfigJSON("push", `{"auths":{}}`), want{errs: []string{field + invalid + "|holds no registry entries"}}},
 		{"only a credential helper", dockerConfigJSON("push", `{"credsStore":"desktop"}`),
 			want{errs: []string{field + invalid + "|credential helpers do not exist in the build pod"}}},
-		{"empty auths", dockerConfigJSON("push", `{"auths":{}}`),
-			want{errs: []string{field + invalid + "|holds no registry entries"}}},
-		{"auths wrapper in a dockercfg", withType(corev1.SecretTypeDockercfg, corev1.DockerConfigKey, `{"auths":{"quay.io":{"auth":"`+basicAuth()+`"}}}`),
-			want{errs: []string{field + invalid + "|uses the .dockerconfigjson layout"}}},
+		{"identity token, which the MCO's decoder refuses", dockerConfigJSON("push", `{"auths":{"quay.io":{"identitytoken":"`+testPassword+`"}}}`),
+			want{errs: []string{field + invalid + `|the entry for "quay.io" has fields "identitytoken", which the MCO's strict decoder refuses`}}},
+		{"a copied ~/.docker/config.json with HttpHeaders", dockerConfigJSON("push", `{"auths":{"quay.io":{"auth":"`+basicAuth()+`"}},"HttpHeaders":{"User-Agent":"x"}}`),
+			want{errs: []string{field + invalid + `|has top-level keys "HttpHeaders", which the MCO's strict decoder refuses`}}},
 		{"entries without credentials", dockerConfigJSON("push", `{"auths":{"quay.io":{"email":"a@b.c"},"x.io":{"auth":"bm9jb2xvbg=="}}}`),
 			want{errs: []string{field + invalid + "|holds no usable credential"}}},
 		{"entry that is not an object", dockerConfigJSON("push", `{"auths":{"quay.io":"`+testPassword+`"}}`),
-			want{errs: []string{field + invalid + `|the entry for "quay.io" is not a JSON object`}}},
+			want{errs: []string{field + invalid + `|the entry for "quay.io" is not an object of strings`}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cluster := newClusterFixture().withSecret(tc.secret)
@@ -175,4 +183,10 @@ func TestValidateSecretRegistryAuth(t *testing.T) {
 			checkFindings(t, ValidateSecretRegistryAuth(context.Background(), mosc, cluster), tc.want)
 		})
 	}
+}
+
+func TestValidateSecretRegistryAuthReadsTheLegacyLayoutLikeTheMCO(t *testing.T) {
+	legacy := dockerConfigJSON("push", `{"quay.io":{"auth":"`+basicAuth()+`"}}`)
+	cluster := newClusterFixture().withSecret(legacy)
+	checkFindings(t, ValidateSecretRegistryAuth(context.Background(), goodConfig(), cluster), want{})
 }

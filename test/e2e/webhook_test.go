@@ -65,17 +65,28 @@ var _ = Describe("MachineOSConfig admission", func() {
 				m.Spec.RenderedImagePushSecret.Name = name
 			},
 			`has type "Opaque"; the MCO accepts only kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg`),
-		Entry("push secret in the legacy layout under .dockerconfigjson", validators.RuleSecretFormat, "spec.renderedImagePushSecret.name", metav1.CauseTypeFieldValueInvalid,
+		Entry("push secret with an identity token, which the MCO's strict decoder refuses", validators.RuleSecretFormat, "spec.renderedImagePushSecret.name", metav1.CauseTypeFieldValueInvalid,
 			func(p layeredPool, m *mcfgv1.MachineOSConfig) {
-				name := uniqueName("legacy")
+				name := uniqueName("token")
 				Expect(kube.Create(ctx, &corev1.Secret{
 					ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: validators.MCONamespace},
 					Type:       corev1.SecretTypeDockerConfigJson,
-					Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"quay.io":{"auth":"cm9ib3Q6czNjcjN0LW5ldmVyLXNob3du"}}`)},
+					Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"quay.io":{"identitytoken":"` + fakePassword + `"}}}`)},
 				})).To(Succeed())
 				m.Spec.RenderedImagePushSecret.Name = name
 			},
-			`no "auths" object`),
+			`the entry for "quay.io" has fields "identitytoken", which the MCO's strict decoder refuses`),
+		Entry("push secret with empty auths, which the API server accepts", validators.RuleSecretFormat, "spec.renderedImagePushSecret.name", metav1.CauseTypeFieldValueInvalid,
+			func(p layeredPool, m *mcfgv1.MachineOSConfig) {
+				name := uniqueName("empty")
+				Expect(kube.Create(ctx, &corev1.Secret{
+					ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: validators.MCONamespace},
+					Type:       corev1.SecretTypeDockerConfigJson,
+					Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{}}`)},
+				})).To(Succeed())
+				m.Spec.RenderedImagePushSecret.Name = name
+			},
+			"holds no registry entries"),
 		Entry("push secret without credentials for the push registry", validators.RuleSecretRegistryAuth, "spec.renderedImagePushSecret.name", metav1.CauseTypeFieldValueInvalid,
 			func(_ layeredPool, m *mcfgv1.MachineOSConfig) {
 				m.Spec.RenderedImagePushSpec = "registry.example.com:5000/acme/os-image:latest"
