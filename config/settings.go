@@ -21,6 +21,28 @@ type Settings struct {
 	Rules map[validators.RuleID]validators.Action `json:"rules,omitempty"`
 	// Registry configures the push-spec registry probe.
 	Registry RegistrySettings `json:"registry,omitempty"`
+	// Checker configures the thresholds of the build and rollout diagnosis.
+	Checker CheckerSettings `json:"checker,omitempty"`
+}
+
+// CheckerSettings are the time limits of the checker; zero values take the defaults below.
+type CheckerSettings struct {
+	// BuildStuckAfter: a build running longer is BuildStuck (the MCO sets no deadline on build Jobs).
+	BuildStuckAfter metav1.Duration `json:"buildStuckAfter,omitempty"`
+	// BuildPendingAfter: a build pod unscheduled longer is BuildPendingTooLong.
+	BuildPendingAfter metav1.Duration `json:"buildPendingAfter,omitempty"`
+	// RolloutStartAfter: a built image no node was given after this long is RolloutNotStarted.
+	RolloutStartAfter metav1.Duration `json:"rolloutStartAfter,omitempty"`
+	// RolloutStallAfter: no progress in updatedMachineCount for this long is RolloutStalled.
+	RolloutStallAfter metav1.Duration `json:"rolloutStallAfter,omitempty"`
+	// NodeRebootAfter: a node rebooting or updating this long is NodeRebootStuck.
+	NodeRebootAfter metav1.Duration `json:"nodeRebootAfter,omitempty"`
+	// Recheck is how often running builds and layered pools are looked at again.
+	Recheck metav1.Duration `json:"recheck,omitempty"`
+	// AuditResync is how often every MachineOSConfig is audited again.
+	AuditResync metav1.Duration `json:"auditResync,omitempty"`
+	// LogLimitBytes caps the build log read for one diagnosis.
+	LogLimitBytes int64 `json:"logLimitBytes,omitempty"`
 }
 
 // RegistrySettings configures how the webhook and checker talk to the registry of renderedImagePushSpec.
@@ -50,6 +72,15 @@ const (
 	DefaultSuccessTTL     = 5 * time.Minute
 	DefaultFailureTTL     = 30 * time.Second
 	maxRegistryBudget     = 8 * time.Second
+
+	DefaultBuildStuckAfter   = 2 * time.Hour
+	DefaultBuildPendingAfter = 15 * time.Minute
+	DefaultRolloutStartAfter = 10 * time.Minute
+	DefaultRolloutStallAfter = 30 * time.Minute
+	DefaultNodeRebootAfter   = 20 * time.Minute
+	DefaultRecheck           = time.Minute
+	DefaultAuditResync       = 10 * time.Minute
+	DefaultLogLimitBytes     = 64 << 10
 )
 
 // Defaults returns the settings used when no file is given.
@@ -106,6 +137,17 @@ func (s *Settings) applyDefaults() {
 	setDefault(&s.Registry.Budget, DefaultRegistryBudget)
 	setDefault(&s.Registry.SuccessTTL, DefaultSuccessTTL)
 	setDefault(&s.Registry.FailureTTL, DefaultFailureTTL)
+	c := &s.Checker
+	setDefault(&c.BuildStuckAfter, DefaultBuildStuckAfter)
+	setDefault(&c.BuildPendingAfter, DefaultBuildPendingAfter)
+	setDefault(&c.RolloutStartAfter, DefaultRolloutStartAfter)
+	setDefault(&c.RolloutStallAfter, DefaultRolloutStallAfter)
+	setDefault(&c.NodeRebootAfter, DefaultNodeRebootAfter)
+	setDefault(&c.Recheck, DefaultRecheck)
+	setDefault(&c.AuditResync, DefaultAuditResync)
+	if c.LogLimitBytes == 0 {
+		c.LogLimitBytes = DefaultLogLimitBytes
+	}
 }
 
 func setDefault(d *metav1.Duration, def time.Duration) {
@@ -133,6 +175,18 @@ func (s Settings) validate() error {
 	}
 	if r.SuccessTTL.Duration < 0 || r.FailureTTL.Duration < 0 {
 		problems = append(problems, "registry.successTTL and registry.failureTTL must not be negative")
+	}
+	c := s.Checker
+	for name, d := range map[string]metav1.Duration{
+		"buildStuckAfter": c.BuildStuckAfter, "buildPendingAfter": c.BuildPendingAfter, "rolloutStartAfter": c.RolloutStartAfter,
+		"rolloutStallAfter": c.RolloutStallAfter, "nodeRebootAfter": c.NodeRebootAfter, "recheck": c.Recheck, "auditResync": c.AuditResync,
+	} {
+		if d.Duration < 0 {
+			problems = append(problems, fmt.Sprintf("checker.%s: must not be negative", name))
+		}
+	}
+	if c.LogLimitBytes < 0 || c.LogLimitBytes > 4<<20 {
+		problems = append(problems, "checker.logLimitBytes: use 1 to 4194304 bytes")
 	}
 	for i, cidr := range r.AllowedCIDRs {
 		if _, err := parsePrefix(cidr); err != nil {

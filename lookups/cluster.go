@@ -6,6 +6,7 @@ import (
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ocl-guard/ocl-guard/registry"
@@ -28,8 +29,8 @@ type RegistryProber interface {
 type Cluster struct {
 	// Cached reads Secrets (cached in openshift-machine-config-operator only) and MachineConfigPools.
 	Cached client.Reader
-	// Direct reads openshift-config/pull-secret by name, uncached: the Role allows get on that one Secret, so no
-	// cluster-wide or openshift-config-wide Secret informer is ever needed.
+	// Direct reads uncached: openshift-config/pull-secret by name (the Role allows get on that one Secret, so no
+	// Secret informer outside the MCO's namespace is ever needed), and it confirms what the cache says is missing.
 	Direct client.Reader
 	// Prober probes registries; nil turns registry probes into "skipped".
 	Prober RegistryProber
@@ -39,10 +40,21 @@ var _ validators.Lookups = (*Cluster)(nil)
 
 func (c *Cluster) MCOSecret(ctx context.Context, name string) (*corev1.Secret, error) {
 	var s corev1.Secret
-	if err := c.Cached.Get(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: name}, &s); err != nil {
+	if err := c.getConfirmingAbsence(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: name}, &s); err != nil {
 		return nil, err
 	}
 	return &s, nil
+}
+
+// getConfirmingAbsence reads from the cache, and asks the API server before reporting an object missing: a Secret
+// applied in the same `oc apply` as its MachineOSConfig may not have reached the cache yet, and denying on that
+// would be wrong. Only misses cost a request, and misses are what the rules deny on.
+func (c *Cluster) getConfirmingAbsence(ctx context.Context, key client.ObjectKey, obj client.Object) error {
+	err := c.Cached.Get(ctx, key, obj)
+	if apierrors.IsNotFound(err) && c.Direct != nil {
+		return c.Direct.Get(ctx, key, obj)
+	}
+	return err
 }
 
 func (c *Cluster) ClusterPullSecret(ctx context.Context) (*corev1.Secret, error) {
@@ -56,7 +68,7 @@ func (c *Cluster) ClusterPullSecret(ctx context.Context) (*corev1.Secret, error)
 
 func (c *Cluster) MachineConfigPool(ctx context.Context, name string) (*mcfgv1.MachineConfigPool, error) {
 	var p mcfgv1.MachineConfigPool
-	if err := c.Cached.Get(ctx, client.ObjectKey{Name: name}, &p); err != nil {
+	if err := c.getConfirmingAbsence(ctx, client.ObjectKey{Name: name}, &p); err != nil {
 		return nil, err
 	}
 	return &p, nil

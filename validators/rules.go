@@ -86,6 +86,9 @@ func Stage1Rules() []Rule {
 		{RuleSecretRegistryAuth, ActionDeny, "the push secret holds credentials for the registry of renderedImagePushSpec", ValidateSecretRegistryAuth},
 		{RulePushSpecSyntax, ActionDeny, "renderedImagePushSpec parses as the MCO parses it (distribution reference grammar)", ValidatePushSpecSyntax},
 		{RuleContainerfile, ActionDeny, "each containerFile entry parses as a Containerfile", ValidateContainerfile},
+		// Warn by default: the webhook's network may differ from the build pod's, so "unreachable from here" is a hint.
+		{RulePushSpecReachable, ActionWarn, "the registry of renderedImagePushSpec answers the registry API", ValidatePushSpecReachable},
+		{RulePushSpecPushPermission, ActionDeny, "the push secret's credentials are accepted and grant push on the repository", ValidatePushSpecPushPermission},
 	}
 }
 
@@ -102,7 +105,7 @@ func RuleIDs() []RuleID {
 // requests that cannot be refused anyway.
 func ProbesNetwork(id RuleID) bool { return networkRules[id] }
 
-var networkRules = map[RuleID]bool{}
+var networkRules = map[RuleID]bool{RulePushSpecReachable: true, RulePushSpecPushPermission: true}
 
 // KnownRule reports whether id names a rule.
 func KnownRule(id RuleID) bool { return slices.Contains(RuleIDs(), id) }

@@ -1,5 +1,5 @@
 // Command ocl-guard validates OpenShift On-Cluster Layering configurations and diagnoses their builds and
-// rollouts. Subcommands: webhook (admission for MachineOSConfig).
+// rollouts. Subcommands: webhook (admission for MachineOSConfig), checker (diagnosis controller).
 package main
 
 import (
@@ -11,6 +11,7 @@ const usage = `ocl-guard stops broken On-Cluster Layering configurations before 
 
 Usage:
   ocl-guard webhook [flags]   serve the MachineOSConfig validating webhook
+  ocl-guard checker [flags]   diagnose builds and rollouts; write the diagnosis onto builds, pools and configs
   ocl-guard help              show this text
 
 Run "ocl-guard <command> -h" for a command's flags.
@@ -25,6 +26,8 @@ func main() {
 	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
 	case "webhook":
 		err = runWebhook(args)
+	case "checker":
+		err = runChecker(args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return

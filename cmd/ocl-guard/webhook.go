@@ -10,7 +10,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ocl-guard/ocl-guard/app"
-	"github.com/ocl-guard/ocl-guard/config"
 )
 
 func runWebhook(args []string) error {
@@ -29,20 +28,21 @@ func runWebhook(args []string) error {
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 
-	settings := config.Defaults()
-	if *settingsPath != "" {
-		var err error
-		if settings, err = config.Load(*settingsPath); err != nil {
-			return err
-		}
+	settings, err := loadSettings(*settingsPath)
+	if err != nil {
+		return err
 	}
 	cfg, err := restConfig(*kubeconfig)
 	if err != nil {
 		return err
 	}
+	prober, err := app.NewProber(settings.Registry)
+	if err != nil {
+		return err
+	}
 	mgr, err := app.NewWebhookManager(cfg, app.WebhookOptions{
 		Settings: settings, Host: *host, Port: *port, CertDir: *certDir,
-		MetricsAddr: *metricsAddr, ProbeAddr: *probeAddr,
+		MetricsAddr: *metricsAddr, ProbeAddr: *probeAddr, Prober: prober,
 	})
 	if err != nil {
 		return err

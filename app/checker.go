@@ -1,0 +1,140 @@
+package app
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/ocl-guard/ocl-guard/checker"
+	"github.com/ocl-guard/ocl-guard/config"
+	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/lookups"
+	"github.com/ocl-guard/ocl-guard/validators"
+)
+
+// CheckerOptions are the knobs of the checker process.
+type CheckerOptions struct {
+	Settings    config.Settings
+	MetricsAddr string
+	ProbeAddr   string
+	// LeaderElectionNamespace holds the Lease that makes one replica the only writer; empty turns election off.
+	LeaderElectionNamespace string
+	// Logs reads build logs; nil reads them through the pods/log subresource.
+	Logs checker.LogReader
+	// Prober probes registries for the audit; nil skips registry rules.
+	Prober lookups.RegistryProber
+	// Actions overrides Settings.ActionFor.
+	Actions validators.ActionFor
+	// Now overrides the clock.
+	Now func() time.Time
+	// WrapClient wraps the client the controllers write with, e.g. to count writes in tests.
+	WrapClient func(client.Client) client.Client
+	// SeveralPerProcess allows more than one checker in one process (tests of leader election), whose controllers
+	// would otherwise clash on their metric names.
+	SeveralPerProcess bool
+}
+
+// LeaderElectionID names the Lease the checker replicas compete for.
+const LeaderElectionID = "ocl-guard-checker"
+
+var nodeGVK = schema.GroupVersionKind{Version: "v1", Kind: "Node"}
+
+// CheckerCacheOptions watches only what the checker reads: Jobs, Pods and Secrets in the MCO's namespace, and the
+// metadata of Nodes (their annotations are all it reads, and a full Node is large).
+func CheckerCacheOptions() cache.Options {
+	mco := map[string]cache.Config{validators.MCONamespace: {}}
+	node := &metav1.PartialObjectMetadata{}
+	node.SetGroupVersionKind(nodeGVK)
+	return cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}: {Namespaces: mco},
+			&batchv1.Job{}:   {Namespaces: mco},
+			&corev1.Pod{}:    {Namespaces: mco},
+			node:             {},
+		},
+	}
+}
+
+// NewCheckerManager returns a manager running the build, pool and audit controllers. With leader election on,
+// only the elected replica runs them, so two replicas never both write.
+func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, error) {
+	scheme, err := Scheme()
+	if err != nil {
+		return nil, err
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        scheme,
+		Cache:                         CheckerCacheOptions(),
+		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
+		HealthProbeBindAddress:        opts.ProbeAddr,
+		LeaderElection:                opts.LeaderElectionNamespace != "",
+		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
+		LeaderElectionID:              LeaderElectionID,
+		LeaderElectionReleaseOnCancel: true,
+		Controller:                    ctrlconfig.Controller{SkipNameValidation: &opts.SeveralPerProcess},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	writeClient := mgr.GetClient()
+	if opts.WrapClient != nil {
+		writeClient = opts.WrapClient(writeClient)
+	}
+	logs := opts.Logs
+	if logs == nil {
+		clientset, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			return nil, err
+		}
+		logs = checker.PodLogReader{Client: clientset}
+	}
+	actions := opts.Actions
+	if actions == nil {
+		actions = opts.Settings.ActionFor
+	}
+	c := opts.Settings.Checker
+	controllers := []interface{ SetupWithManager(ctrl.Manager) error }{
+		&checker.BuildReconciler{
+			Client: writeClient, Logs: logs, LogLimit: c.LogLimitBytes, Recheck: c.Recheck.Duration, Now: now,
+			Limits: diagnose.BuildLimits{StuckAfter: c.BuildStuckAfter.Duration, PendingAfter: c.BuildPendingAfter.Duration},
+		},
+		&checker.PoolReconciler{
+			Client: writeClient, Recheck: c.Recheck.Duration, Now: now,
+			Limits: diagnose.RolloutLimits{StartAfter: c.RolloutStartAfter.Duration, StallAfter: c.RolloutStallAfter.Duration, RebootAfter: c.NodeRebootAfter.Duration},
+		},
+		&checker.AuditReconciler{
+			Client: writeClient, Actions: actions, Resync: c.AuditResync.Duration, Now: now,
+			Lookups: &lookups.Cluster{Cached: mgr.GetClient(), Direct: mgr.GetAPIReader(), Prober: opts.Prober},
+		},
+	}
+	for _, ctl := range controllers {
+		if err := ctl.SetupWithManager(mgr); err != nil {
+			return nil, err
+		}
+	}
+	if err := mgr.AddHealthzCheck("ping", func(*http.Request) error { return nil }); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("caches", cacheSynced(mgr.GetCache())); err != nil {
+		return nil, err
+	}
+	return mgr, nil
+}

@@ -1,0 +1,102 @@
+// Package checker holds ocl-guard's controllers: they gather snapshots of builds, pools and MachineOSConfigs, ask
+// the pure rules in diagnose/ and validators/ what is wrong, and write the answer onto the object as annotations
+// and an Event. They hold no rule logic.
+package checker
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ocl-guard/ocl-guard/diagnose"
+)
+
+// The annotations the checker writes; all under one prefix, and only these.
+const (
+	AnnotationDiagnosis = "ocl-guard.io/diagnosis" // reason code (builds, pools) or failing rule IDs (MachineOSConfigs)
+	AnnotationMessage   = "ocl-guard.io/message"   // one line naming the object and the fix
+	AnnotationEvidence  = "ocl-guard.io/evidence"  // the log line or node reason it is based on
+	AnnotationSince     = "ocl-guard.io/since"     // when this diagnosis was first made (RFC 3339)
+	// AnnotationProgress is the pool's rollout memory, so that a restart of the checker does not reset the clock of
+	// RolloutStalled and NodeRebootStuck.
+	AnnotationProgress = "ocl-guard.io/progress"
+)
+
+// annotationChanges returns the annotation edits (nil value = remove) that make current describe d. Since keeps
+// its value while the reason stays the same, so re-diagnosing an unchanged failure writes nothing.
+func annotationChanges(current map[string]string, d diagnose.Diagnosis, now time.Time) map[string]*string {
+	changes := map[string]*string{}
+	set := func(key, value string) {
+		if value == "" {
+			if _, ok := current[key]; ok {
+				changes[key] = nil
+			}
+			return
+		}
+		if v, ok := current[key]; !ok || v != value {
+			changes[key] = &value
+		}
+	}
+	if d.Healthy() {
+		for _, key := range []string{AnnotationDiagnosis, AnnotationMessage, AnnotationEvidence, AnnotationSince} {
+			set(key, "")
+		}
+		return changes
+	}
+	since := current[AnnotationSince]
+	if current[AnnotationDiagnosis] != string(d.Reason) || since == "" {
+		since = now.UTC().Format(time.RFC3339)
+	}
+	set(AnnotationDiagnosis, string(d.Reason))
+	set(AnnotationMessage, d.Message)
+	set(AnnotationEvidence, d.Evidence)
+	set(AnnotationSince, since)
+	return changes
+}
+
+// writer applies annotation edits with a merge patch and reports diagnosis changes as Events.
+type writer struct {
+	client   client.Client
+	recorder events.EventRecorder
+}
+
+// apply patches obj's annotations when anything changed; it returns whether it wrote. When the reason changed it
+// also records an Event on obj: Warning with the reason for a problem, Normal "Recovered" when it is gone.
+func (w writer) apply(ctx context.Context, obj client.Object, d diagnose.Diagnosis, changes map[string]*string) (bool, error) {
+	return w.applyWithEventReason(ctx, obj, d, changes, string(d.Reason))
+}
+
+// applyWithEventReason is apply with the Event's reason given, for diagnoses whose code is not a CamelCase reason.
+func (w writer) applyWithEventReason(ctx context.Context, obj client.Object, d diagnose.Diagnosis, changes map[string]*string, eventReason string) (bool, error) {
+	if len(changes) == 0 {
+		return false, nil
+	}
+	previous := obj.GetAnnotations()[AnnotationDiagnosis]
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": changes}})
+	if err != nil {
+		return false, err
+	}
+	if err := w.client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		return false, client.IgnoreNotFound(err)
+	}
+	if w.recorder != nil && previous != string(d.Reason) {
+		if d.Healthy() {
+			w.recorder.Eventf(obj, nil, corev1.EventTypeNormal, "Recovered", "Diagnose", "ocl-guard: %s is resolved", previous)
+		} else {
+			w.recorder.Eventf(obj, nil, eventType(d.Severity), eventReason, "Diagnose", "%s", d.Message)
+		}
+	}
+	return true, nil
+}
+
+func eventType(s diagnose.Severity) string {
+	if s == diagnose.SeverityInfo {
+		return corev1.EventTypeNormal
+	}
+	return corev1.EventTypeWarning
+}

@@ -1,0 +1,141 @@
+package checker
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/validators"
+)
+
+// jobNameLabel is set by the Job controller on every pod of a Job.
+const jobNameLabel = "batch.kubernetes.io/job-name"
+
+// BuildReconciler diagnoses MachineOSBuilds (stage 2).
+type BuildReconciler struct {
+	Client client.Client
+	writer writer
+	Logs   LogReader
+	// LogLimit caps the bytes of build log read for one diagnosis.
+	LogLimit int64
+	Limits   diagnose.BuildLimits
+	// Recheck is how often a build that is still running is looked at again, to notice it being stuck.
+	Recheck time.Duration
+	Now     func() time.Time
+}
+
+func (r *BuildReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	var build mcfgv1.MachineOSBuild
+	if err := r.Client.Get(ctx, req.NamespacedName, &build); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	snapshot, err := r.snapshot(ctx, &build)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	d := diagnose.DiagnoseBuild(snapshot)
+	if _, err := r.writer.apply(ctx, &build, d, annotationChanges(build.Annotations, d, snapshot.Now)); err != nil {
+		return reconcile.Result{}, err
+	}
+	if buildFinished(&build) {
+		return reconcile.Result{}, nil
+	}
+	return reconcile.Result{RequeueAfter: r.Recheck}, nil
+}
+
+func (r *BuildReconciler) snapshot(ctx context.Context, build *mcfgv1.MachineOSBuild) (diagnose.BuildSnapshot, error) {
+	s := diagnose.BuildSnapshot{Build: build, Now: r.Now(), Limits: r.Limits}
+
+	var config mcfgv1.MachineOSConfig
+	if err := r.Client.Get(ctx, client.ObjectKey{Name: build.Spec.MachineOSConfig.Name}, &config); err == nil {
+		s.Config = &config
+	} else if client.IgnoreNotFound(err) != nil {
+		return s, err
+	}
+
+	jobName := buildJobName(build)
+	var job batchv1.Job
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: jobName}, &job); err == nil {
+		s.Job = &job
+	} else if client.IgnoreNotFound(err) != nil {
+		return s, err
+	}
+	var pods corev1.PodList
+	if err := r.Client.List(ctx, &pods, client.InNamespace(validators.MCONamespace), client.MatchingLabels{jobNameLabel: jobName}); err != nil {
+		return s, err
+	}
+	s.Pods = pods.Items
+
+	if diagnose.NeedsLog(s) && r.Logs != nil {
+		if pod := newestPod(s.Pods); pod != nil {
+			logText, err := r.Logs.TailLog(ctx, pod.Namespace, pod.Name, diagnose.ImageBuildContainer, r.LogLimit)
+			if err != nil {
+				// The diagnosis still stands on the termination message; say why the log is missing and go on.
+				log.FromContext(ctx).Info("could not read the build log", "pod", pod.Name, "error", err.Error())
+			}
+			s.Log = logText
+		}
+	}
+	return s, nil
+}
+
+// buildJobName is status.builder.job when the MCO has recorded it, else the name the MCO gives build Jobs.
+func buildJobName(build *mcfgv1.MachineOSBuild) string {
+	if b := build.Status.Builder; b != nil && b.Job != nil && b.Job.Name != "" {
+		return b.Job.Name
+	}
+	return "build-" + build.Name
+}
+
+func newestPod(pods []corev1.Pod) *corev1.Pod {
+	if len(pods) == 0 {
+		return nil
+	}
+	newest := slices.MaxFunc(pods, func(a, b corev1.Pod) int {
+		return a.CreationTimestamp.Compare(b.CreationTimestamp.Time)
+	})
+	return &newest
+}
+
+func buildFinished(build *mcfgv1.MachineOSBuild) bool {
+	for _, t := range []mcfgv1.BuildProgress{mcfgv1.MachineOSBuildSucceeded, mcfgv1.MachineOSBuildFailed, mcfgv1.MachineOSBuildInterrupted} {
+		if apimeta.IsStatusConditionTrue(build.Status.Conditions, string(t)) {
+			return true
+		}
+	}
+	return false
+}
+
+// SetupWithManager watches builds, and the Jobs and pods of builds in the MCO's namespace.
+func (r *BuildReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.writer = writer{client: r.Client, recorder: mgr.GetEventRecorder("ocl-guard-checker")}
+	toBuild := func(jobName string) []reconcile.Request {
+		name, ok := strings.CutPrefix(jobName, "build-")
+		if !ok {
+			return nil
+		}
+		return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: name}}}
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("machineosbuild-diagnosis").
+		For(&mcfgv1.MachineOSBuild{}).
+		Watches(&batchv1.Job{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			return toBuild(o.GetName())
+		})).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			return toBuild(o.GetLabels()[jobNameLabel])
+		})).
+		Complete(r)
+}

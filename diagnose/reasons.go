@@ -1,0 +1,177 @@
+package diagnose
+
+// Reason is the stable code of a diagnosis. It is written to the ocl-guard.io/diagnosis annotation and used as the
+// Event reason, so the values never change once released. The empty Reason means "healthy / nothing to say": the
+// checker removes its annotations.
+//
+// The doc comment of each constant says what the reason means and what the administrator should do; the README
+// is generated from them.
+type Reason string
+
+// Severity grades a Diagnosis. Error: the build or rollout will not succeed without a fix. Warning: it is late or
+// looks stuck and may need a fix. Info: nothing is broken, the state is worth knowing.
+type Severity string
+
+const (
+	SeverityError   Severity = "Error"
+	SeverityWarning Severity = "Warning"
+	SeverityInfo    Severity = "Info"
+)
+
+// Stage 2: MachineOSBuild (the image build Job in openshift-machine-config-operator).
+const (
+	// BaseImagePullAuth: the build could not pull its base image because the registry refused the credentials
+	// ("creating build container" / "initializing source" ... unauthorized, authentication required, 401/403).
+	// Fix: make the secret named in the MachineOSConfig's spec.baseImagePullSecret (or, when unset,
+	// openshift-config/pull-secret, which the MCO copies to global-pull-secret-copy) hold valid credentials for the
+	// base image's registry.
+	BaseImagePullAuth Reason = "BaseImagePullAuth"
+
+	// BaseImageNotFound: the base image (or its tag) does not exist in the registry ("manifest unknown" while
+	// pulling it). Fix: correct the FROM reference, or restore the image in the registry or mirror.
+	BaseImageNotFound Reason = "BaseImageNotFound"
+
+	// PushAuth: the registry refused the push credentials (unauthorized, authentication required, invalid
+	// username/password) while pushing the built image. Fix: make the secret named in the MachineOSConfig's
+	// spec.renderedImagePushSecret (namespace openshift-machine-config-operator) hold valid credentials for the
+	// registry of spec.renderedImagePushSpec, under the exact host name (and port) of the push spec.
+	PushAuth Reason = "PushAuth"
+
+	// PushDenied: the registry accepted the push credentials but denied the write ("denied: requested access to
+	// the resource is denied", 403 Forbidden). Fix: grant the account write access to the repository of
+	// spec.renderedImagePushSpec (e.g. a Quay robot account with write permission), or create the repository if the
+	// registry does not create repositories on push.
+	PushDenied Reason = "PushDenied"
+
+	// RegistryUnreachable: the build pod could not reach a registry (DNS failure, connection refused or timed out,
+	// TLS certificate not trusted, HTTP registry, 502/503/504). Fix: check DNS, the cluster-wide proxy
+	// (proxy/cluster), egress firewall rules, and for private CAs the additionalTrustedCA of image.config/cluster.
+	RegistryUnreachable Reason = "RegistryUnreachable"
+
+	// ContainerfileSyntax: the Containerfile could not be parsed (unknown instruction, malformed ENV/ARG, bad JSON
+	// array, unterminated heredoc, missing FROM). Fix: correct spec.containerFile of the MachineOSConfig; the MCO
+	// builds a new image when the MachineOSConfig changes.
+	ContainerfileSyntax Reason = "ContainerfileSyntax"
+
+	// BuildStepFailed: a RUN step of the Containerfile exited with a non-zero status. The message names the step and
+	// its exit code. Fix: correct that command in spec.containerFile; reproduce it locally with
+	// `podman build` against the same base image, or read the full log of the build pod.
+	BuildStepFailed Reason = "BuildStepFailed"
+
+	// PackageNotFound: dnf, microdnf or rpm-ostree inside a RUN step could not find a package ("No match for
+	// argument", "Unable to find a match", "Packages not found"). Fix: correct the package name, or enable the
+	// repository that ships it (a .repo file in the Containerfile, or entitlements for RHEL content).
+	PackageNotFound Reason = "PackageNotFound"
+
+	// RepoUnreachable: dnf or rpm-ostree inside a RUN step could not download repository metadata (Curl errors,
+	// "Cannot download repomd.xml", "All mirrors were tried"). Fix: check the repository URL, the proxy
+	// settings passed to the build, and for Red Hat CDN repositories the entitlement certificates.
+	RepoUnreachable Reason = "RepoUnreachable"
+
+	// BuilderImagePull: the build pod cannot start because the kubelet cannot pull one of its own container images
+	// (ErrImagePull / ImagePullBackOff on the builder image that the MCO uses, not the base image). Fix: check the
+	// cluster pull secret (openshift-config/pull-secret) and the image mirror configuration
+	// (ImageDigestMirrorSet/ImageTagMirrorSet) for the builder image's registry.
+	BuilderImagePull Reason = "BuilderImagePull"
+
+	// BuildStuck: the MachineOSBuild has been Building for longer than the stuck limit (default 2h). The MCO sets
+	// no deadline on the build Job, so a hung build never fails on its own. Fix: read the build pod's log; to retry,
+	// annotate the MachineOSConfig with machineconfiguration.openshift.io/rebuild.
+	BuildStuck Reason = "BuildStuck"
+
+	// BuildPendingTooLong: the build pod has not started for longer than the pending limit (default 15m): it is
+	// unschedulable (the PodScheduled message is quoted), or stuck creating its containers, or the Job has no pod.
+	// Fix: free capacity or fix taints, quotas and node selectors, or the missing volume named in the evidence.
+	BuildPendingTooLong Reason = "BuildPendingTooLong"
+
+	// Interrupted: the MCO interrupted the build (its MachineOSConfig or the pool's rendered config changed, or the
+	// Job was deleted). A new build normally follows; act only if builds keep being interrupted.
+	Interrupted Reason = "Interrupted"
+
+	// Unknown: the build failed and no known pattern matched. The evidence holds the last lines of the build log.
+	// Fix: read the full build log.
+	Unknown Reason = "Unknown"
+)
+
+// Stage 3: rollout of the built image to the pool's nodes.
+const (
+	// RolloutNotStarted: the build succeeded and the MachineOSConfig's status.currentImagePullSpec is set, but after
+	// the start limit (default 10m) no node has it as its desiredImage and the pool is not Updating (or the
+	// MachineOSConfig still points at an older image). Fix: read the machine-config-controller log; check that the
+	// pool is not paused and that its nodes match its node selector.
+	RolloutNotStarted Reason = "RolloutNotStarted"
+
+	// RolloutPaused: the pool is paused (spec.paused=true), so the built image is not rolled out. Unpause the pool
+	// when the maintenance window allows.
+	RolloutPaused Reason = "RolloutPaused"
+
+	// NodeImagePullAuth: nodes cannot pull the built OS image because the registry refused the credentials. Nodes
+	// pull with the cluster pull secret (openshift-config/pull-secret) merged with the internal-registry secret, not
+	// with the push secret. Fix: add credentials for the image's registry to the cluster pull secret.
+	NodeImagePullAuth Reason = "NodeImagePullAuth"
+
+	// NodeRegistryUnreachable: nodes cannot reach the registry holding the built OS image (DNS, connection, TLS).
+	// Fix: check DNS, proxy, firewall and trusted CAs from the nodes to that registry.
+	NodeRegistryUnreachable Reason = "NodeRegistryUnreachable"
+
+	// NodeImageNotFound: the built OS image is gone from the registry ("manifest unknown"), e.g. deleted or pruned
+	// by a retention policy. Fix: restore the image or force a rebuild by annotating the MachineOSConfig with
+	// machineconfiguration.openshift.io/rebuild; exclude the repository from pruning.
+	NodeImageNotFound Reason = "NodeImageNotFound"
+
+	// NodeDiskFull: a node ran out of disk space while pulling the OS image ("No space left on device", ostree
+	// min-free-space-percent would be exceeded). Fix: free space on the node's root filesystem (/sysroot); the
+	// machine-config-daemon retries.
+	NodeDiskFull Reason = "NodeDiskFull"
+
+	// NodeCauseNotRecorded: the node reports "failed to update OS to <image> after retries: timed out waiting for
+	// the condition" without the cause. MCO releases built between 2025-07 and 2026-08 drop the cause from the node
+	// annotation. Fix: read the cause in the machine-config-daemon log on that node (lines "Failed to update OS to
+	// ... (will retry)").
+	NodeCauseNotRecorded Reason = "NodeCauseNotRecorded"
+
+	// NodeDegraded: a node is Degraded or Unreconcilable for another reason, quoted in the evidence. Fix: follow the
+	// reason; the machine-config-daemon log on that node has the details.
+	NodeDegraded Reason = "NodeDegraded"
+
+	// NodeRebootStuck: a node has been Rebooting, or Working on a new image, for longer than the reboot limit
+	// (default 20m). Fix: check the node's console and its Machine object, and whether a drain is blocked (e.g. by a
+	// PodDisruptionBudget).
+	NodeRebootStuck Reason = "NodeRebootStuck"
+
+	// RolloutStalled: the pool's updatedMachineCount has not changed for the stall limit (default 30m) while not all
+	// machines are updated. Common causes: a drain blocked by a PodDisruptionBudget, maxUnavailable reached because
+	// a node is unavailable. Fix: `oc describe mcp <pool>` and the machine-config-controller log.
+	RolloutStalled Reason = "RolloutStalled"
+
+	// BuildFailedBlocksRollout: the pool's ImageBuildDegraded condition is True: the latest image build failed, so
+	// the pool stays on its previous image. The MachineOSBuild carries its own diagnosis; fix that first.
+	BuildFailedBlocksRollout Reason = "BuildFailedBlocksRollout"
+)
+
+// Reasons lists every reason this package can return, stage 2 first, in a stable order.
+func Reasons() []Reason {
+	return []Reason{
+		BaseImagePullAuth, BaseImageNotFound, PushAuth, PushDenied, RegistryUnreachable, ContainerfileSyntax,
+		BuildStepFailed, PackageNotFound, RepoUnreachable, BuilderImagePull, BuildStuck, BuildPendingTooLong,
+		Interrupted, Unknown,
+		RolloutNotStarted, RolloutPaused, NodeImagePullAuth, NodeRegistryUnreachable, NodeImageNotFound, NodeDiskFull,
+		NodeCauseNotRecorded, NodeDegraded, NodeRebootStuck, RolloutStalled, BuildFailedBlocksRollout,
+	}
+}
+
+// DefaultSeverity is the severity a reason is reported with: Error for causes found in error text, Warning for
+// the time-based rules (stuck, pending, stalled, not started), Info for Interrupted and RolloutPaused. A build
+// attempt that failed while the Job still retries is reported as Warning whatever its reason.
+func DefaultSeverity(r Reason) Severity {
+	switch r {
+	case "":
+		return ""
+	case Interrupted, RolloutPaused:
+		return SeverityInfo
+	case BuildStuck, BuildPendingTooLong, RolloutStalled, RolloutNotStarted, NodeRebootStuck:
+		return SeverityWarning
+	default:
+		return SeverityError
+	}
+}

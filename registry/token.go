@@ -1,0 +1,57 @@
+package registry
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+)
+
+// grant is what a registry token says the bearer may do on one repository.
+type grant int
+
+const (
+	grantOpaque grant = iota // not a JWT with an "access" claim: the token does not say
+	grantNone                // the claim lists nothing for the repository
+	grantPull                // pull but not push
+	grantPush                // push (with or without pull)
+)
+
+type accessEntry struct {
+	Type    string   `json:"type"`
+	Name    string   `json:"name"`
+	Actions []string `json:"actions"`
+}
+
+// tokenGrant reads the "access" claim of a registry JWT (the Docker token spec, used by distribution, Harbor, Quay
+// and GitLab). The signature is not verified: the registry verifies it, and a forged token only fools the forger.
+func tokenGrant(token, repository string) grant {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return grantOpaque
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return grantOpaque
+	}
+	var claims struct {
+		Access *[]accessEntry `json:"access"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil || claims.Access == nil {
+		return grantOpaque
+	}
+	g := grantNone
+	for _, e := range *claims.Access {
+		if e.Type != "repository" || e.Name != repository {
+			continue
+		}
+		for _, action := range e.Actions {
+			switch action {
+			case "push", "*":
+				return grantPush
+			case "pull":
+				g = grantPull
+			}
+		}
+	}
+	return g
+}

@@ -1,0 +1,314 @@
+package e2e
+
+import (
+	"context"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ocl-guard/ocl-guard/app"
+	"github.com/ocl-guard/ocl-guard/checker"
+	"github.com/ocl-guard/ocl-guard/config"
+	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/validators"
+)
+
+const checkerNamespace = "ocl-guard"
+
+var _ = Describe("Checker", Ordered, func() {
+	var (
+		logs     = &recordedLogs{logs: map[string]string{}}
+		replicas = []*writeCounter{{counts: map[string]int{}}, {counts: map[string]int{}}}
+		stop     context.CancelFunc
+	)
+
+	BeforeAll(func() {
+		Expect(kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: checkerNamespace}})).To(Succeed())
+		settings := config.Defaults()
+		settings.Checker.BuildPendingAfter = metav1.Duration{Duration: 2 * time.Second}
+		settings.Checker.Recheck = metav1.Duration{Duration: time.Second}
+		var runCtx context.Context
+		runCtx, stop = context.WithCancel(ctx)
+		for _, counter := range replicas {
+			mgr, err := app.NewCheckerManager(bed.Config, app.CheckerOptions{
+				Settings: settings, MetricsAddr: "0", ProbeAddr: "0", LeaderElectionNamespace: checkerNamespace,
+				Logs: logs, WrapClient: counter.wrap, SeveralPerProcess: true,
+			})
+			Expect(err).NotTo(HaveOccurred())
+			go func() {
+				defer GinkgoRecover()
+				Expect(mgr.Start(runCtx)).To(Succeed())
+			}()
+		}
+	})
+
+	AfterAll(func() { stop() })
+
+	// eventually is patient enough for a leader election and a reconcile.
+	eventually := func(actual any) AsyncAssertion {
+		return Eventually(actual).WithTimeout(30 * time.Second).WithPolling(200 * time.Millisecond)
+	}
+
+	Describe("stage 2: MachineOSBuilds", func() {
+		DescribeTable("writes the reason onto the failed build, from the image-build termination message",
+			func(reason diagnose.Reason, message string, wantInMessage string) {
+				pool := uniqueName("b")
+				build := newBuild(pool, failedStatus())
+				newBuildPod(build, failedImageBuild(message))
+				eventually(annotationsOf(build)).Should(SatisfyAll(
+					HaveKeyWithValue(checker.AnnotationDiagnosis, string(reason)),
+					HaveKeyWithValue(checker.AnnotationMessage, SatisfyAll(ContainSubstring(build.Name), ContainSubstring(wantInMessage))),
+					HaveKeyWithValue(checker.AnnotationSince, Not(BeEmpty())),
+					HaveKeyWithValue(checker.AnnotationEvidence, Not(BeEmpty()))))
+			},
+			Entry(nil, diagnose.BaseImagePullAuth,
+				"+ buildah bud --log-level=DEBUG --storage-driver vfs --authfile=/tmp/base-image-pull-creds/config.json\n"+
+					"Error: creating build container: unable to copy from source docker://registry.redhat.io/rhel9/rhel-coreos@sha256:abc: "+
+					"initializing source docker://registry.redhat.io/rhel9/rhel-coreos@sha256:abc: reading manifest sha256:abc in "+
+					"registry.redhat.io/rhel9/rhel-coreos: unauthorized: access to the requested resource is not authorized",
+				"registry.redhat.io"),
+			Entry(nil, diagnose.PushAuth,
+				`Error: pushing image "quay.io/acme/os:b-1" to "docker://quay.io/acme/os:b-1": writing blob: initiating layer upload to /v2/acme/os/blobs/uploads/ in quay.io: unauthorized: authentication required`,
+				"quay.io"),
+			Entry(nil, diagnose.PushDenied,
+				`Error: pushing image "quay.io/acme/os:b-1" to "docker://quay.io/acme/os:b-1": writing blob: initiating layer upload to /v2/acme/os/blobs/uploads/ in quay.io: denied: requested access to the resource is denied`,
+				"quay.io"),
+			Entry(nil, diagnose.RegistryUnreachable,
+				`Error: pushing image "registry.lab:5000/os:b-1" to "docker://registry.lab:5000/os:b-1": initializing destination: pinging container registry registry.lab:5000: Get "https://registry.lab:5000/v2/": dial tcp: lookup registry.lab on 172.30.0.10:53: no such host`,
+				"registry.lab"),
+			Entry(nil, diagnose.ContainerfileSyntax,
+				`Error: building at STEP "RUNN rpm-ostree install tree": Build error: Unknown instruction: "RUNN" &imagebuilder.Step{Env:[]string{}}`,
+				"spec.containerFile"),
+			Entry(nil, diagnose.BuildStepFailed,
+				"STEP 12/14: RUN /usr/local/bin/setup.sh\nsubprocess exited with status 2\nError: building at STEP \"RUN /usr/local/bin/setup.sh\": exit status 2",
+				"exit"),
+			Entry(nil, diagnose.PackageNotFound,
+				"STEP 12/14: RUN dnf install -y tmux-nope\nNo match for argument: tmux-nope\nError: Unable to find a match: tmux-nope\n"+
+					"subprocess exited with status 1\nError: building at STEP \"RUN dnf install -y tmux-nope\": exit status 1",
+				"tmux-nope"),
+		)
+
+		It("reads the pod log when the termination message is not enough", func() {
+			build := newBuild(uniqueName("b"), failedStatus())
+			newBuildPodWithLog(build, failedImageBuild("Error: building at STEP \"RUN rpm-ostree install foo\": exit status 1"), logs,
+				"STEP 3/4: RUN rpm-ostree install foo\nerror: Packages not found: foo\nsubprocess exited with status 1\n"+
+					"Error: building at STEP \"RUN rpm-ostree install foo\": exit status 1\n")
+			eventually(diagnosisOf(build)).Should(Equal(string(diagnose.PackageNotFound)))
+		})
+
+		It("says Unknown with the last log lines when nothing matches", func() {
+			build := newBuild(uniqueName("b"), failedStatus())
+			newBuildPodWithLog(build, failedImageBuild("something odd happened"), logs, "line one\nthe builder gave up for reasons of its own\n")
+			eventually(annotationsOf(build)).Should(SatisfyAll(
+				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.Unknown)),
+				HaveKeyWithValue(checker.AnnotationEvidence, ContainSubstring("gave up"))))
+		})
+
+		It("flags a builder image that cannot be pulled, and clears it once the pod runs", func() {
+			build := newBuild(uniqueName("b"), buildingStatus(time.Minute))
+			pod := newBuildPod(build, corev1.PodStatus{
+				Phase: corev1.PodPending,
+				InitContainerStatuses: []corev1.ContainerStatus{{Name: "image-build", Image: builderImage, State: corev1.ContainerState{
+					Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: `Back-off pulling image "` + builderImage + `"`}}}},
+			})
+			eventually(diagnosisOf(build)).Should(Equal(string(diagnose.BuilderImagePull)))
+
+			pod.Status.InitContainerStatuses[0].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}
+			pod.Status.InitContainerStatuses[0].Ready = true
+			Expect(kube.Status().Update(ctx, pod)).To(Succeed())
+			eventually(annotationsOf(build)).Should(BeEmpty())
+		})
+
+		It("flags a build running longer than the limit (the MCO sets no deadline)", func() {
+			build := newBuild(uniqueName("b"), buildingStatus(3*time.Hour))
+			newBuildPod(build, corev1.PodStatus{Phase: corev1.PodPending, InitContainerStatuses: []corev1.ContainerStatus{{
+				Name: "image-build", Image: builderImage, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}}}})
+			eventually(diagnosisOf(build)).Should(Equal(string(diagnose.BuildStuck)))
+		})
+
+		It("flags a build pod that stays unscheduled", func() {
+			build := newBuild(uniqueName("b"), buildingStatus(time.Minute))
+			newBuildPod(build, corev1.PodStatus{Phase: corev1.PodPending, Conditions: []corev1.PodCondition{{
+				Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable",
+				Message: "0/6 nodes are available: 3 Insufficient memory, 3 node(s) had untolerated taint {node-role.kubernetes.io/master: }.",
+			}}})
+			eventually(annotationsOf(build)).Should(SatisfyAll(
+				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.BuildPendingTooLong)),
+				HaveKeyWithValue(checker.AnnotationEvidence, ContainSubstring("Insufficient memory"))))
+		})
+
+		It("reports an interrupted build", func() {
+			status := failedStatus()
+			for i := range status.Conditions {
+				switch status.Conditions[i].Type {
+				case string(mcfgv1.MachineOSBuildFailed):
+					status.Conditions[i].Status = metav1.ConditionFalse
+				case string(mcfgv1.MachineOSBuildInterrupted):
+					status.Conditions[i].Status = metav1.ConditionTrue
+					status.Conditions[i].Message = "Build Job deleted"
+				}
+			}
+			build := newBuild(uniqueName("b"), status)
+			eventually(diagnosisOf(build)).Should(Equal(string(diagnose.Interrupted)))
+		})
+
+		It("leaves a succeeded build alone", func() {
+			build := newBuild(uniqueName("b"), succeededStatus(time.Minute, "quay.io/acme/os"+builtDigest))
+			Consistently(annotationsOf(build)).WithTimeout(3 * time.Second).Should(BeEmpty())
+		})
+	})
+
+	Describe("stage 3: pool rollouts, from node annotations", func() {
+		It("summarises nodes that cannot pull the image on the pool, and clears it once rolled out", func() {
+			name := uniqueName("p")
+			image := "quay.io/acme/os" + builtDigest
+			pool := newLayeredPool(name, image, 3)
+			newBuild(name, succeededStatus(time.Minute, image))
+			setPoolStatus(pool, 3, 1, poolCondition(mcfgv1.MachineConfigPoolUpdating, corev1.ConditionTrue, "", ""),
+				poolCondition(mcfgv1.MachineConfigPoolNodeDegraded, corev1.ConditionTrue, "", "Node "+nodeName(name, 1)+" is reporting: ..."))
+			annotateNode(nodeName(name, 0), map[string]string{desiredImage: image, currentImage: image, nodeState: "Done"})
+			pullFailure := "failed to update OS to " + image + " after retries: error running rpm-ostree rebase --experimental ostree-unverified-registry:" + image +
+				": error: Creating importer: failed to invoke method OpenImage: failed to invoke method OpenImage: reading manifest sha256:0123 in quay.io/acme/os: " +
+				"unauthorized: access to the requested resource is not authorized: exit status 1: timed out waiting for the condition"
+			for _, i := range []int{1, 2} {
+				annotateNode(nodeName(name, i), map[string]string{desiredImage: image, currentImage: "", nodeState: "Degraded", nodeReason: pullFailure})
+			}
+			eventually(annotationsOf(pool)).Should(SatisfyAll(
+				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.NodeImagePullAuth)),
+				HaveKeyWithValue(checker.AnnotationMessage, SatisfyAll(
+					ContainSubstring("2 nodes"), ContainSubstring(nodeName(name, 1)), ContainSubstring(nodeName(name, 2))))))
+
+			for _, i := range []int{1, 2} {
+				annotateNode(nodeName(name, i), map[string]string{currentImage: image, nodeState: "Done", nodeReason: ""})
+			}
+			setPoolStatus(pool, 3, 3, poolCondition(mcfgv1.MachineConfigPoolUpdated, corev1.ConditionTrue, "", ""))
+			eventually(diagnosisOf(pool)).Should(BeEmpty())
+		})
+
+		DescribeTable("names the node problem",
+			func(reason diagnose.Reason, nodeReasonText string, wantInMessage string) {
+				name := uniqueName("p")
+				image := "quay.io/acme/os" + builtDigest
+				pool := newLayeredPool(name, image, 1)
+				newBuild(name, succeededStatus(time.Minute, image))
+				setPoolStatus(pool, 1, 0, poolCondition(mcfgv1.MachineConfigPoolUpdating, corev1.ConditionTrue, "", ""))
+				annotateNode(nodeName(name, 0), map[string]string{desiredImage: image, nodeState: "Degraded", nodeReason: nodeReasonText})
+				eventually(annotationsOf(pool)).Should(SatisfyAll(
+					HaveKeyWithValue(checker.AnnotationDiagnosis, string(reason)),
+					HaveKeyWithValue(checker.AnnotationMessage, ContainSubstring(wantInMessage))))
+			},
+			Entry(nil, diagnose.NodeRegistryUnreachable,
+				"failed to update OS to quay.io/acme/os"+builtDigest+": error running rpm-ostree rebase --experimental ostree-unverified-registry:quay.io/acme/os"+builtDigest+
+					": error: Creating importer: failed to invoke method OpenImage: failed to invoke method OpenImage: pinging container registry quay.io: Get \"https://quay.io/v2/\": dial tcp 10.0.0.1:443: i/o timeout: exit status 1",
+				"quay.io"),
+			Entry(nil, diagnose.NodeCauseNotRecorded,
+				"Failed to update OS to quay.io/acme/os"+builtDigest+" after retries: timed out waiting for the condition",
+				"machine-config-daemon"),
+			Entry(nil, diagnose.NodeDegraded,
+				"unexpected on-disk state validating against rendered-worker-abc: content mismatch for file \"/etc/chrony.conf\"",
+				"/etc/chrony.conf"),
+		)
+
+		It("blames the failed build when the pool cannot roll out", func() {
+			name := uniqueName("p")
+			pool := newLayeredPool(name, "", 1)
+			newBuild(name, failedStatus())
+			setPoolStatus(pool, 1, 1, poolCondition(mcfgv1.MachineConfigPoolImageBuildDegraded, corev1.ConditionTrue, "BuildFailed",
+				"Failed to build OS image for pool "+name+" (MachineOSBuild: "+name+buildHexSuffix+"): Failed: Build Failed"))
+			eventually(annotationsOf(pool)).Should(SatisfyAll(
+				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.BuildFailedBlocksRollout)),
+				HaveKeyWithValue(checker.AnnotationMessage, ContainSubstring(name+buildHexSuffix))))
+		})
+
+		It("notices a built image that no node was given", func() {
+			name := uniqueName("p")
+			image := "quay.io/acme/os" + builtDigest
+			pool := newLayeredPool(name, image, 2)
+			newBuild(name, succeededStatus(time.Hour, image))
+			setPoolStatus(pool, 2, 2, poolCondition(mcfgv1.MachineConfigPoolUpdated, corev1.ConditionTrue, "", ""))
+			eventually(diagnosisOf(pool)).Should(Equal(string(diagnose.RolloutNotStarted)))
+		})
+
+		It("keeps the stall clock in an annotation, so a restart does not reset it", func() {
+			name := uniqueName("p")
+			image := "quay.io/acme/os" + builtDigest
+			pool := newLayeredPool(name, image, 3)
+			newBuild(name, succeededStatus(2*time.Hour, image))
+			setPoolStatus(pool, 3, 1, poolCondition(mcfgv1.MachineConfigPoolUpdating, corev1.ConditionTrue, "", ""))
+			annotateNode(nodeName(name, 0), map[string]string{desiredImage: image, currentImage: image, nodeState: "Done"})
+			for _, i := range []int{1, 2} {
+				annotateNode(nodeName(name, i), map[string]string{desiredImage: image, currentImage: "quay.io/acme/os" + otherDigest, nodeState: "Done"})
+			}
+			// What an earlier checker remembered: the same one node updated, an hour ago.
+			rememberProgress(pool, func(p diagnose.Progress) bool { return p.UpdatedMachineCount == 1 },
+				diagnose.Progress{UpdatedMachineCount: 1, Since: time.Now().Add(-time.Hour), Image: image})
+			eventually(diagnosisOf(pool)).Should(Equal(string(diagnose.RolloutStalled)))
+		})
+
+		It("flags a node rebooting for too long", func() {
+			name := uniqueName("p")
+			image := "quay.io/acme/os" + builtDigest
+			pool := newLayeredPool(name, image, 1)
+			newBuild(name, succeededStatus(2*time.Hour, image))
+			setPoolStatus(pool, 1, 0, poolCondition(mcfgv1.MachineConfigPoolUpdating, corev1.ConditionTrue, "", ""))
+			annotateNode(nodeName(name, 0), map[string]string{desiredImage: image, currentImage: "quay.io/acme/os" + otherDigest, nodeState: "Rebooting"})
+			rememberProgress(pool, func(p diagnose.Progress) bool { return p.NodeStateSince[nodeName(name, 0)].State == "Rebooting" },
+				diagnose.Progress{Since: time.Now().Add(-time.Hour), Image: image,
+					NodeStateSince: map[string]diagnose.StateSince{nodeName(name, 0): {State: "Rebooting", Since: time.Now().Add(-time.Hour)}}})
+			eventually(annotationsOf(pool)).Should(SatisfyAll(
+				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.NodeRebootStuck)),
+				HaveKeyWithValue(checker.AnnotationMessage, ContainSubstring(nodeName(name, 0)))))
+		})
+	})
+
+	Describe("stage 1 again, after admission", func() {
+		It("writes findings onto a config whose push secret is deleted later, and clears them when it is back", func() {
+			p := createLayeredPool("quay.io")
+			mosc := p.machineOSConfig("quay.io/acme/os-image:latest")
+			Expect(kube.Create(ctx, mosc)).To(Succeed())
+			Consistently(diagnosisOf(mosc)).WithTimeout(2 * time.Second).Should(BeEmpty())
+
+			secret := &corev1.Secret{}
+			Expect(kube.Get(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: p.pushSecret}, secret)).To(Succeed())
+			Expect(kube.Delete(ctx, secret)).To(Succeed())
+			eventually(annotationsOf(mosc)).Should(SatisfyAll(
+				HaveKeyWithValue(checker.AnnotationDiagnosis, string(validators.RuleSecretExists)),
+				HaveKeyWithValue(checker.AnnotationMessage, ContainSubstring("spec.renderedImagePushSecret.name"))))
+
+			Expect(kube.Create(ctx, dockerConfigSecret(p.pushSecret, "quay.io"))).To(Succeed())
+			eventually(diagnosisOf(mosc)).Should(BeEmpty())
+			var fresh mcfgv1.MachineOSConfig
+			Expect(kube.Get(ctx, client.ObjectKeyFromObject(mosc), &fresh)).To(Succeed())
+			Expect(fresh.Spec).To(Equal(mosc.Spec), "the checker never touches spec")
+		})
+	})
+
+	Describe("writes", func() {
+		It("patches only when the diagnosis changes", func() {
+			build := newBuild(uniqueName("b"), failedStatus())
+			newBuildPod(build, failedImageBuild(`Error: pushing image "q" to "docker://quay.io/a/b:c": writing blob: initiating layer upload to /v2/a/b/blobs/uploads/ in quay.io: unauthorized: authentication required`))
+			eventually(diagnosisOf(build)).Should(Equal(string(diagnose.PushAuth)))
+			writes := func() int { return replicas[0].of(build.Name) + replicas[1].of(build.Name) }
+			// One write per diagnosis seen: the build may be seen once without its pod (Unknown) first.
+			settled := writes()
+			Expect(settled).To(BeNumerically("<=", 2))
+			// Rechecked every second, and reconciled again on its own annotation writes: no further write.
+			Consistently(writes).WithTimeout(4 * time.Second).Should(Equal(settled))
+		})
+
+		It("has exactly one writer among two replicas", func() {
+			var lease coordinationv1.Lease
+			Expect(kube.Get(ctx, client.ObjectKey{Namespace: checkerNamespace, Name: app.LeaderElectionID}, &lease)).To(Succeed())
+			Expect(lease.Spec.HolderIdentity).NotTo(BeNil())
+			a, b := replicas[0].of(""), replicas[1].of("")
+			Expect(a + b).To(BeNumerically(">", 10))
+			Expect(a == 0 || b == 0).To(BeTrue(), "replica writes: %d and %d", a, b)
+		})
+	})
+})
