@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"context"
+	"net"
+	"net/netip"
 	"sync"
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -12,6 +15,8 @@ import (
 
 	"github.com/ocl-guard/ocl-guard/app"
 	"github.com/ocl-guard/ocl-guard/config"
+	"github.com/ocl-guard/ocl-guard/registry"
+	"github.com/ocl-guard/ocl-guard/test/registry/registrytest"
 	"github.com/ocl-guard/ocl-guard/test/testbed"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
@@ -22,7 +27,9 @@ func TestE2E(t *testing.T) {
 }
 
 var (
-	bed     *testbed.Bed
+	bed *testbed.Bed
+	// pushRegistry is a real registry (Debian's docker-registry) with token auth over TLS on 127.0.0.1.
+	pushRegistry *registrytest.Registry
 	actions = &switchableActions{overrides: map[validators.RuleID]validators.Action{}}
 	// kube talks to the API server as `oc apply` does, and records the admission warnings it is sent.
 	kube     client.Client
@@ -31,7 +38,15 @@ var (
 
 var _ = BeforeSuite(func() {
 	var err error
-	bed, err = testbed.Start(testbed.Options{Settings: config.Defaults(), Actions: actions.ActionFor})
+	pushRegistry, err = registrytest.Start(registrytest.Config{Mode: registrytest.Token})
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(pushRegistry.Stop)
+	prober, err := registry.NewProber(registry.Options{
+		Budget: registryBudget, AllowLoopback: true, RootCAs: pushRegistry.CAPool, Resolver: loopbackOnlyResolver{},
+	})
+	Expect(err).NotTo(HaveOccurred())
+
+	bed, err = testbed.Start(testbed.Options{Settings: config.Defaults(), Actions: actions.ActionFor, Prober: prober})
 	Expect(err).NotTo(HaveOccurred())
 
 	cfg := rest.CopyConfig(bed.Config)
@@ -48,8 +63,7 @@ var _ = AfterSuite(func() {
 	}
 })
 
-// switchableActions lets a test run a rule in warn or off mode; everything else is denied, so each rule's
-// denial is visible.
+// switchableActions lets a test switch a rule to deny, warn or off; the others keep their default action.
 type switchableActions struct {
 	mu        sync.Mutex
 	overrides map[validators.RuleID]validators.Action
@@ -61,7 +75,7 @@ func (s *switchableActions) ActionFor(id validators.RuleID) validators.Action {
 	if a, ok := s.overrides[id]; ok {
 		return a
 	}
-	return validators.ActionDeny
+	return config.Defaults().ActionFor(id)
 }
 
 func (s *switchableActions) set(id validators.RuleID, a validators.Action) func() {
@@ -101,3 +115,21 @@ func (w *warningRecorder) during(fn func()) []string {
 var ctx = context.Background()
 
 func contextWithCancel() (context.Context, context.CancelFunc) { return context.WithCancel(ctx) }
+
+// registryBudget is the probe budget of the test bed's webhook.
+const registryBudget = 2 * time.Second
+
+// loopbackOnlyResolver keeps the tests off the network: the registry probe may dial IP literals (loopback, or the
+// metadata address that it must refuse) and localhost (the test registry's token service), and every other name
+// fails to resolve as if it did not exist.
+type loopbackOnlyResolver struct{}
+
+func (loopbackOnlyResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	if addr, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{addr}, nil
+	}
+	if host == "localhost" {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
