@@ -30,7 +30,7 @@ var (
 	bed *testbed.Bed
 	// pushRegistry is a real registry (Debian's docker-registry) with token auth over TLS on 127.0.0.1.
 	pushRegistry *registrytest.Registry
-	actions = &switchableActions{overrides: map[validators.RuleID]validators.Action{}}
+	actions      = &switchableActions{overrides: map[validators.RuleID]validators.Action{}}
 	// kube talks to the API server as `oc apply` does, and records the admission warnings it is sent.
 	kube     client.Client
 	warnings = &warningRecorder{}
