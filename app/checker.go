@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"time"
@@ -32,6 +33,8 @@ type CheckerOptions struct {
 	ProbeAddr   string
 	// LeaderElectionNamespace holds the Lease that makes one replica the only writer; empty turns election off.
 	LeaderElectionNamespace string
+	// LeaderElectionID names the Lease; LeaderElectionID (the constant) when empty.
+	LeaderElectionID string
 	// Logs reads build logs; nil reads them through the pods/log subresource.
 	Logs checker.LogReader
 	// Prober probes registries for the audit; nil skips registry rules.
@@ -83,7 +86,7 @@ func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, 
 		HealthProbeBindAddress:        opts.ProbeAddr,
 		LeaderElection:                opts.LeaderElectionNamespace != "",
 		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
-		LeaderElectionID:              LeaderElectionID,
+		LeaderElectionID:              cmp.Or(opts.LeaderElectionID, LeaderElectionID),
 		LeaderElectionReleaseOnCancel: true,
 		Controller:                    ctrlconfig.Controller{SkipNameValidation: &opts.SeveralPerProcess},
 	})

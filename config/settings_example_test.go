@@ -1,0 +1,50 @@
+package config
+
+import (
+	"encoding/json"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/ocl-guard/ocl-guard/validators"
+)
+
+// The shipped example parses and spells out the defaults; the schema knows every rule.
+func TestExampleAndSchemaMatchTheCode(t *testing.T) {
+	example, err := Load("settings.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults := Defaults()
+	for _, id := range validators.RuleIDs() {
+		if example.ActionFor(id) != defaults.ActionFor(id) {
+			t.Errorf("example sets %s to %s, the default is %s", id, example.ActionFor(id), defaults.ActionFor(id))
+		}
+	}
+	if example.Checker != defaults.Checker || example.Registry.Budget != defaults.Registry.Budget {
+		t.Errorf("example checker/registry settings differ from the defaults:\n%+v\n%+v", example.Checker, defaults.Checker)
+	}
+
+	var schema struct {
+		Properties struct {
+			Rules struct {
+				PropertyNames struct {
+					Enum []validators.RuleID `json:"enum"`
+				} `json:"propertyNames"`
+			} `json:"rules"`
+		} `json:"properties"`
+	}
+	data, err := os.ReadFile("settings.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &schema); err != nil {
+		t.Fatal(err)
+	}
+	got, want := schema.Properties.Rules.PropertyNames.Enum, validators.RuleIDs()
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("schema rule IDs %v, code has %v", got, want)
+	}
+}

@@ -1,0 +1,120 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ocl-guard/ocl-guard/app"
+	"github.com/ocl-guard/ocl-guard/config"
+	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/lookups"
+	"github.com/ocl-guard/ocl-guard/test/testbed"
+	"github.com/ocl-guard/ocl-guard/validators"
+)
+
+// The shipped RBAC (config/rbac) is enough, and no more is used: both faces run here as the ocl-guard service
+// account with exactly those roles.
+var _ = Describe("The shipped RBAC", func() {
+	const serviceAccount = "system:serviceaccount:ocl-guard:ocl-guard"
+	var asServiceAccount *rest.Config
+
+	BeforeEach(func() {
+		if err := kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: checkerNamespace}}); err != nil {
+			Expect(apierrors.IsAlreadyExists(err)).To(BeTrue(), "%v", err)
+		}
+		applyManifests(filepath.Join(testbed.RepoRoot(), "config", "rbac", "role.yaml"))
+		asServiceAccount = rest.CopyConfig(bed.Config)
+		asServiceAccount.Impersonate = rest.ImpersonationConfig{UserName: serviceAccount}
+	})
+
+	It("lets the webhook read what its rules need, and Secrets only in openshift-machine-config-operator", func() {
+		scheme, err := app.Scheme()
+		Expect(err).NotTo(HaveOccurred())
+		opts := app.CacheOptions()
+		opts.Scheme = scheme
+		c, err := cache.New(asServiceAccount, opts)
+		Expect(err).NotTo(HaveOccurred())
+		direct, err := client.New(asServiceAccount, client.Options{Scheme: scheme})
+		Expect(err).NotTo(HaveOccurred())
+		runCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		go func() { _ = c.Start(runCtx) }()
+		Expect(c.WaitForCacheSync(runCtx)).To(BeTrue())
+
+		p := createLayeredPool("quay.io")
+		mosc := p.machineOSConfig("quay.io/acme/os-image:latest")
+		mosc.Spec.BaseImagePullSecret = nil // exercise the openshift-config/pull-secret fallback too
+		cluster := &lookups.Cluster{Cached: c, Direct: direct}
+		verdict := validators.Evaluate(ctx, mosc, cluster, config.Defaults().ActionFor)
+		Expect(verdict.Denials()).To(BeEmpty())
+		Expect(verdict.Warnings()).NotTo(ContainElement(ContainSubstring("could not read")), "a lookup was forbidden")
+
+		err = direct.Get(ctx, client.ObjectKey{Namespace: "default", Name: "anything"}, &corev1.Secret{})
+		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "Secrets outside openshift-machine-config-operator: %v", err)
+	})
+
+	It("lets the checker elect a leader, read builds, pods and nodes, and write its diagnosis", func() {
+		runCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		mgr, err := app.NewCheckerManager(asServiceAccount, app.CheckerOptions{
+			Settings: config.Defaults(), MetricsAddr: "0", ProbeAddr: "0",
+			LeaderElectionNamespace: checkerNamespace, LeaderElectionID: "ocl-guard-rbac-test",
+			Logs: &recordedLogs{logs: map[string]string{}}, SeveralPerProcess: true,
+		})
+		Expect(err).NotTo(HaveOccurred())
+		go func() {
+			defer GinkgoRecover()
+			Expect(mgr.Start(runCtx)).To(Succeed())
+		}()
+
+		build := newBuild(uniqueName("rbac"), failedStatus())
+		newBuildPod(build, failedImageBuild(`Error: pushing image "q" to "docker://quay.io/a/b:c": writing blob: initiating layer upload to /v2/a/b/blobs/uploads/ in quay.io: denied: requested access to the resource is denied`))
+		Eventually(diagnosisOf(build)).WithTimeout(30 * time.Second).Should(Equal(string(diagnose.PushDenied)))
+
+		name := uniqueName("rbac")
+		image := "quay.io/acme/os" + builtDigest
+		pool := newLayeredPool(name, image, 1)
+		newBuild(name, succeededStatus(time.Minute, image))
+		setPoolStatus(pool, 1, 0)
+		annotateNode(nodeName(name, 0), map[string]string{desiredImage: image, nodeState: "Degraded", nodeReason: "unexpected on-disk state: mode mismatch for file /etc/x"})
+		Eventually(diagnosisOf(pool)).WithTimeout(30 * time.Second).Should(Equal(string(diagnose.NodeDegraded)))
+	})
+})
+
+// applyManifests creates (or leaves in place) every object of a multi-document YAML file.
+func applyManifests(path string) {
+	GinkgoHelper()
+	data, err := os.ReadFile(path)
+	Expect(err).NotTo(HaveOccurred())
+	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	for {
+		var obj unstructured.Unstructured
+		if err := decoder.Decode(&obj.Object); errors.Is(err, io.EOF) {
+			return
+		} else {
+			Expect(err).NotTo(HaveOccurred())
+		}
+		if len(obj.Object) == 0 {
+			continue
+		}
+		if err := kube.Create(ctx, &obj); err != nil {
+			Expect(apierrors.IsAlreadyExists(err)).To(BeTrue(), "%s %s: %v", obj.GetKind(), obj.GetName(), err)
+		}
+	}
+}
