@@ -59,6 +59,13 @@ func annotationChanges(current map[string]string, d diagnose.Diagnosis, now time
 	return changes
 }
 
+// eventSource names the checker in the Events it records.
+const eventSource = "ocl-guard-checker"
+
+func (r *BuildReconciler) writer() writer { return writer{client: r.Client, recorder: r.Recorder} }
+func (r *PoolReconciler) writer() writer  { return writer{client: r.Client, recorder: r.Recorder} }
+func (r *AuditReconciler) writer() writer { return writer{client: r.Client, recorder: r.Recorder} }
+
 // writer applies annotation edits with a merge patch and reports diagnosis changes as Events.
 type writer struct {
 	client   client.Client

@@ -8,6 +8,7 @@ import (
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -24,10 +25,11 @@ import (
 // breaks when its push secret is deleted or rotated today, and GitOps tools such as Argo CD do not show admission
 // warnings. It writes only annotations; spec and status belong to the user and the MCO.
 type AuditReconciler struct {
-	Client  client.Client
-	writer  writer
-	Lookups validators.Lookups
-	Actions validators.ActionFor
+	Client client.Client
+	// Recorder records Events; SetupWithManager provides one.
+	Recorder events.EventRecorder
+	Lookups  validators.Lookups
+	Actions  validators.ActionFor
 	// Resync re-checks every config this often, for what no watch sees (a registry that went away).
 	Resync time.Duration
 	Now    func() time.Time
@@ -43,7 +45,7 @@ func (r *AuditReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	}
 	d := auditDiagnosis(validators.Evaluate(ctx, &config, r.Lookups, r.Actions))
 	changes := annotationChanges(config.Annotations, d, r.Now())
-	if _, err := r.writer.applyWithEventReason(ctx, &config, d, changes, "ConfigCheckFailed"); err != nil {
+	if _, err := r.writer().applyWithEventReason(ctx, &config, d, changes, "ConfigCheckFailed"); err != nil {
 		return reconcile.Result{}, err
 	}
 	return reconcile.Result{RequeueAfter: r.Resync}, nil
@@ -80,7 +82,9 @@ func auditDiagnosis(v validators.Verdict) diagnose.Diagnosis {
 
 // SetupWithManager watches MachineOSConfigs, the Secrets of the MCO's namespace they name, and pools.
 func (r *AuditReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	r.writer = writer{client: r.Client, recorder: mgr.GetEventRecorder("ocl-guard-checker")}
+	if r.Recorder == nil {
+		r.Recorder = mgr.GetEventRecorder(eventSource)
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("machineosconfig-audit").
 		// Only spec changes matter; reacting to our own annotation writes would loop.

@@ -10,6 +10,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -26,8 +27,9 @@ const jobNameLabel = "batch.kubernetes.io/job-name"
 // BuildReconciler diagnoses MachineOSBuilds (stage 2).
 type BuildReconciler struct {
 	Client client.Client
-	writer writer
-	Logs   LogReader
+	// Recorder records Events; SetupWithManager provides one.
+	Recorder events.EventRecorder
+	Logs     LogReader
 	// LogLimit caps the bytes of build log read for one diagnosis.
 	LogLimit int64
 	Limits   diagnose.BuildLimits
@@ -46,7 +48,7 @@ func (r *BuildReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		return reconcile.Result{}, err
 	}
 	d := diagnose.DiagnoseBuild(snapshot)
-	if _, err := r.writer.apply(ctx, &build, d, annotationChanges(build.Annotations, d, snapshot.Now)); err != nil {
+	if _, err := r.writer().apply(ctx, &build, d, annotationChanges(build.Annotations, d, snapshot.Now)); err != nil {
 		return reconcile.Result{}, err
 	}
 	if buildFinished(&build) {
@@ -120,7 +122,9 @@ func buildFinished(build *mcfgv1.MachineOSBuild) bool {
 
 // SetupWithManager watches builds, and the Jobs and pods of builds in the MCO's namespace.
 func (r *BuildReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	r.writer = writer{client: r.Client, recorder: mgr.GetEventRecorder("ocl-guard-checker")}
+	if r.Recorder == nil {
+		r.Recorder = mgr.GetEventRecorder(eventSource)
+	}
 	toBuild := func(jobName string) []reconcile.Request {
 		name, ok := strings.CutPrefix(jobName, "build-")
 		if !ok {

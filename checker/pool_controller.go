@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -25,8 +26,9 @@ var nodeListGVK = schema.GroupVersionKind{Version: "v1", Kind: "NodeList"}
 // PoolReconciler diagnoses the rollout of a layered pool (stage 3) from its nodes' annotations.
 type PoolReconciler struct {
 	Client client.Client
-	writer writer
-	Limits diagnose.RolloutLimits
+	// Recorder records Events; SetupWithManager provides one.
+	Recorder events.EventRecorder
+	Limits   diagnose.RolloutLimits
 	// Recheck is how often a pool is looked at again while its diagnosis depends on time passing.
 	Recheck time.Duration
 	Now     func() time.Time
@@ -50,7 +52,7 @@ func (r *PoolReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 	} else if encoded := progress.Encode(); pool.Annotations[AnnotationProgress] != encoded {
 		changes[AnnotationProgress] = &encoded
 	}
-	if _, err := r.writer.apply(ctx, &pool, d, changes); err != nil {
+	if _, err := r.writer().apply(ctx, &pool, d, changes); err != nil {
 		return reconcile.Result{}, err
 	}
 	if snapshot.Config == nil {
@@ -93,7 +95,9 @@ func (r *PoolReconciler) snapshot(ctx context.Context, pool *mcfgv1.MachineConfi
 	}
 	var nodes metav1.PartialObjectMetadataList
 	nodes.SetGroupVersionKind(nodeListGVK)
-	if err := r.Client.List(ctx, &nodes, client.MatchingLabelsSelector{Selector: selector}); err != nil {
+	// Read-only use, so the cached objects are not copied: a pool of 1,000 nodes would otherwise cost a deep copy
+	// of every node's metadata on every reconcile.
+	if err := r.Client.List(ctx, &nodes, client.MatchingLabelsSelector{Selector: selector}, client.UnsafeDisableDeepCopy); err != nil {
 		return s, err
 	}
 	for _, n := range nodes.Items {
@@ -105,7 +109,9 @@ func (r *PoolReconciler) snapshot(ctx context.Context, pool *mcfgv1.MachineConfi
 // SetupWithManager watches pools, their MachineOSConfigs and builds, and the metadata (never the spec or status)
 // of nodes.
 func (r *PoolReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	r.writer = writer{client: r.Client, recorder: mgr.GetEventRecorder("ocl-guard-checker")}
+	if r.Recorder == nil {
+		r.Recorder = mgr.GetEventRecorder(eventSource)
+	}
 	node := &metav1.PartialObjectMetadata{}
 	node.SetGroupVersionKind(schema.GroupVersionKind{Version: "v1", Kind: "Node"})
 	return ctrl.NewControllerManagedBy(mgr).
