@@ -1,0 +1,73 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/ocl-guard/ocl-guard/registry"
+	"github.com/ocl-guard/ocl-guard/validators"
+)
+
+// goodCluster has the secrets and pool of benchConfig.
+type goodCluster struct{ emptyCluster }
+
+func (goodCluster) MCOSecret(_ context.Context, name string) (*corev1.Secret, error) {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: validators.MCONamespace},
+		Type:       corev1.SecretTypeDockerConfigJson,
+		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"quay.io":{"auth":"cm9ib3Q6cGFzc3dvcmQ="}}}`)},
+	}, nil
+}
+
+func (goodCluster) MachineConfigPool(_ context.Context, name string) (*mcfgv1.MachineConfigPool, error) {
+	return &mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: name}}, nil
+}
+
+func (goodCluster) ProbeRegistry(context.Context, string, *corev1.Secret) registry.Result {
+	return registry.Result{Reachable: registry.StatusOK, Push: registry.StatusOK, Cached: true}
+}
+
+// BenchmarkAdmitMachineOSConfig is the webhook's own cost for one CREATE of a valid config: decoding, every rule
+// (the Containerfile parse and the keychain match included), and the response. Lookups are in memory and the
+// registry verdict is a cache hit, as in the steady state.
+func BenchmarkAdmitMachineOSConfig(b *testing.B) {
+	scheme := runtime.NewScheme()
+	if err := mcfgv1.Install(scheme); err != nil {
+		b.Fatal(err)
+	}
+	v := NewValidator(scheme, goodCluster{}, func(validators.RuleID) validators.Action { return validators.ActionDeny })
+	mosc := mcfgv1.MachineOSConfig{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "machineconfiguration.openshift.io/v1", Kind: "MachineOSConfig"},
+		ObjectMeta: metav1.ObjectMeta{Name: "worker"},
+		Spec: mcfgv1.MachineOSConfigSpec{
+			MachineConfigPool:       mcfgv1.MachineConfigPoolReference{Name: "worker"},
+			ImageBuilder:            mcfgv1.MachineOSImageBuilder{ImageBuilderType: "Job"},
+			BaseImagePullSecret:     &mcfgv1.ImageSecretObjectReference{Name: "pull"},
+			RenderedImagePushSecret: mcfgv1.ImageSecretObjectReference{Name: "push"},
+			RenderedImagePushSpec:   "quay.io/acme/os:latest",
+			Containerfile: []mcfgv1.MachineOSContainerfile{{ContainerfileArch: mcfgv1.NoArch,
+				Content: "FROM configs AS final\nRUN rpm-ostree install tree htop && \\\n    ostree container commit\n"}},
+		},
+	}
+	raw, err := json.Marshal(mosc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		Kind: moscKind, Operation: admissionv1.Create, Object: runtime.RawExtension{Raw: raw},
+	}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if resp := v.Handle(context.Background(), req); !resp.Allowed {
+			b.Fatalf("denied: %v", resp.Result)
+		}
+	}
+}
