@@ -60,25 +60,47 @@ func (v Verdict) Denials() field.ErrorList {
 	return errs
 }
 
-// Warnings returns every rule's warnings, plus the errors of rules whose action is warn, each one line of at most
-// MaxWarningLength characters that starts with its rule ID.
-func (v Verdict) Warnings() []string { return v.warnings(false) }
+// Warnings returns every rule's warnings, plus the errors of rules whose action is warn, as admission warnings:
+// lines of at most MaxWarningLength characters that start with their rule ID.
+func (v Verdict) Warnings() []string { return wrapAll(v.warnings(false)) }
 
 // AllAsWarnings is Warnings with the errors of deny rules included too: for requests that must not be refused.
-func (v Verdict) AllAsWarnings() []string { return v.warnings(true) }
+func (v Verdict) AllAsWarnings() []string { return wrapAll(v.warnings(true)) }
 
-func (v Verdict) warnings(includeDenials bool) []string {
+// WarningMessages is Warnings with each message whole, for output without a line limit (the CLI).
+func (v Verdict) WarningMessages() []string {
 	var out []string
+	for _, w := range v.warnings(false) {
+		out = append(out, fmt.Sprintf("[%s] %s", w.rule, w.text))
+	}
+	return out
+}
+
+type ruleMessage struct {
+	rule RuleID
+	text string
+}
+
+func (v Verdict) warnings(includeDenials bool) []ruleMessage {
+	var out []ruleMessage
 	for _, r := range v.Results {
 		if r.Action == ActionWarn || includeDenials {
 			for _, err := range r.Findings.Errs {
 				detail := strings.TrimSuffix(err.Detail, fmt.Sprintf(" [%s]", r.Rule))
-				out = append(out, wrapWarning(r.Rule, err.Field+": "+detail)...)
+				out = append(out, ruleMessage{r.Rule, err.Field + ": " + detail})
 			}
 		}
 		for _, w := range r.Findings.Warnings {
-			out = append(out, wrapWarning(r.Rule, w)...)
+			out = append(out, ruleMessage{r.Rule, w})
 		}
+	}
+	return out
+}
+
+func wrapAll(messages []ruleMessage) []string {
+	var out []string
+	for _, m := range messages {
+		out = append(out, wrapWarning(m.rule, m.text)...)
 	}
 	return out
 }

@@ -1,5 +1,6 @@
 // Command ocl-guard validates OpenShift On-Cluster Layering configurations and diagnoses their builds and
-// rollouts. Subcommands: webhook (admission for MachineOSConfig), checker (diagnosis controller).
+// rollouts. Subcommands: webhook (admission for MachineOSConfig), checker (diagnosis controller), check (the
+// admission rules on manifests or a live cluster).
 package main
 
 import (
@@ -12,6 +13,7 @@ const usage = `ocl-guard stops broken On-Cluster Layering configurations before 
 Usage:
   ocl-guard webhook [flags]   serve the MachineOSConfig validating webhook
   ocl-guard checker [flags]   diagnose builds and rollouts; write the diagnosis onto builds, pools and configs
+  ocl-guard check [flags]     the admission rules on manifests (-f, for CI) or on the cluster (--live)
   ocl-guard help              show this text
 
 Run "ocl-guard <command> -h" for a command's flags.
@@ -28,6 +30,14 @@ func main() {
 		err = runWebhook(args)
 	case "checker":
 		err = runChecker(args)
+	case "check":
+		var code int
+		code, err = runCheck(args, os.Stdout)
+		if err == nil {
+			os.Exit(code)
+		}
+		fmt.Fprintf(os.Stderr, "ocl-guard check: %v\n", err)
+		os.Exit(code)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return

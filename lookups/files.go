@@ -1,0 +1,172 @@
+package lookups
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/ocl-guard/ocl-guard/registry"
+	"github.com/ocl-guard/ocl-guard/validators"
+)
+
+// ErrNotInFiles is what Files answers for an object the manifests do not hold. It is not a NotFound: offline, a
+// missing Secret may simply live in the cluster, so the rules report it as a warning, not a denial.
+var ErrNotInFiles = errors.New("not in the given manifests; check against a cluster with --live")
+
+// alwaysPresentPools exist in every OpenShift cluster, so offline checks take them as given.
+var alwaysPresentPools = []string{"master", "worker"}
+
+// Files answers the rules' questions from manifests, for checks in CI without a cluster.
+type Files struct {
+	Configs []*mcfgv1.MachineOSConfig
+	secrets map[string]*corev1.Secret // namespace/name
+	pools   map[string]*mcfgv1.MachineConfigPool
+	// Prober probes registries when set; offline checks leave it nil and registry rules are skipped.
+	Prober RegistryProber
+}
+
+var _ validators.Lookups = (*Files)(nil)
+
+func (f *Files) MCOSecret(_ context.Context, name string) (*corev1.Secret, error) {
+	return f.secret(validators.MCONamespace, name)
+}
+
+func (f *Files) ClusterPullSecret(context.Context) (*corev1.Secret, error) {
+	return f.secret(ClusterPullSecretNamespace, ClusterPullSecretName)
+}
+
+func (f *Files) secret(namespace, name string) (*corev1.Secret, error) {
+	if s, ok := f.secrets[namespace+"/"+name]; ok {
+		return s, nil
+	}
+	return nil, ErrNotInFiles
+}
+
+func (f *Files) MachineConfigPool(_ context.Context, name string) (*mcfgv1.MachineConfigPool, error) {
+	if p, ok := f.pools[name]; ok {
+		return p, nil
+	}
+	if slices.Contains(alwaysPresentPools, name) {
+		return &mcfgv1.MachineConfigPool{}, nil
+	}
+	// A custom pool must come with the config: a MachineOSConfig for a pool that is defined nowhere is a mistake
+	// worth denying even offline.
+	return nil, apierrors.NewNotFound(schema.GroupResource{Group: mcfgv1.GroupName, Resource: "machineconfigpools"}, name)
+}
+
+func (f *Files) ProbeRegistry(ctx context.Context, repository string, pushSecret *corev1.Secret) registry.Result {
+	if f.Prober == nil {
+		return registry.Result{Reachable: registry.StatusSkipped, Push: registry.StatusSkipped}
+	}
+	return f.Prober.ProbeWithSecret(ctx, repository, pushSecret)
+}
+
+// LoadFiles reads manifests from files and directories (*.yaml, *.yml, *.json; "-" is standard input) and keeps
+// the MachineOSConfigs, Secrets and MachineConfigPools. Other kinds are ignored.
+func LoadFiles(paths ...string) (*Files, error) {
+	f := &Files{secrets: map[string]*corev1.Secret{}, pools: map[string]*mcfgv1.MachineConfigPool{}}
+	for _, path := range paths {
+		if err := f.loadPath(path); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+func (f *Files) loadPath(path string) error {
+	if path == "-" {
+		return f.loadStream("standard input", os.Stdin)
+	}
+	return filepath.WalkDir(path, func(file string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || (file != path && !hasManifestExt(file)) {
+			return nil
+		}
+		r, err := os.Open(file)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		return f.loadStream(file, r)
+	})
+}
+
+func hasManifestExt(file string) bool {
+	ext := strings.ToLower(filepath.Ext(file))
+	return ext == ".yaml" || ext == ".yml" || ext == ".json"
+}
+
+func (f *Files) loadStream(name string, r io.Reader) error {
+	decoder := utilyaml.NewYAMLOrJSONDecoder(r, 4096)
+	for doc := 1; ; doc++ {
+		var u unstructured.Unstructured
+		if err := decoder.Decode(&u.Object); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("%s, document %d: %w", name, doc, err)
+		}
+		if err := f.add(&u); err != nil {
+			return fmt.Errorf("%s, document %d (%s %q): %w", name, doc, u.GetKind(), u.GetName(), err)
+		}
+	}
+}
+
+func (f *Files) add(u *unstructured.Unstructured) error {
+	if len(u.Object) == 0 {
+		return nil
+	}
+	if u.IsList() {
+		return u.EachListItem(func(item runtime.Object) error { return f.add(item.(*unstructured.Unstructured)) })
+	}
+	switch u.GroupVersionKind() {
+	case mcfgv1.GroupVersion.WithKind("MachineOSConfig"):
+		var mosc mcfgv1.MachineOSConfig
+		if err := fromUnstructured(u, &mosc); err != nil {
+			return err
+		}
+		f.Configs = append(f.Configs, &mosc)
+	case mcfgv1.GroupVersion.WithKind("MachineConfigPool"):
+		var pool mcfgv1.MachineConfigPool
+		if err := fromUnstructured(u, &pool); err != nil {
+			return err
+		}
+		f.pools[pool.Name] = &pool
+	case corev1.SchemeGroupVersion.WithKind("Secret"):
+		var secret corev1.Secret
+		if err := fromUnstructured(u, &secret); err != nil {
+			return err
+		}
+		// The API server moves stringData into data on write; do the same so the rules see what it would store.
+		for k, v := range secret.StringData {
+			if secret.Data == nil {
+				secret.Data = map[string][]byte{}
+			}
+			secret.Data[k] = []byte(v)
+		}
+		secret.StringData = nil
+		if secret.Type == "" {
+			secret.Type = corev1.SecretTypeOpaque
+		}
+		f.secrets[secret.Namespace+"/"+secret.Name] = &secret
+	}
+	return nil
+}
+
+func fromUnstructured(u *unstructured.Unstructured, into any) error {
+	return runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(u.Object, into, true)
+}
