@@ -5,7 +5,6 @@ import (
 	"os"
 
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ocl-guard/ocl-guard/app"
 	"github.com/ocl-guard/ocl-guard/config"
@@ -13,33 +12,19 @@ import (
 
 func runChecker(args []string) error {
 	fs := flag.NewFlagSet("checker", flag.ContinueOnError)
-	kubeconfig := fs.String("kubeconfig", "", "path to a kubeconfig; in-cluster config or $KUBECONFIG when empty")
-	settingsPath := fs.String("settings", "", "settings file (YAML, see config/settings.example.yaml); built-in defaults when empty")
-	metricsAddr := fs.String("metrics-bind-address", ":8082", "address of the Prometheus metrics endpoint; 0 turns it off")
-	probeAddr := fs.String("health-probe-bind-address", ":8083", "address of /healthz and /readyz; 0 turns it off")
+	process := bindProcessFlags(fs, "8082", "8083")
 	leaderNamespace := fs.String("leader-election-namespace", os.Getenv("POD_NAMESPACE"),
 		"namespace of the Lease that elects the one writing replica; empty turns leader election off (run one replica only)")
-	zapOpts := zap.Options{}
-	zapOpts.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
-	settings, err := loadSettings(*settingsPath)
-	if err != nil {
-		return err
-	}
-	cfg, err := restConfig(*kubeconfig)
-	if err != nil {
-		return err
-	}
-	prober, err := app.NewProber(settings.Registry)
+	settings, cfg, prober, err := process.start()
 	if err != nil {
 		return err
 	}
 	mgr, err := app.NewCheckerManager(cfg, app.CheckerOptions{
-		Settings: settings, MetricsAddr: *metricsAddr, ProbeAddr: *probeAddr, LeaderElectionNamespace: *leaderNamespace,
-		Prober: prober,
+		Settings: settings, MetricsAddr: *process.metricsAddr, ProbeAddr: *process.probeAddr,
+		LeaderElectionNamespace: *leaderNamespace, Prober: prober,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"flag"
+
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/ocl-guard/ocl-guard/app"
+	"github.com/ocl-guard/ocl-guard/config"
+	"github.com/ocl-guard/ocl-guard/registry"
+)
+
+// processFlags are the flags of the long-running subcommands (webhook, checker).
+type processFlags struct {
+	kubeconfig, settings, metricsAddr, probeAddr *string
+	zap                                          zap.Options
+}
+
+func bindProcessFlags(fs *flag.FlagSet, metricsPort, probePort string) *processFlags {
+	p := &processFlags{
+		kubeconfig:  fs.String("kubeconfig", "", "path to a kubeconfig; in-cluster config or $KUBECONFIG when empty"),
+		settings:    fs.String("settings", "", "settings file (YAML, see config/settings.example.yaml); built-in defaults when empty"),
+		metricsAddr: fs.String("metrics-bind-address", ":"+metricsPort, "address of the Prometheus metrics endpoint; 0 turns it off"),
+		probeAddr:   fs.String("health-probe-bind-address", ":"+probePort, "address of /healthz and /readyz; 0 turns it off"),
+	}
+	p.zap.BindFlags(fs)
+	return p
+}
+
+// start sets up logging and loads what every process needs: settings, the cluster's config, the registry prober.
+func (p *processFlags) start() (config.Settings, *rest.Config, *registry.Prober, error) {
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&p.zap)))
+	settings, err := loadSettings(*p.settings)
+	if err != nil {
+		return settings, nil, nil, err
+	}
+	cfg, err := restConfig(*p.kubeconfig)
+	if err != nil {
+		return settings, nil, nil, err
+	}
+	prober, err := app.NewProber(settings.Registry)
+	return settings, cfg, prober, err
+}
