@@ -29,7 +29,7 @@ var _ = Describe("Checker", Ordered, func() {
 	)
 
 	BeforeAll(func() {
-		Expect(kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: checkerNamespace}})).To(Succeed())
+		ensureNamespace(checkerNamespace)
 		settings := config.Defaults()
 		settings.Checker.BuildPendingAfter = metav1.Duration{Duration: 2 * time.Second}
 		settings.Checker.Recheck = metav1.Duration{Duration: time.Second}
@@ -48,7 +48,11 @@ var _ = Describe("Checker", Ordered, func() {
 		}
 	})
 
-	AfterAll(func() { stop() })
+	AfterAll(func() {
+		if stop != nil {
+			stop()
+		}
+	})
 
 	// eventually is patient enough for a leader election and a reconcile.
 	eventually := func(actual any) AsyncAssertion {

@@ -35,9 +35,7 @@ var _ = Describe("The shipped RBAC", func() {
 	var asServiceAccount *rest.Config
 
 	BeforeEach(func() {
-		if err := kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: checkerNamespace}}); err != nil {
-			Expect(apierrors.IsAlreadyExists(err)).To(BeTrue(), "%v", err)
-		}
+		ensureNamespace(checkerNamespace)
 		applyManifests(filepath.Join(testbed.RepoRoot(), "config", "rbac", "role.yaml"))
 		asServiceAccount = rest.CopyConfig(bed.Config)
 		asServiceAccount.Impersonate = rest.ImpersonationConfig{UserName: serviceAccount}
@@ -96,6 +94,14 @@ var _ = Describe("The shipped RBAC", func() {
 		Eventually(diagnosisOf(pool)).WithTimeout(30 * time.Second).Should(Equal(string(diagnose.NodeDegraded)))
 	})
 })
+
+// ensureNamespace creates a namespace that another spec may have created already.
+func ensureNamespace(name string) {
+	GinkgoHelper()
+	if err := kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
+		Expect(apierrors.IsAlreadyExists(err)).To(BeTrue(), "%v", err)
+	}
+}
 
 // applyManifests creates (or leaves in place) every object of a multi-document YAML file.
 func applyManifests(path string) {
