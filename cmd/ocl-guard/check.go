@@ -49,6 +49,8 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 	kubeconfig := fs.String("kubeconfig", "", "with --live: path to a kubeconfig; $KUBECONFIG or in-cluster config when empty")
 	probe := fs.Bool("probe-registry", false, "probe the push registry (reachability and push rights); always on with --live")
 	output := fs.String("o", "text", "output format: text or json")
+	var caBundles stringList
+	bindCABundleFlag(fs, &caBundles)
 	if err := fs.Parse(args); err != nil {
 		return 2, err
 	}
@@ -62,6 +64,7 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 	if err != nil {
 		return 2, err
 	}
+	settings.Registry.CABundles = append(settings.Registry.CABundles, caBundles...)
 
 	var configs []*mcfgv1.MachineOSConfig
 	var cluster validators.Lookups

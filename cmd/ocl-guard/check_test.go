@@ -80,6 +80,7 @@ func TestCheckUsageErrors(t *testing.T) {
 		{[]string{"-f", "does-not-exist.yaml"}, "does-not-exist.yaml"},
 		{[]string{"-f", "testdata/not-a-manifest.txt"}, "document 1"},
 		{[]string{"-f", "testdata", "--settings", "testdata/bad.settings"}, "rules.no-such-rule: unknown rule"},
+		{[]string{"-f", "testdata", "--probe-registry", "--registry-ca-bundle", "testdata/lenient.settings"}, "registry.caBundles: CA bundle testdata/lenient.settings: no PEM certificate found"},
 	} {
 		code, err := runCheck(tc.args, &bytes.Buffer{})
 		if code != 2 || err == nil || !strings.Contains(err.Error(), tc.want) {

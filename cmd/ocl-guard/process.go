@@ -15,6 +15,7 @@ import (
 // processFlags are the flags of the long-running subcommands (webhook, checker).
 type processFlags struct {
 	kubeconfig, settings, metricsAddr, probeAddr *string
+	caBundles                                    stringList
 	zap                                          zap.Options
 }
 
@@ -25,8 +26,16 @@ func bindProcessFlags(fs *flag.FlagSet, metricsPort, probePort string) *processF
 		metricsAddr: fs.String("metrics-bind-address", ":"+metricsPort, "address of the Prometheus metrics endpoint; 0 turns it off"),
 		probeAddr:   fs.String("health-probe-bind-address", ":"+probePort, "address of /healthz and /readyz; 0 turns it off"),
 	}
+	bindCABundleFlag(fs, &p.caBundles)
 	p.zap.BindFlags(fs)
 	return p
+}
+
+// bindCABundleFlag is --registry-ca-bundle, for registries signed by a private CA (the cluster service CA, for
+// image-registry.openshift-image-registry.svc:5000, is trusted already when mounted).
+func bindCABundleFlag(fs *flag.FlagSet, bundles *stringList) {
+	fs.Var(bundles, "registry-ca-bundle", "PEM file of CA certificates to trust when probing registries, in addition to the system roots, "+
+		"the mounted cluster service CA and registry.caBundles from the settings; repeatable")
 }
 
 // start sets up logging and loads what every process needs: settings, the cluster's config, the registry prober.
@@ -36,6 +45,7 @@ func (p *processFlags) start() (config.Settings, *rest.Config, *registry.Prober,
 	if err != nil {
 		return settings, nil, nil, err
 	}
+	settings.Registry.CABundles = append(settings.Registry.CABundles, p.caBundles...)
 	cfg, err := restConfig(*p.kubeconfig)
 	if err != nil {
 		return settings, nil, nil, err

@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -305,6 +306,22 @@ var _ = Describe("Checker", Ordered, func() {
 			Expect(settled).To(BeNumerically("<=", 3))
 			// Rechecked every second, and reconciled again on its own annotation writes: no further write.
 			Consistently(writes).WithTimeout(4 * time.Second).Should(Equal(settled))
+
+			// The diagnosis is also an Event on the build, recorded once.
+			pushAuthEvents := func() []eventsv1.Event {
+				var list eventsv1.EventList
+				Expect(kube.List(ctx, &list)).To(Succeed())
+				var found []eventsv1.Event
+				for _, e := range list.Items {
+					if e.Regarding.Name == build.Name && e.Reason == string(diagnose.PushAuth) {
+						found = append(found, e)
+					}
+				}
+				return found
+			}
+			eventually(pushAuthEvents).Should(HaveLen(1))
+			Expect(pushAuthEvents()[0].Type).To(Equal(corev1.EventTypeWarning))
+			Expect(pushAuthEvents()[0].Note).To(ContainSubstring(build.Name))
 		})
 
 		It("has exactly one writer among two replicas", func() {
