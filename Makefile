@@ -18,7 +18,7 @@ build:
 envtest-assets:
 	@K8S_VERSION=$(K8S_VERSION) ETCD_VERSION=$(ETCD_VERSION) test/tools/build-envtest-assets.sh >/dev/null
 
-## test-deps: install Debian's docker-registry and openssl for the registry tests (skipped when present).
+## test-deps: install Debian's docker-registry for the registry tests (skipped when present).
 test-deps:
 	@test/tools/install-test-deps.sh
 
