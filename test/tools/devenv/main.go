@@ -15,6 +15,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/ocl-guard/ocl-guard/app"
 	"github.com/ocl-guard/ocl-guard/config"
 	"github.com/ocl-guard/ocl-guard/test/testbed"
 )
@@ -41,6 +42,7 @@ func run() error {
 		}
 	}
 	fmt.Println("starting kube-apiserver and etcd, installing CRDs, starting the webhook ...")
+	// No registry prober: the samples push to quay.io, and a local try-out should not reach out to the internet.
 	bed, err := testbed.Start(testbed.Options{Settings: settings})
 	if err != nil {
 		return err
@@ -48,6 +50,19 @@ func run() error {
 	defer func() {
 		fmt.Println("stopping ...")
 		_ = bed.Stop()
+	}()
+
+	// The checker too, so that the audit annotations (ocl-guard.io/*) can be seen on the sample configs.
+	checker, err := app.NewCheckerManager(bed.Config, app.CheckerOptions{Settings: settings, MetricsAddr: "0", ProbeAddr: "0"})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	go func() {
+		if err := checker.Start(ctx); err != nil {
+			fmt.Fprintf(os.Stderr, "devenv: checker stopped: %v\n", err)
+		}
 	}()
 
 	kubeconfig, err := bed.Kubeconfig()
@@ -78,12 +93,12 @@ Try, from %s:
   %s apply --dry-run=server -f config/samples/machineosconfig_broken.yaml   # denied, with field paths and fixes
   %s apply -f config/samples/machineosconfig.yaml                            # admitted, with warnings
   %s get machineosconfigs
+  %s delete secret quay-push-secret -n openshift-machine-config-operator
+  %s get machineosconfig worker -o yaml | grep ocl-guard.io                  # the checker's audit findings
 
 Press Ctrl-C to stop.
-`, *kubeconfigPath, *kubeconfigPath, root, k, k, k)
+`, *kubeconfigPath, *kubeconfigPath, root, k, k, k, k, k)
 
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
 	<-ctx.Done()
 	return nil
 }
