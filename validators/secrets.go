@@ -208,6 +208,24 @@ func canonicalSecret(secret *corev1.Secret) (*corev1.Secret, bool) {
 	}
 	out := secret.DeepCopy()
 	out.Type = corev1.SecretTypeDockerConfigJson
-	out.Data = map[string][]byte{corev1.DockerConfigJsonKey: canonicalDockerConfigJSON(entries)}
+	out.Data = map[string][]byte{corev1.DockerConfigJsonKey: canonicalDockerConfigJSON(withDockerHubAliases(entries))}
 	return out, true
+}
+
+// withDockerHubAliases repeats "docker.io" entries under "index.docker.io": the build's tools (containers/image)
+// treat the two as one registry, but go-containerregistry's keychain names Docker Hub only index.docker.io.
+func withDockerHubAliases(entries map[string]dockerAuthEntry) map[string]dockerAuthEntry {
+	out := make(map[string]dockerAuthEntry, len(entries))
+	for registry, entry := range entries {
+		out[registry] = entry
+		for _, prefix := range []string{"docker.io", "https://docker.io"} {
+			if rest, ok := strings.CutPrefix(registry, prefix); ok && (rest == "" || strings.HasPrefix(rest, "/")) {
+				alias := "index.docker.io" + rest
+				if _, exists := entries[alias]; !exists {
+					out[alias] = entry
+				}
+			}
+		}
+	}
+	return out
 }

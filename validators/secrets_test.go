@@ -174,6 +174,9 @@ func TestValidateSecretRegistryAuth(t *testing.T) {
 			[]string{"image-registry.openshift-image-registry.svc:5000"}, want{}},
 		{"other registries only", "quay.io/acme/os:latest", []string{"registry.redhat.io", "docker.io"},
 			want{errs: []string{field + invalid + "|it has entries for: docker.io, registry.redhat.io. Add an entry for quay.io"}}},
+		{"Docker Hub as podman records it", "docker.io/acme/os:latest", []string{"docker.io"}, want{}},
+		{"Docker Hub as docker records it", "docker.io/acme/os:latest", []string{"https://index.docker.io/v1/"}, want{}},
+		{"Docker Hub org prefix", "docker.io/acme/os:latest", []string{"docker.io/acme"}, want{}},
 		{"unparseable push spec is left to pushspec-syntax", "quay.io/Acme/os:latest", []string{"x.io"}, want{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
