@@ -62,7 +62,8 @@ type RegistrySettings struct {
 	// CABundles are PEM files trusted in addition to the system roots and the cluster service CA.
 	CABundles []string `json:"caBundles,omitempty"`
 	// WriteProbe starts and cancels a blob upload to prove push rights. It writes to the registry, so it is off
-	// unless set: the webhook declares sideEffects None and also answers dry-run requests.
+	// unless set, and the webhook never uses it (it declares sideEffects None and also answers dry-run requests):
+	// it applies to the checker's audit and to `ocl-guard check`.
 	WriteProbe bool `json:"writeProbe,omitempty"`
 }
 

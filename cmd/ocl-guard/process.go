@@ -38,14 +38,18 @@ func bindCABundleFlag(fs *flag.FlagSet, bundles *stringList) {
 		"the mounted cluster service CA and registry.caBundles from the settings; repeatable")
 }
 
-// start sets up logging and loads what every process needs: settings, the cluster's config, the registry prober.
-func (p *processFlags) start() (config.Settings, *rest.Config, *registry.Prober, error) {
+// start sets up logging and loads what every process needs: settings (adjusted by the process's own
+// constraints), the cluster's config, the registry prober.
+func (p *processFlags) start(constraints ...func(*config.Settings)) (config.Settings, *rest.Config, *registry.Prober, error) {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&p.zap)))
 	settings, err := loadSettings(*p.settings)
 	if err != nil {
 		return settings, nil, nil, err
 	}
 	settings.Registry.CABundles = append(settings.Registry.CABundles, p.caBundles...)
+	for _, constrain := range constraints {
+		constrain(&settings)
+	}
 	cfg, err := restConfig(*p.kubeconfig)
 	if err != nil {
 		return settings, nil, nil, err
@@ -53,3 +57,5 @@ func (p *processFlags) start() (config.Settings, *rest.Config, *registry.Prober,
 	prober, err := app.NewProber(settings.Registry)
 	return settings, cfg, prober, err
 }
+
+func withoutWriteProbe(s *config.Settings) { s.Registry.WriteProbe = false }

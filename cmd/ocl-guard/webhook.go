@@ -20,7 +20,9 @@ func runWebhook(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	settings, cfg, prober, err := process.start()
+	// The webhook declares sideEffects: None and answers dry-run requests, so it never runs the write probe; the
+	// checker's audit and `ocl-guard check` do when registry.writeProbe is set.
+	settings, cfg, prober, err := process.start(withoutWriteProbe)
 	if err != nil {
 		return err
 	}
