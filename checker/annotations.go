@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"time"
 
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -91,6 +92,9 @@ func (w writer) applyWithEventReason(ctx context.Context, obj client.Object, d d
 	if err := w.client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, patch)); err != nil {
 		return false, client.IgnoreNotFound(err)
 	}
+	if previous != string(d.Reason) {
+		diagnosesMade.WithLabelValues(kindOf(obj), string(d.Reason)).Inc()
+	}
 	if w.recorder != nil && previous != string(d.Reason) {
 		if d.Healthy() {
 			w.recorder.Eventf(obj, nil, corev1.EventTypeNormal, "Recovered", "Diagnose", "ocl-guard: %s is resolved", previous)
@@ -106,4 +110,16 @@ func eventType(s diagnose.Severity) string {
 		return corev1.EventTypeNormal
 	}
 	return corev1.EventTypeWarning
+}
+
+func kindOf(obj client.Object) string {
+	switch obj.(type) {
+	case *mcfgv1.MachineOSBuild:
+		return "MachineOSBuild"
+	case *mcfgv1.MachineConfigPool:
+		return "MachineConfigPool"
+	case *mcfgv1.MachineOSConfig:
+		return "MachineOSConfig"
+	}
+	return "unknown"
 }

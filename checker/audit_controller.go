@@ -74,9 +74,13 @@ func auditDiagnosis(v validators.Verdict) diagnose.Diagnosis {
 	if len(message) > maxAuditMessage {
 		message = message[:maxAuditMessage-3] + "..."
 	}
+	outlook := "a build of this MachineOSConfig would fail"
+	if severity == diagnose.SeverityWarning {
+		outlook = "a build of this MachineOSConfig may fail"
+	}
 	return diagnose.Diagnosis{
 		Reason: diagnose.Reason(strings.Join(rules, ",")), Severity: severity,
-		Message: fmt.Sprintf("a build of this MachineOSConfig would fail: %s", message),
+		Message: fmt.Sprintf("%s: %s", outlook, message),
 	}
 }
 
