@@ -7,7 +7,9 @@ ENVTEST_ASSETS := $(CURDIR)/bin/k8s/$(K8S_VERSION)
 export KUBEBUILDER_ASSETS := $(ENVTEST_ASSETS)
 GO_TEST_FLAGS ?=
 
-.PHONY: all build test unit envtest-assets test-deps run bench vet fmt-check clean
+STATICCHECK_VERSION ?= v0.8.2
+
+.PHONY: all build test unit envtest-assets test-deps run bench vet lint fmt-check clean
 
 all: build
 
@@ -25,11 +27,15 @@ test-deps:
 vet:
 	go vet ./...
 
+## lint: staticcheck, pinned, fetched through the Go module proxy.
+lint:
+	go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 ## test: every test, unit and envtest, with the race detector off to keep CI short.
-test: envtest-assets test-deps fmt-check vet
+test: envtest-assets test-deps fmt-check vet lint
 	go test $(GO_TEST_FLAGS) ./...
 
 ## unit: the tests that need neither a control plane nor a registry.

@@ -1,7 +1,6 @@
 package diagnose
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -218,14 +217,6 @@ func succeededBuild(end time.Time, digest string) *mcfgv1.MachineOSBuild {
 	b.Status.BuildEnd = &metav1.Time{Time: end}
 	b.Status.DigestedImagePushSpec = mcfgv1.ImageDigestFormat(digest)
 	return b
-}
-
-func names(prefix string, n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = fmt.Sprintf("%s-%d", prefix, i)
-	}
-	return out
 }
 
 func mustContain(s string, subs ...string) string {

@@ -124,13 +124,6 @@ type nodeClassifier struct {
 	cache    map[string][2][]byte // image → lowered image and lowered repository
 }
 
-// classifyNodeReason maps a node's reason annotation to a Reason. Image references are blanked first so a
-// repository name cannot look like an error word.
-func classifyNodeReason(reason string, images ...string) Reason {
-	var c nodeClassifier
-	return c.classify(reason, images...)
-}
-
 func (c *nodeClassifier) lowered(img string) [2][]byte {
 	if v, ok := c.cache[img]; ok {
 		return v
