@@ -149,6 +149,7 @@ type memoLookups struct {
 	mu      sync.Mutex
 	secrets map[string]lookupResult[*corev1.Secret]
 	pools   map[string]lookupResult[*mcfgv1.MachineConfigPool]
+	probes  map[string]registry.Result
 	cluster *lookupResult[*corev1.Secret]
 }
 
@@ -162,6 +163,7 @@ func newMemoLookups(inner Lookups) *memoLookups {
 		inner:   inner,
 		secrets: map[string]lookupResult[*corev1.Secret]{},
 		pools:   map[string]lookupResult[*mcfgv1.MachineConfigPool]{},
+		probes:  map[string]registry.Result{},
 	}
 }
 
@@ -186,8 +188,21 @@ func (m *memoLookups) ClusterPullSecret(ctx context.Context) (*corev1.Secret, er
 	return m.cluster.obj, m.cluster.err
 }
 
+// ProbeRegistry is remembered too: the prober's cache does not keep a probe that ran out of budget, and two rules
+// each waiting the whole budget would double the admission's worst case.
 func (m *memoLookups) ProbeRegistry(ctx context.Context, repository string, pushSecret *corev1.Secret) registry.Result {
-	return m.inner.ProbeRegistry(ctx, repository, pushSecret) // the prober has its own cache and single-flight
+	key := repository
+	if pushSecret != nil {
+		key += "|" + pushSecret.Namespace + "/" + pushSecret.Name + "@" + pushSecret.ResourceVersion
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r, ok := m.probes[key]; ok {
+		return r
+	}
+	r := m.inner.ProbeRegistry(ctx, repository, pushSecret)
+	m.probes[key] = r
+	return r
 }
 
 func (m *memoLookups) MachineConfigPool(ctx context.Context, name string) (*mcfgv1.MachineConfigPool, error) {

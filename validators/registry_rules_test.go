@@ -204,3 +204,13 @@ func TestRegistryRulesSkipWhatOtherRulesReport(t *testing.T) {
 		})
 	}
 }
+
+// Both registry rules share one probe per evaluation: a probe that runs out of budget is not cached by the prober,
+// and waiting for it twice would double the admission's worst case.
+func TestEvaluateProbesTheRegistryOnce(t *testing.T) {
+	l := &probeLookups{secret: registryRuleSecret(), result: reachableTimeout}
+	Evaluate(context.Background(), registryRuleConfig(probeRepo+":latest"), l, func(RuleID) Action { return ActionDeny })
+	if len(l.probed) != 1 {
+		t.Fatalf("probed %d times, want once: %v", len(l.probed), l.probed)
+	}
+}
