@@ -119,12 +119,12 @@ func ValidateSecretRegistryAuth(ctx context.Context, mosc *mcfgv1.MachineOSConfi
 	if err != nil {
 		return f
 	}
-	entries, problem := ParseDockerConfigSecret(secret)
-	canonical, ok := canonicalSecret(secret)
-	if problem != "" || !ok {
+	entries, problem := dockerConfigEntries(secret)
+	registries := withCredential(entries)
+	if problem != "" || len(registries) == 0 {
 		return f // secret-format reports it
 	}
-	keychain, err := k8schain.NewFromPullSecrets(ctx, []corev1.Secret{*canonical})
+	keychain, err := k8schain.NewFromPullSecrets(ctx, []corev1.Secret{*canonicalFrom(secret, entries)})
 	if err != nil {
 		return f
 	}
@@ -132,13 +132,9 @@ func ValidateSecretRegistryAuth(ctx context.Context, mosc *mcfgv1.MachineOSConfi
 	if err == nil && auth != authn.Anonymous {
 		return f
 	}
-	have := "none"
-	if len(entries) > 0 {
-		have = strings.Join(entries, ", ")
-	}
 	f.add(field.Invalid(pushSecretPath, secretName, fmt.Sprintf(
 		"push secret holds no credentials for registry %q (from renderedImagePushSpec); it has entries for: %s. "+
-			"Add an entry for %s to the secret's auths", repo.RegistryStr(), have, repo.RegistryStr())))
+			"Add an entry for %s to the secret's auths", repo.RegistryStr(), strings.Join(registries, ", "), repo.RegistryStr())))
 	return f
 }
 
@@ -158,13 +154,7 @@ func ParseDockerConfigSecret(secret *corev1.Secret) (registries []string, proble
 	if problem != "" {
 		return nil, problem
 	}
-	for registry, entry := range entries {
-		if entry.hasCredential() {
-			registries = append(registries, registry)
-		}
-	}
-	slices.Sort(registries)
-	if len(registries) == 0 {
+	if registries = withCredential(entries); len(registries) == 0 {
 		return nil, fmt.Sprintf("%q holds no usable credential (no entry has auth or username and password)", secret.Name)
 	}
 	return registries, ""
@@ -200,16 +190,32 @@ func dockerConfigEntries(secret *corev1.Secret) (map[string]dockerAuthEntry, str
 	return entries, ""
 }
 
+// withCredential returns the sorted registry keys whose entry holds a credential.
+func withCredential(entries map[string]dockerAuthEntry) []string {
+	var registries []string
+	for registry, entry := range entries {
+		if entry.hasCredential() {
+			registries = append(registries, registry)
+		}
+	}
+	slices.Sort(registries)
+	return registries
+}
+
 // canonicalSecret returns the secret as the MCO hands it to the build: type dockerconfigjson with an "auths" object.
 func canonicalSecret(secret *corev1.Secret) (*corev1.Secret, bool) {
 	entries, problem := dockerConfigEntries(secret)
 	if problem != "" {
 		return nil, false
 	}
+	return canonicalFrom(secret, entries), true
+}
+
+func canonicalFrom(secret *corev1.Secret, entries map[string]dockerAuthEntry) *corev1.Secret {
 	out := secret.DeepCopy()
 	out.Type = corev1.SecretTypeDockerConfigJson
 	out.Data = map[string][]byte{corev1.DockerConfigJsonKey: canonicalDockerConfigJSON(withDockerHubAliases(entries))}
-	return out, true
+	return out
 }
 
 // withDockerHubAliases repeats "docker.io" entries under "index.docker.io": the build's tools (containers/image)
