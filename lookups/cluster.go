@@ -51,7 +51,7 @@ func (c *Cluster) MCOSecret(ctx context.Context, name string) (*corev1.Secret, e
 // would be wrong. Only misses cost a request, and misses are what the rules deny on.
 func (c *Cluster) getConfirmingAbsence(ctx context.Context, key client.ObjectKey, obj client.Object) error {
 	err := c.Cached.Get(ctx, key, obj)
-	if apierrors.IsNotFound(err) && c.Direct != nil {
+	if apierrors.IsNotFound(err) && c.Direct != nil && c.Direct != c.Cached { // the CLI reads live through one client
 		return c.Direct.Get(ctx, key, obj)
 	}
 	return err
