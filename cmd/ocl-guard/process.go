@@ -15,6 +15,8 @@ import (
 // processFlags are the flags of the long-running subcommands (webhook, checker).
 type processFlags struct {
 	kubeconfig, settings, metricsAddr, probeAddr *string
+	kubeAPIQPS                                   *float64
+	kubeAPIBurst                                 *int
 	caBundles                                    stringList
 	zap                                          zap.Options
 }
@@ -25,6 +27,9 @@ func bindProcessFlags(fs *flag.FlagSet, metricsPort, probePort string) *processF
 		settings:    fs.String("settings", "", "settings file (YAML, see config/settings.example.yaml); built-in defaults when empty"),
 		metricsAddr: fs.String("metrics-bind-address", ":"+metricsPort, "address of the Prometheus metrics endpoint; 0 turns it off"),
 		probeAddr:   fs.String("health-probe-bind-address", ":"+probePort, "address of /healthz and /readyz; 0 turns it off"),
+		kubeAPIQPS: fs.Float64("kube-api-qps", float64(app.DefaultKubeAPIQPS),
+			"client-side limit of API requests per second; -1 (the default) leaves limiting to the server's API Priority and Fairness"),
+		kubeAPIBurst: fs.Int("kube-api-burst", app.DefaultKubeAPIBurst, "client-side burst of API requests, when --kube-api-qps is positive"),
 	}
 	bindCABundleFlag(fs, &p.caBundles)
 	p.zap.BindFlags(fs)
@@ -41,7 +46,7 @@ func bindCABundleFlag(fs *flag.FlagSet, bundles *stringList) {
 // start sets up logging and loads what every process needs: settings (adjusted by the process's own
 // constraints), the cluster's config, the registry prober.
 func (p *processFlags) start(constraints ...func(*config.Settings)) (config.Settings, *rest.Config, *registry.Prober, error) {
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&p.zap)))
+	ctrl.SetLogger(app.NewLogger(&p.zap))
 	settings, err := loadSettings(*p.settings)
 	if err != nil {
 		return settings, nil, nil, err
@@ -50,7 +55,7 @@ func (p *processFlags) start(constraints ...func(*config.Settings)) (config.Sett
 	for _, constrain := range constraints {
 		constrain(&settings)
 	}
-	cfg, err := restConfig(*p.kubeconfig)
+	cfg, err := app.RESTConfig(*p.kubeconfig, float32(*p.kubeAPIQPS), *p.kubeAPIBurst)
 	if err != nil {
 		return settings, nil, nil, err
 	}

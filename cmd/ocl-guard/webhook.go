@@ -2,10 +2,8 @@ package main
 
 import (
 	"flag"
-	"fmt"
 
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/ocl-guard/ocl-guard/app"
@@ -37,13 +35,7 @@ func runWebhook(args []string) error {
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 
+// restConfig is the API server connection of the one-shot commands, with the same defaults as the processes'.
 func restConfig(kubeconfig string) (*rest.Config, error) {
-	if kubeconfig == "" {
-		return ctrl.GetConfig()
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		return nil, fmt.Errorf("loading --kubeconfig %s: %w", kubeconfig, err)
-	}
-	return cfg, nil
+	return app.RESTConfig(kubeconfig, app.DefaultKubeAPIQPS, app.DefaultKubeAPIBurst)
 }
