@@ -17,7 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/config"
@@ -31,6 +30,9 @@ type CheckerOptions struct {
 	Settings    config.Settings
 	MetricsAddr string
 	ProbeAddr   string
+	// MetricsInsecure and MetricsCertDir: see MetricsServing.
+	MetricsInsecure bool
+	MetricsCertDir  string
 	// LeaderElectionNamespace holds the Lease that makes one replica the only writer; empty turns election off.
 	LeaderElectionNamespace string
 	// LeaderElectionID names the Lease; LeaderElectionID (the constant) when empty.
@@ -64,7 +66,7 @@ func CheckerCacheOptions() cache.Options {
 	return cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}: {Namespaces: mco},
+			&corev1.Secret{}: {Namespaces: SecretNamespaces()},
 			&batchv1.Job{}:   {Namespaces: mco},
 			&corev1.Pod{}:    {Namespaces: mco},
 			node:             {},
@@ -82,7 +84,7 @@ func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, 
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
 		Cache:                         CheckerCacheOptions(),
-		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
+		Metrics:                       MetricsServing{Addr: opts.MetricsAddr, Insecure: opts.MetricsInsecure, CertDir: opts.MetricsCertDir}.serverOptions(),
 		HealthProbeBindAddress:        opts.ProbeAddr,
 		LeaderElection:                opts.LeaderElectionNamespace != "",
 		LeaderElectionNamespace:       opts.LeaderElectionNamespace,

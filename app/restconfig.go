@@ -13,7 +13,7 @@ import (
 // concurrent requests, which under failurePolicy Ignore admits broken configs silently.
 const (
 	DefaultKubeAPIQPS   float32 = -1
-	DefaultKubeAPIBurst         = 100
+	DefaultKubeAPIBurst int     = 100
 )
 
 // RESTConfig is the one way every subcommand reaches the API server: kubeconfig when given, else in-cluster or

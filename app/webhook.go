@@ -10,6 +10,7 @@ import (
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -17,7 +18,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -46,7 +46,19 @@ func CacheOptions() cache.Options {
 	return cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}: {Namespaces: map[string]cache.Config{validators.MCONamespace: {}}},
+			&corev1.Secret{}: {Namespaces: SecretNamespaces()},
+		},
+	}
+}
+
+// SecretNamespaces are the Secrets ocl-guard caches: those of the MCO's namespace, and in openshift-config the
+// cluster pull secret alone, watched through a field selector on its name (which the Role's resourceNames allow),
+// so that reading it costs the API server nothing per admission.
+func SecretNamespaces() map[string]cache.Config {
+	return map[string]cache.Config{
+		validators.MCONamespace: {},
+		lookups.ClusterPullSecretNamespace: {
+			FieldSelector: fields.OneTermEqualSelector("metadata.name", lookups.ClusterPullSecretName),
 		},
 	}
 }
@@ -61,6 +73,9 @@ type WebhookOptions struct {
 	// MetricsAddr and ProbeAddr are bind addresses; "0" turns a listener off.
 	MetricsAddr string
 	ProbeAddr   string
+	// MetricsInsecure and MetricsCertDir: see MetricsServing.
+	MetricsInsecure bool
+	MetricsCertDir  string
 	// Prober probes registries; nil skips registry rules.
 	Prober lookups.RegistryProber
 	// Actions overrides Settings.ActionFor, e.g. for tests that switch a rule between deny and warn.
@@ -79,7 +94,7 @@ func NewWebhookManager(cfg *rest.Config, opts WebhookOptions) (manager.Manager, 
 		WebhookServer: crwebhook.NewServer(crwebhook.Options{
 			Host: opts.Host, Port: opts.Port, CertDir: opts.CertDir, TLSOpts: certs.ServingTLSOptions(),
 		}),
-		Metrics:                metricsserver.Options{BindAddress: opts.MetricsAddr},
+		Metrics:                MetricsServing{Addr: opts.MetricsAddr, Insecure: opts.MetricsInsecure, CertDir: opts.MetricsCertDir}.serverOptions(),
 		HealthProbeBindAddress: opts.ProbeAddr,
 	})
 	if err != nil {

@@ -2,7 +2,9 @@ package lookups
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -66,4 +68,71 @@ func (f failingReader) Get(context.Context, client.ObjectKey, client.Object, ...
 func (f failingReader) List(context.Context, client.ObjectList, ...client.ListOption) error {
 	f.t.Error("unexpected list")
 	return nil
+}
+
+// countingReader counts the reads that reach the API server.
+type countingReader struct {
+	client.Reader
+	gets int
+}
+
+func (c *countingReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	c.gets++
+	return c.Reader.Get(ctx, key, obj, opts...)
+}
+
+// A burst of requests naming the same missing Secret (or AdmissionReviews posted directly) cost one GET per
+// window, not one each.
+func TestConfirmedMissesAreRememberedBriefly(t *testing.T) {
+	s := scheme(t)
+	emptyCache := fake.NewClientBuilder().WithScheme(s).Build()
+	apiServer := &countingReader{Reader: fake.NewClientBuilder().WithScheme(s).Build()}
+	now := time.Unix(0, 0)
+	c := &Cluster{Cached: emptyCache, Direct: apiServer, Now: func() time.Time { return now }}
+	ctx := context.Background()
+	for range 50 {
+		if _, err := c.MCOSecret(ctx, "absent"); !apierrors.IsNotFound(err) {
+			t.Fatalf("err = %v, want NotFound", err)
+		}
+		if _, err := c.ClusterPullSecret(ctx); !apierrors.IsNotFound(err) {
+			t.Fatalf("pull secret: err = %v, want NotFound", err)
+		}
+	}
+	if apiServer.gets != 2 {
+		t.Errorf("%d GETs for 100 lookups of two missing objects, want 2", apiServer.gets)
+	}
+	now = now.Add(DefaultAbsenceTTL)
+	if _, err := c.MCOSecret(ctx, "absent"); !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
+	if apiServer.gets != 3 {
+		t.Errorf("after the window: %d GETs, want 3 (the miss asked again)", apiServer.gets)
+	}
+}
+
+// Once the cache has an object, a remembered miss never hides it.
+func TestARememberedMissNeverHidesACachedObject(t *testing.T) {
+	s := scheme(t)
+	cache := fake.NewClientBuilder().WithScheme(s).Build()
+	c := &Cluster{Cached: cache, Direct: fake.NewClientBuilder().WithScheme(s).Build()}
+	ctx := context.Background()
+	if _, err := c.MCOSecret(ctx, "push"); !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
+	if err := cache.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: validators.MCONamespace}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.MCOSecret(ctx, "push"); err != nil {
+		t.Errorf("created after a miss: %v", err)
+	}
+}
+
+func TestRememberedMissesAreBounded(t *testing.T) {
+	a := &absences{ttl: time.Hour, now: time.Now}
+	for i := range 3 * maxRememberedAbsences {
+		a.remember(absenceKey{kind: "Secret", key: client.ObjectKey{Name: fmt.Sprint(i)}})
+	}
+	if len(a.expires) > maxRememberedAbsences {
+		t.Errorf("%d misses remembered, at most %d allowed", len(a.expires), maxRememberedAbsences)
+	}
 }

@@ -62,15 +62,48 @@ func parseDockerConfig(data []byte) (map[string]dockerAuthEntry, string) {
 		var fields map[string]json.RawMessage
 		var entry dockerAuthEntry
 		if json.Unmarshal(value, &fields) != nil || json.Unmarshal(value, &entry) != nil {
-			return nil, fmt.Sprintf("the entry for %q is not an object of strings", registry)
+			return nil, fmt.Sprintf("the entry for %q is not an object of strings", RegistryKey(registry))
 		}
 		if unknown := unknownKeys(fields, dockerEntryFields); len(unknown) > 0 {
 			return nil, fmt.Sprintf("the entry for %q has fields %s, which the MCO's strict decoder refuses; use only %s",
-				registry, quoteAll(unknown), quoteAll(dockerEntryFields))
+				RegistryKey(registry), quoteAll(unknown), quoteAll(dockerEntryFields))
 		}
 		entries[registry] = entry
 	}
 	return entries, ""
+}
+
+// RegistryKey is how a docker config key is shown in any output: host[:port] and path only. Keys are free text,
+// and some carry a URL with credentials in it (https://user:password@host/path?token=...), which must never be
+// echoed; the path stays because a path-scoped entry (quay.io/other) explains why a push spec does not match.
+func RegistryKey(key string) string {
+	rest := key
+	if _, afterScheme, ok := strings.Cut(rest, "://"); ok {
+		rest = afterScheme
+	}
+	rest, _, _ = strings.Cut(rest, "?")
+	rest, _, _ = strings.Cut(rest, "#")
+	host, path, _ := strings.Cut(rest, "/")
+	if i := strings.LastIndex(host, "@"); i >= 0 {
+		host = host[i+1:]
+	}
+	if host == "" {
+		return "(no host)"
+	}
+	if path = strings.Trim(path, "/"); path != "" && path != "v1" && path != "v2" {
+		return host + "/" + path
+	}
+	return host
+}
+
+// registryKeys lists docker config keys as RegistryKey shows them, sorted and without repeats, for messages.
+func registryKeys(keys []string) []string {
+	hosts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		hosts = append(hosts, RegistryKey(k))
+	}
+	slices.Sort(hosts)
+	return slices.Compact(hosts)
 }
 
 // canonicalDockerConfigJSON renders entries in the "auths" layout, as the MCO hands them to the build.

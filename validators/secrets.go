@@ -134,7 +134,7 @@ func ValidateSecretRegistryAuth(ctx context.Context, mosc *mcfgv1.MachineOSConfi
 	}
 	f.add(field.Invalid(pushSecretPath, secretName, fmt.Sprintf(
 		"push secret holds no credentials for registry %q (from renderedImagePushSpec); it has entries for: %s. "+
-			"Add an entry for %s to the secret's auths", repo.RegistryStr(), strings.Join(registries, ", "), repo.RegistryStr())))
+			"Add an entry for %s to the secret's auths", repo.RegistryStr(), strings.Join(registryKeys(registries), ", "), repo.RegistryStr())))
 	return f
 }
 
@@ -148,7 +148,8 @@ func pushRepository(pushSpec string) (name.Repository, error) {
 }
 
 // ParseDockerConfigSecret checks a Secret the way the MCO reads it for a build and returns the registry keys that
-// hold a credential. problem is empty when the secret is usable; it never quotes secret content.
+// hold a credential (raw keys: show them with RegistryKey). problem is empty when the secret is usable; it never
+// quotes secret content.
 func ParseDockerConfigSecret(secret *corev1.Secret) (registries []string, problem string) {
 	entries, problem := dockerConfigEntries(secret)
 	if problem != "" {

@@ -134,6 +134,8 @@ func TestValidateSecretFormat(t *testing.T) {
 			want{errs: []string{field + invalid + `|has top-level keys "HttpHeaders", which the MCO's strict decoder refuses`}}},
 		{"entries without credentials", dockerConfigJSON("push", `{"auths":{"quay.io":{"email":"a@b.c"},"x.io":{"auth":"bm9jb2xvbg=="}}}`),
 			want{errs: []string{field + invalid + "|holds no usable credential"}}},
+		{"a key holding URL userinfo is shown by host only", dockerConfigJSON("push", `{"auths":{"https://robot:`+testPassword+`@quay.io/v2/?token=`+testPassword+`":{"identitytoken":"x"}}}`),
+			want{errs: []string{field + invalid + `|the entry for "quay.io" has fields "identitytoken"`}}},
 		{"entry that is not an object", dockerConfigJSON("push", `{"auths":{"quay.io":"`+testPassword+`"}}`),
 			want{errs: []string{field + invalid + `|the entry for "quay.io" is not an object of strings`}}},
 	} {
@@ -174,6 +176,8 @@ func TestValidateSecretRegistryAuth(t *testing.T) {
 			[]string{"image-registry.openshift-image-registry.svc:5000"}, want{}},
 		{"other registries only", "quay.io/acme/os:latest", []string{"registry.redhat.io", "docker.io"},
 			want{errs: []string{field + invalid + "|it has entries for: docker.io, registry.redhat.io. Add an entry for quay.io"}}},
+		{"keys with userinfo are listed without it", "quay.io/acme/os:latest", []string{"https://robot:" + testPassword + "@registry.example.com/acme", "robot:" + testPassword + "@registry.example.com"},
+			want{errs: []string{field + invalid + "|it has entries for: registry.example.com, registry.example.com/acme. Add"}}},
 		{"Docker Hub as podman records it", "docker.io/acme/os:latest", []string{"docker.io"}, want{}},
 		{"Docker Hub as docker records it", "docker.io/acme/os:latest", []string{"https://index.docker.io/v1/"}, want{}},
 		{"Docker Hub org prefix", "docker.io/acme/os:latest", []string{"docker.io/acme"}, want{}},

@@ -12,7 +12,7 @@ import (
 
 func runChecker(args []string) error {
 	fs := flag.NewFlagSet("checker", flag.ContinueOnError)
-	process := bindProcessFlags(fs, "8082", "8083")
+	process := bindProcessFlags(fs, "8444", "8083")
 	leaderNamespace := fs.String("leader-election-namespace", os.Getenv("POD_NAMESPACE"),
 		"namespace of the Lease that elects the one writing replica; empty turns leader election off (run one replica only)")
 	if err := fs.Parse(args); err != nil {
@@ -24,6 +24,7 @@ func runChecker(args []string) error {
 	}
 	mgr, err := app.NewCheckerManager(cfg, app.CheckerOptions{
 		Settings: settings, MetricsAddr: *process.metricsAddr, ProbeAddr: *process.probeAddr,
+		MetricsInsecure: *process.metricsInsecure, MetricsCertDir: *process.metricsCertDir,
 		LeaderElectionNamespace: *leaderNamespace, Prober: prober,
 	})
 	if err != nil {

@@ -15,6 +15,8 @@ import (
 // processFlags are the flags of the long-running subcommands (webhook, checker).
 type processFlags struct {
 	kubeconfig, settings, metricsAddr, probeAddr *string
+	metricsCertDir                               *string
+	metricsInsecure                              *bool
 	kubeAPIQPS                                   *float64
 	kubeAPIBurst                                 *int
 	caBundles                                    stringList
@@ -23,10 +25,12 @@ type processFlags struct {
 
 func bindProcessFlags(fs *flag.FlagSet, metricsPort, probePort string) *processFlags {
 	p := &processFlags{
-		kubeconfig:  fs.String("kubeconfig", "", "path to a kubeconfig; in-cluster config or $KUBECONFIG when empty"),
-		settings:    fs.String("settings", "", "settings file (YAML, see config/settings.example.yaml); built-in defaults when empty"),
-		metricsAddr: fs.String("metrics-bind-address", ":"+metricsPort, "address of the Prometheus metrics endpoint; 0 turns it off"),
-		probeAddr:   fs.String("health-probe-bind-address", ":"+probePort, "address of /healthz and /readyz; 0 turns it off"),
+		kubeconfig:      fs.String("kubeconfig", "", "path to a kubeconfig; in-cluster config or $KUBECONFIG when empty"),
+		settings:        fs.String("settings", "", "settings file (YAML, see config/settings.example.yaml); built-in defaults when empty"),
+		metricsAddr:     fs.String("metrics-bind-address", ":"+metricsPort, "address of the Prometheus metrics endpoint (HTTPS; clients need a token allowed to get /metrics); 0 turns it off"),
+		metricsCertDir:  fs.String("metrics-cert-dir", "", "directory with tls.crt and tls.key for the metrics endpoint; a self-signed certificate when empty"),
+		metricsInsecure: fs.Bool("metrics-insecure", false, "serve metrics over plain HTTP without authentication (local runs only)"),
+		probeAddr:       fs.String("health-probe-bind-address", ":"+probePort, "address of /healthz and /readyz; 0 turns it off"),
 		kubeAPIQPS: fs.Float64("kube-api-qps", float64(app.DefaultKubeAPIQPS),
 			"client-side limit of API requests per second; -1 (the default) leaves limiting to the server's API Priority and Fairness"),
 		kubeAPIBurst: fs.Int("kube-api-burst", app.DefaultKubeAPIBurst, "client-side burst of API requests, when --kube-api-qps is positive"),

@@ -11,7 +11,7 @@ import (
 
 func runWebhook(args []string) error {
 	fs := flag.NewFlagSet("webhook", flag.ContinueOnError)
-	process := bindProcessFlags(fs, "8080", "8081")
+	process := bindProcessFlags(fs, "8443", "8081")
 	certDir := fs.String("cert-dir", "/var/run/secrets/serving-cert", "directory with the serving certificate tls.crt and key tls.key; reloaded when they change")
 	host := fs.String("bind-address", "", "address the webhook listens on; all interfaces when empty")
 	port := fs.Int("port", 9443, "port the webhook listens on")
@@ -26,7 +26,8 @@ func runWebhook(args []string) error {
 	}
 	mgr, err := app.NewWebhookManager(cfg, app.WebhookOptions{
 		Settings: settings, Host: *host, Port: *port, CertDir: *certDir,
-		MetricsAddr: *process.metricsAddr, ProbeAddr: *process.probeAddr, Prober: prober,
+		MetricsAddr: *process.metricsAddr, ProbeAddr: *process.probeAddr,
+		MetricsInsecure: *process.metricsInsecure, MetricsCertDir: *process.metricsCertDir, Prober: prober,
 	})
 	if err != nil {
 		return err
