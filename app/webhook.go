@@ -112,7 +112,7 @@ func NewWebhookManager(cfg *rest.Config, opts WebhookOptions) (manager.Manager, 
 		actions = opts.Settings.ActionFor
 	}
 	validator := webhook.NewValidator(scheme, cluster, actions)
-	mgr.GetWebhookServer().Register(webhook.Path, &admission.Webhook{Handler: validator})
+	mgr.GetWebhookServer().Register(webhook.Path, webhook.LimitInFlightBytes(&admission.Webhook{Handler: validator}, webhook.DefaultInFlightBytes))
 
 	if err := mgr.AddHealthzCheck("ping", func(*http.Request) error { return nil }); err != nil {
 		return nil, err

@@ -21,17 +21,23 @@ type cacheEntry struct {
 	expires time.Time
 }
 
-// resultCache is a size-bounded map with per-entry expiry. When full it evicts the entry stored longest ago, which
-// needs no bookkeeping on reads and is what matters here: old entries are the ones closest to expiring anyway.
+// resultCache is a size-bounded LRU map with per-entry expiry. One host may hold at most perHost entries: a burst
+// of distinct repositories on one registry (a typo loop, or someone probing names) then evicts that host's own
+// entries and never the verdicts for everyone else's registries.
 type resultCache struct {
 	mu      sync.Mutex
 	max     int
+	perHost int
 	entries map[cacheKey]*list.Element
-	order   *list.List // front: stored longest ago
+	order   *list.List // front: used longest ago
+	byHost  map[string]int
 }
 
-func newResultCache(max int) *resultCache {
-	return &resultCache{max: max, entries: map[cacheKey]*list.Element{}, order: list.New()}
+func newResultCache(size int) *resultCache {
+	return &resultCache{
+		max: size, perHost: max(1, size/8),
+		entries: map[cacheKey]*list.Element{}, order: list.New(), byHost: map[string]int{},
+	}
 }
 
 func (c *resultCache) get(key cacheKey, now time.Time) (Result, bool) {
@@ -46,6 +52,7 @@ func (c *resultCache) get(key cacheKey, now time.Time) (Result, bool) {
 		c.remove(el)
 		return Result{}, false
 	}
+	c.order.MoveToBack(el)
 	return e.result, true
 }
 
@@ -55,15 +62,32 @@ func (c *resultCache) put(key cacheKey, r Result, expires time.Time) {
 	if el, ok := c.entries[key]; ok {
 		c.remove(el)
 	}
+	if c.byHost[key.host] >= c.perHost {
+		c.remove(c.leastRecentOf(key.host))
+	}
 	for c.order.Len() >= c.max {
 		c.remove(c.order.Front())
 	}
 	c.entries[key] = c.order.PushBack(&cacheEntry{key: key, result: r, expires: expires})
+	c.byHost[key.host]++
+}
+
+func (c *resultCache) leastRecentOf(host string) *list.Element {
+	for el := c.order.Front(); el != nil; el = el.Next() {
+		if el.Value.(*cacheEntry).key.host == host {
+			return el
+		}
+	}
+	return nil // unreachable while byHost counts the list
 }
 
 func (c *resultCache) remove(el *list.Element) {
+	key := el.Value.(*cacheEntry).key
 	c.order.Remove(el)
-	delete(c.entries, el.Value.(*cacheEntry).key)
+	delete(c.entries, key)
+	if c.byHost[key.host]--; c.byHost[key.host] <= 0 {
+		delete(c.byHost, key.host)
+	}
 }
 
 func (c *resultCache) len() int {

@@ -137,11 +137,11 @@ func TestUnknownResultsAreKeptShorterThanFailures(t *testing.T) {
 	}
 }
 
-func TestResultCacheEvictsTheOldestEntryWhenFull(t *testing.T) {
+func TestResultCacheEvictsTheLeastRecentlyUsedEntryWhenFull(t *testing.T) {
 	c := newResultCache(3)
 	now := time.Unix(0, 0)
 	far := now.Add(time.Hour)
-	key := func(i int) cacheKey { return cacheKey{host: "h", repository: fmt.Sprint(i)} }
+	key := func(i int) cacheKey { return cacheKey{host: fmt.Sprintf("h%d", i), repository: "r"} }
 	for i := range 5 {
 		c.put(key(i), Result{ReachableDetail: fmt.Sprint(i)}, far)
 	}
@@ -154,16 +154,42 @@ func TestResultCacheEvictsTheOldestEntryWhenFull(t *testing.T) {
 			t.Errorf("entry %d present = %v, want %v", i, ok, want)
 		}
 	}
-	c.put(key(2), Result{}, far) // refreshing an entry makes it the newest
+	c.get(key(2), now) // reading an entry makes it the most recently used
 	c.put(key(5), Result{}, far)
 	if _, ok := c.get(key(3), now); ok {
-		t.Error("entry 3 should have been evicted before the refreshed entry 2")
+		t.Error("entry 3 should have been evicted before the recently read entry 2")
 	}
 	if _, ok := c.get(key(2), now); !ok {
-		t.Error("refreshed entry 2 was evicted")
+		t.Error("recently read entry 2 was evicted")
 	}
 	if _, ok := c.get(key(2), far); ok {
 		t.Error("an entry is served at its expiry time")
+	}
+}
+
+// A burst of distinct repositories on one host (a typo loop, or someone probing names) once evicted every other
+// registry's verdict; now it evicts only that host's own entries.
+func TestResultCacheBurstOnOneHostKeepsOtherHosts(t *testing.T) {
+	c := newResultCache(64) // 8 entries per host
+	now := time.Unix(0, 0)
+	far := now.Add(time.Hour)
+	others := []cacheKey{{host: "quay.io", repository: "acme/os"}, {host: "registry.example.com", repository: "os"}}
+	for _, k := range others {
+		c.put(k, Result{}, far)
+	}
+	for i := range 10_000 {
+		c.put(cacheKey{host: "burst.example.com", repository: fmt.Sprint(i)}, Result{}, far)
+	}
+	for _, k := range others {
+		if _, ok := c.get(k, now); !ok {
+			t.Errorf("%v was evicted by a burst on another host", k)
+		}
+	}
+	if c.len() != 2+8 {
+		t.Errorf("len = %d, want the two others plus 8 of the burst", c.len())
+	}
+	if _, ok := c.get(cacheKey{host: "burst.example.com", repository: "9999"}, now); !ok {
+		t.Error("the burst's newest entry is missing")
 	}
 }
 

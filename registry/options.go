@@ -19,6 +19,8 @@ const (
 	DefaultSuccessTTL = 5 * time.Minute
 	DefaultFailureTTL = 30 * time.Second
 	DefaultCacheSize  = 1024
+	// DefaultMaxConcurrentProbes bounds the probes running at once, whatever mix of registries requests name.
+	DefaultMaxConcurrentProbes = 16
 )
 
 // Limits on options: a budget outside them is a configuration mistake, not a preference.
@@ -41,8 +43,12 @@ type Options struct {
 	SuccessTTL time.Duration
 	// FailureTTL is how long a result with a failure is reused; Unknown results are kept half as long. Default 30s.
 	FailureTTL time.Duration
-	// CacheSize bounds the number of cached results; the oldest is evicted first. Default 1024.
+	// CacheSize bounds the number of cached results. One registry host may fill at most an eighth of it, so a
+	// burst of distinct repositories on one host evicts that host's entries, not everyone's. Default 1024.
 	CacheSize int
+	// MaxConcurrentProbes bounds the probes in flight; a probe that finds no room within its budget is Unknown.
+	// Default 16.
+	MaxConcurrentProbes int
 
 	// InsecureHosts may be probed over plain HTTP. An entry is "host" (any port) or "host:port".
 	InsecureHosts []string
@@ -88,6 +94,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.CacheSize == 0 {
 		o.CacheSize = DefaultCacheSize
+	}
+	if o.MaxConcurrentProbes == 0 {
+		o.MaxConcurrentProbes = DefaultMaxConcurrentProbes
+	}
+	if o.MaxConcurrentProbes < 0 {
+		errs = append(errs, fmt.Errorf("maxConcurrentProbes %d is negative: use a positive number such as %d", o.MaxConcurrentProbes, DefaultMaxConcurrentProbes))
 	}
 	if o.CacheSize < 0 {
 		errs = append(errs, fmt.Errorf("cacheSize %d is negative: use a positive number of entries such as %d", o.CacheSize, DefaultCacheSize))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"golang.org/x/sync/semaphore"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -34,6 +35,7 @@ type Prober struct {
 	rt        http.RoundTripper
 	cache     *resultCache
 	flights   singleflight.Group
+	running   *semaphore.Weighted
 	metrics   *metrics
 	now       func() time.Time
 }
@@ -60,6 +62,7 @@ func NewProber(opts Options) (*Prober, error) {
 		transport: tr,
 		rt:        &policyTransport{inner: tr, insecure: opts.insecure},
 		cache:     newResultCache(opts.CacheSize),
+		running:   semaphore.NewWeighted(int64(opts.MaxConcurrentProbes)),
 		metrics:   m,
 		now:       time.Now,
 	}, nil
@@ -126,6 +129,12 @@ func (p *Prober) Probe(ctx context.Context, req Request) Result {
 func (p *Prober) probeAndRecord(ctx context.Context, key cacheKey, repo name.Repository, auth authn.Authenticator, cache bool) Result {
 	ctx, cancel := context.WithTimeout(ctx, p.opts.Budget)
 	defer cancel()
+	if err := p.running.Acquire(ctx, 1); err != nil {
+		// Not cached: room frees up as soon as the probes ahead finish.
+		return unknown(fmt.Sprintf("not probed: %d registry probes already running, none finished within %s",
+			p.opts.MaxConcurrentProbes, formatBudget(p.opts.Budget)))
+	}
+	defer p.running.Release(1)
 	start := time.Now()
 	out := (&probeRun{p: p, ctx: ctx, repo: repo, auth: auth}).run()
 	p.metrics.observe(out.Result, time.Since(start).Seconds())

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -307,5 +308,37 @@ func TestProbeSkipsRepositoriesThatDoNotParse(t *testing.T) {
 	r := p.Probe(context.Background(), Request{Repository: "Not A Repo!"})
 	if r.Reachable != StatusSkipped || r.Push != StatusSkipped {
 		t.Errorf("got %+v", r)
+	}
+}
+
+// Probes of distinct repositories do not share a flight; without a bound, a burst of them was a burst of
+// connections and goroutines, each holding its budget.
+func TestProbesInFlightAreBounded(t *testing.T) {
+	var inside, most atomic.Int32
+	release := make(chan struct{})
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inside.Add(1)
+		defer inside.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	p := newTestProber(t, srv, func(o *Options) { o.MaxConcurrentProbes = 2; o.Budget = 300 * time.Millisecond })
+	results := make(chan Result, 6)
+	for i := range 6 {
+		go func() { results <- p.Probe(context.Background(), Request{Repository: fmt.Sprintf("%s/x/y%d", hostOf(srv), i)}) }()
+	}
+	for range 6 {
+		if r := <-results; r.Reachable != StatusUnknown {
+			t.Errorf("got %s %q, want Unknown", r.Reachable, r.ReachableDetail)
+		}
+	}
+	if most.Load() != 2 {
+		t.Errorf("%d probes reached the registry at once, want 2 (the bound)", most.Load())
 	}
 }

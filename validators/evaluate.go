@@ -32,7 +32,15 @@ type Verdict struct {
 
 // Evaluate runs every rule whose action is not off. Lookups are shared between rules, so each Secret and pool is
 // read at most once per call.
+//
+// A MachineOSConfig over the CRD's own limits is refused before any rule parses it (see RuleCRDBounds).
 func Evaluate(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups, actions ActionFor) Verdict {
+	if errs := CheckCRDBounds(mosc); len(errs) > 0 {
+		for _, err := range errs {
+			err.Detail = withRuleID(err.Detail, RuleCRDBounds)
+		}
+		return Verdict{Results: []RuleResult{{Rule: RuleCRDBounds, Action: ActionDeny, Findings: Findings{Errs: errs}}}}
+	}
 	memo := newMemoLookups(lookups)
 	var v Verdict
 	for _, rule := range Stage1Rules() {
