@@ -331,7 +331,9 @@ func TestProbesInFlightAreBounded(t *testing.T) {
 	p := newTestProber(t, srv, func(o *Options) { o.MaxConcurrentProbes = 2; o.Budget = 300 * time.Millisecond })
 	results := make(chan Result, 6)
 	for i := range 6 {
-		go func() { results <- p.Probe(context.Background(), Request{Repository: fmt.Sprintf("%s/x/y%d", hostOf(srv), i)}) }()
+		go func() {
+			results <- p.Probe(context.Background(), Request{Repository: fmt.Sprintf("%s/x/y%d", hostOf(srv), i)})
+		}()
 	}
 	for range 6 {
 		if r := <-results; r.Reachable != StatusUnknown {
