@@ -39,6 +39,9 @@ type Options struct {
 	Prober   lookups.RegistryProber
 	// Actions overrides Settings.ActionFor.
 	Actions validators.ActionFor
+	// ExternalWebhook leaves serving the webhook to the caller (the real binary, say) at WebhookServing's address,
+	// with its certificate; the ValidatingWebhookConfiguration is registered either way.
+	ExternalWebhook bool
 }
 
 // Bed is a running control plane with the webhook registered.
@@ -103,6 +106,9 @@ func (b *Bed) serve(opts Options) error {
 			return fmt.Errorf("creating namespace %s: %w", ns, err)
 		}
 	}
+	if opts.ExternalWebhook {
+		return nil
+	}
 	wh := b.Env.WebhookInstallOptions
 	mgr, err := app.NewWebhookManager(b.Config, app.WebhookOptions{
 		Settings: opts.Settings, Host: wh.LocalServingHost, Port: wh.LocalServingPort, CertDir: wh.LocalServingCertDir,
@@ -115,6 +121,19 @@ func (b *Bed) serve(opts Options) error {
 	b.done = make(chan error, 1)
 	go func() { b.done <- mgr.Start(ctx) }()
 	return waitForTLS(net.JoinHostPort(wh.LocalServingHost, strconv.Itoa(wh.LocalServingPort)), 30*time.Second)
+}
+
+// WebhookServing is where the registered ValidatingWebhookConfiguration sends requests, and the directory holding
+// the serving certificate (tls.crt, tls.key) its caBundle trusts.
+func (b *Bed) WebhookServing() (host string, port int, certDir string) {
+	wh := b.Env.WebhookInstallOptions
+	return wh.LocalServingHost, wh.LocalServingPort, wh.LocalServingCertDir
+}
+
+// WaitForWebhook waits until something answers TLS at the webhook's address.
+func (b *Bed) WaitForWebhook(timeout time.Duration) error {
+	host, port, _ := b.WebhookServing()
+	return waitForTLS(net.JoinHostPort(host, strconv.Itoa(port)), timeout)
 }
 
 // Stop shuts the webhook and the control plane down.
