@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -24,6 +25,22 @@ type failure struct {
 // classify maps a transport error to a failure. Checks run from the most to the least specific, because the ping
 // may return several errors at once (HTTPS and the refused HTTP fallback) and each check looks through all of them.
 func classify(err error) failure {
+	f := classifyCause(err)
+	var hop *redirectHopError
+	if errors.As(err, &hop) {
+		f.class = "redirected to " + hop.host + ": " + f.class
+	}
+	return f
+}
+
+// Unexported errors matched by their text: net/http's for response headers over MaxResponseHeaderBytes, and
+// go-containerregistry's internal/limit for token answers over its 64 KiB cap.
+const (
+	errHeadersTooLarge = "server response headers exceeded"
+	errGGCRBodyLimit   = "byte limit"
+)
+
+func classifyCause(err error) failure {
 	var (
 		refused    *AddressRefusedError
 		dnsErr     *net.DNSError
@@ -69,6 +86,10 @@ func classify(err error) failure {
 		return failure{status: StatusUnknown, class: "connection reset by peer"}
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return failure{status: StatusUnknown, class: "connection closed by the server"}
+	case errors.Is(err, errBodyTooLarge) || strings.Contains(err.Error(), errGGCRBodyLimit):
+		return failure{status: StatusFailed, class: "the server sent an oversized response body, larger than any registry API or token answer needs"}
+	case strings.Contains(err.Error(), errHeadersTooLarge):
+		return failure{status: StatusFailed, class: fmt.Sprintf("the server sent response headers over %d bytes", maxResponseHeaderBytes)}
 	case errors.Is(err, errPlainHTTP):
 		return failure{status: StatusFailed, class: "plain HTTP refused (list the host in insecureHosts if it serves only HTTP)"}
 	}

@@ -148,7 +148,7 @@ func (r *probeRun) checkBasic(challenge *transport.Challenge) verdict {
 		return r.noCredentials()
 	}
 	rt := r.withAuth(challenge)
-	code, _, err := r.do(rt, http.MethodGet, r.url("/v2/"))
+	code, _, err := r.do(rt, http.MethodGet, r.url("/v2/"), noRedirects)
 	if err != nil {
 		return r.networkTrouble("checking credentials", err)
 	}
@@ -164,6 +164,11 @@ func (r *probeRun) checkBasic(challenge *transport.Challenge) verdict {
 			"%s refused the push secret's credentials (HTTP 401 on /v2/)", r.host)}
 	case http.StatusForbidden:
 		return verdict{status: StatusFailed, detail: fmt.Sprintf("%s forbids these credentials any access (HTTP 403 on /v2/)", r.host)}
+	}
+	if isRedirect(code) {
+		// A login page or a proxy elsewhere may answer 200 to anything: only the registry's own 200 counts.
+		return verdict{status: StatusUnknown, transient: true, detail: fmt.Sprintf(
+			"%s answered /v2/ with the push secret's credentials by a redirect (HTTP %d), which does not show they are accepted", r.host, code)}
 	}
 	return verdict{status: StatusUnknown, transient: true, detail: fmt.Sprintf(
 		"%s answered /v2/ with HTTP %d to the push secret's credentials", r.host, code)}
@@ -194,10 +199,13 @@ func (r *probeRun) checkBearer(challenge *transport.Challenge) verdict {
 	if err != nil {
 		return verdict{status: StatusUnknown, detail: fmt.Sprintf("%s's token challenge cannot be used: it names no realm", r.host)}
 	}
-	code, _, err := r.do(rt, http.MethodGet, r.url("/v2/"))
+	code, _, err := r.do(rt, http.MethodGet, r.url("/v2/"), noRedirects)
 	switch {
 	case err != nil:
 		return r.networkTrouble("checking the token", err)
+	case isRedirect(code):
+		return verdict{status: StatusUnknown, transient: true, detail: fmt.Sprintf(
+			"%s answered /v2/ with the token by a redirect (HTTP %d), which does not show the token is accepted", r.host, code)}
 	case code == http.StatusUnauthorized:
 		return verdict{status: StatusFailed, detail: fmt.Sprintf(
 			"%s refused the token its own token service issued (HTTP 401 on /v2/)", r.host)}
@@ -239,7 +247,7 @@ func (r *probeRun) exchangeFailed(err error) verdict {
 
 // writeProbe starts a blob upload and cancels it, as remote.CheckPushPermission does. rt carries the credentials.
 func (r *probeRun) writeProbe(rt http.RoundTripper) verdict {
-	code, loc, err := r.do(rt, http.MethodPost, r.url("/v2/"+r.path+"/blobs/uploads/"))
+	code, loc, err := r.do(rt, http.MethodPost, r.url("/v2/"+r.path+"/blobs/uploads/"), followRedirects)
 	if err != nil {
 		return r.networkTrouble("starting a test upload", err)
 	}
@@ -262,7 +270,7 @@ func (r *probeRun) cancelUpload(rt http.RoundTripper, loc *url.URL) {
 	if loc == nil || loc.Host != r.host {
 		return
 	}
-	_, _, _ = r.do(rt, http.MethodDelete, loc.String())
+	_, _, _ = r.do(rt, http.MethodDelete, loc.String(), noRedirects)
 }
 
 // withAuth returns a transport that adds the credentials to requests for the registry host. challenge nil means
@@ -282,8 +290,16 @@ func (r *probeRun) url(path string) string {
 	return (&url.URL{Scheme: r.scheme, Host: r.host, Path: path}).String()
 }
 
+// Whether do follows redirects: a check of credentials must see the registry's own answer.
+const (
+	followRedirects = true
+	noRedirects     = false
+)
+
+func isRedirect(code int) bool { return code >= 300 && code < 400 }
+
 // do sends one request and returns its status and, for uploads, the resolved Location.
-func (r *probeRun) do(rt http.RoundTripper, method, target string) (int, *url.URL, error) {
+func (r *probeRun) do(rt http.RoundTripper, method, target string, follow bool) (int, *url.URL, error) {
 	req, err := http.NewRequestWithContext(r.ctx, method, target, nil)
 	if err != nil {
 		return 0, nil, err
@@ -292,6 +308,9 @@ func (r *probeRun) do(rt http.RoundTripper, method, target string) (int, *url.UR
 		req.Header.Set("Content-Type", "application/json")
 	}
 	client := &http.Client{Transport: rt, CheckRedirect: checkRedirect}
+	if !follow {
+		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0, nil, err

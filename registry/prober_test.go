@@ -154,7 +154,8 @@ func TestProbeNeverFollowsARedirectToARefusedAddress(t *testing.T) {
 	p := newTestProber(t, srv, nil)
 	dials := countDials(p)
 	r := p.Probe(context.Background(), Request{Repository: hostOf(srv) + "/x/y"})
-	if r.Reachable != StatusFailed || !strings.HasPrefix(r.ReachableDetail, "refused to connect to 169.254.169.254 (link-local/metadata address)") {
+	// The message says it was a redirect: the push spec did not name that address.
+	if r.Reachable != StatusFailed || !strings.HasPrefix(r.ReachableDetail, "redirected to 169.254.169.254: refused to connect to 169.254.169.254 (link-local/metadata address)") {
 		t.Errorf("got %s %q", r.Reachable, r.ReachableDetail)
 	}
 	for _, addr := range dials.list() {
@@ -342,5 +343,58 @@ func TestProbesInFlightAreBounded(t *testing.T) {
 	}
 	if most.Load() != 2 {
 		t.Errorf("%d probes reached the registry at once, want 2 (the bound)", most.Load())
+	}
+}
+
+// A registry (or a proxy in front of it) that answers the credentialed /v2/ with a redirect to a page answering 200
+// once counted as "credentials accepted".
+func TestProbeDoesNotTakeARedirectedCredentialCheckAsAcceptance(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/login":
+			w.WriteHeader(http.StatusOK)
+		case r.Header.Get("Authorization") == "":
+			w.Header().Set("WWW-Authenticate", `Basic realm="r"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		default:
+			http.Redirect(w, r, "/login", http.StatusFound)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	p := newTestProber(t, srv, nil)
+	r := p.Probe(context.Background(), Request{Repository: hostOf(srv) + "/x/y", Auth: basicAuth("u", "p")})
+	if r.Push != StatusUnknown || !strings.Contains(r.PushDetail, "by a redirect (HTTP 302)") {
+		t.Errorf("got %s %q, want Unknown naming the redirect", r.Push, r.PushDetail)
+	}
+}
+
+// Oversized answers once surfaced as "unexpected error (*errors.errorString)".
+func TestProbeNamesOversizedAnswers(t *testing.T) {
+	for name, tc := range map[string]struct {
+		handler http.HandlerFunc
+		want    string
+	}{
+		"headers": {func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Filler", strings.Repeat("a", 80<<10))
+			w.WriteHeader(http.StatusOK)
+		}, "response headers over 65536 bytes"},
+		"token body": {func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/token" {
+				_, _ = w.Write([]byte(`{"token":"` + strings.Repeat("a", 2<<20) + `"}`))
+				return
+			}
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="https://%s/token",service="s"`, r.Host))
+			w.WriteHeader(http.StatusUnauthorized)
+		}, "oversized response body"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewTLSServer(tc.handler)
+			t.Cleanup(srv.Close)
+			p := newTestProber(t, srv, nil)
+			r := p.Probe(context.Background(), Request{Repository: hostOf(srv) + "/x/y", Auth: basicAuth("u", "p")})
+			if all := r.ReachableDetail + " | " + r.PushDetail; !strings.Contains(all, tc.want) || strings.Contains(all, "unexpected error") {
+				t.Errorf("got %q, want it to name %q", all, tc.want)
+			}
+		})
 	}
 }

@@ -10,8 +10,9 @@ import (
 )
 
 const (
-	maxRedirects = 3
-	maxBodyBytes = 1 << 20 // ping, token and error bodies are small; anything larger is not a registry talking
+	maxRedirects           = 3
+	maxResponseHeaderBytes = 64 << 10
+	maxBodyBytes           = 1 << 20 // ping, token and error bodies are small; anything larger is not a registry talking
 )
 
 var (
@@ -29,7 +30,7 @@ func newHTTPTransport(dialer *safeDialer, opts Options) *http.Transport {
 		TLSHandshakeTimeout:    opts.Budget,
 		ResponseHeaderTimeout:  opts.Budget,
 		ExpectContinueTimeout:  time.Second,
-		MaxResponseHeaderBytes: 64 << 10,
+		MaxResponseHeaderBytes: maxResponseHeaderBytes,
 		MaxIdleConns:           16,
 		MaxIdleConnsPerHost:    2,
 		IdleConnTimeout:        30 * time.Second,
@@ -53,11 +54,24 @@ func (t *policyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := t.inner.RoundTrip(req)
 	if err != nil {
+		if redirectDepth(req) > 0 {
+			return nil, &redirectHopError{host: req.URL.Host, err: err}
+		}
 		return nil, err
 	}
-	resp.Body = &cappedBody{Reader: io.LimitReader(resp.Body, maxBodyBytes), Closer: resp.Body}
+	resp.Body = &cappedBody{Reader: resp.Body, Closer: resp.Body, left: maxBodyBytes}
 	return resp, nil
 }
+
+// redirectHopError marks a failure of a request the registry redirected to, so the message says it was a
+// redirect: "refused to connect to 169.254.169.254" alone reads as if the push spec named that address.
+type redirectHopError struct {
+	host string
+	err  error
+}
+
+func (e *redirectHopError) Error() string { return "redirected to " + e.host + ": " + e.err.Error() }
+func (e *redirectHopError) Unwrap() error { return e.err }
 
 // redirectDepth counts how many redirects led to req: http.Client links each redirected request to the response
 // that caused it.
@@ -69,9 +83,29 @@ func redirectDepth(req *http.Request) int {
 	return n
 }
 
+// errBodyTooLarge ends a response body longer than maxBodyBytes: a clear error rather than a truncated body that
+// fails to parse as JSON somewhere inside go-containerregistry.
+var errBodyTooLarge = fmt.Errorf("response body over %d bytes", maxBodyBytes)
+
 type cappedBody struct {
 	io.Reader
 	io.Closer
+	left int64
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		if n, _ := b.Reader.Read(make([]byte, 1)); n > 0 {
+			return 0, errBodyTooLarge
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.Reader.Read(p)
+	b.left -= int64(n)
+	return n, err
 }
 
 // checkRedirect is the redirect policy of the prober's own http.Clients.

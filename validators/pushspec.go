@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/distribution/reference"
@@ -35,6 +36,11 @@ func ValidatePushSpecSyntax(_ context.Context, mosc *mcfgv1.MachineOSConfig, _ L
 		f.add(field.Invalid(pushSpecPath, spec, explainReferenceError(spec, err)))
 		return f
 	}
+	if _, port, hasPort := strings.Cut(reference.Domain(ref), ":"); hasPort && !validPort(port) {
+		// The reference grammar takes any digits as a port; the build's push would fail to dial.
+		f.add(field.Invalid(pushSpecPath, spec, fmt.Sprintf("registry port %s is out of range: use a port from 1 to 65535", port)))
+		return f
+	}
 	if _, digested := ref.(reference.Digested); digested {
 		f.add(field.Invalid(pushSpecPath, spec, "must end in a tag, not a digest: the MCO pushes by tag and records the digest in status"))
 		return f
@@ -46,6 +52,11 @@ func ValidatePushSpecSyntax(_ context.Context, mosc *mcfgv1.MachineOSConfig, _ L
 	}
 	f.warn("tag %q is not used: each build pushes %s:<MachineOSBuild name>", tagged.Tag(), ref.Name())
 	return f
+}
+
+func validPort(port string) bool {
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 // explainReferenceError turns the reference parser's terse error into one that names the bad part and the fix.

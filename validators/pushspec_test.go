@@ -19,6 +19,10 @@ func TestValidatePushSpecSyntax(t *testing.T) {
 	}{
 		{"plain", "quay.io/acme/os:latest", want{warnings: []string{`tag "latest" is not used: each build pushes quay.io/acme/os:<MachineOSBuild name>`}}},
 		{"host with port", "registry.example.com:5000/os:v1", want{warnings: []string{"registry.example.com:5000/os:<MachineOSBuild name>"}}},
+		{"port out of range", "registry.example.com:99999/os:v1",
+			want{errs: []string{"spec.renderedImagePushSpec|" + invalid + "|registry port 99999 is out of range: use a port from 1 to 65535"}}},
+		{"port zero", "registry.example.com:0/os:v1", want{errs: []string{"spec.renderedImagePushSpec|" + invalid + "|registry port 0 is out of range"}}},
+		{"highest port", "registry.example.com:65535/os:v1", want{warnings: []string{"each build pushes"}}},
 		{"internal registry", "image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os-image:latest",
 			want{warnings: []string{"each build pushes"}}},
 		// The rest pass the CRD's CEL pattern but not the MCO's reference parser.

@@ -4,6 +4,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 )
@@ -36,6 +38,9 @@ func main() {
 		if err == nil {
 			os.Exit(code)
 		}
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0) // the flag package has printed the usage
+		}
 		fmt.Fprintf(os.Stderr, "ocl-guard check: %v\n", err)
 		os.Exit(code)
 	case "help", "-h", "--help":
@@ -44,6 +49,9 @@ func main() {
 	default:
 		fmt.Fprintf(os.Stderr, "ocl-guard: unknown command %q\n\n%s", cmd, usage)
 		os.Exit(2)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return // -h: the flag package has printed the usage
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ocl-guard %s: %v\n", os.Args[1], err)

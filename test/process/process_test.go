@@ -350,3 +350,13 @@ func runCLI(push *corev1.Secret, mosc *mcfgv1.MachineOSConfig) []string {
 	}
 	return outs
 }
+
+var _ = Describe("The command line", func() {
+	DescribeTable("answers -h with its flags and exit code 0", func(command string) {
+		out, err := exec.Command(binary, command, "-h").CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), "%s -h: %s", command, out)
+		Expect(string(out)).To(ContainSubstring("-kubeconfig"))
+	},
+		Entry("webhook", "webhook"), Entry("checker", "checker"), Entry("check", "check"),
+	)
+})
