@@ -85,12 +85,17 @@ func (w writer) applyWithEventReason(ctx context.Context, obj client.Object, d d
 		return false, nil
 	}
 	previous := obj.GetAnnotations()[AnnotationDiagnosis]
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": changes}})
+	// The resourceVersion makes the patch conditional: it fails with a Conflict when the object changed since it was
+	// read. A replica that lost its lease without knowing yet (paused, partitioned) reads from a stale cache, so its
+	// write conflicts with the new leader's, and no second Event is recorded for the same transition.
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
+		"annotations": changes, "resourceVersion": obj.GetResourceVersion(),
+	}})
 	if err != nil {
 		return false, err
 	}
 	if err := w.client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, patch)); err != nil {
-		return false, client.IgnoreNotFound(err)
+		return false, client.IgnoreNotFound(err) // a Conflict is retried from the cache's newer copy
 	}
 	if previous != string(d.Reason) {
 		diagnosesMade.WithLabelValues(kindOf(obj), string(d.Reason)).Inc()

@@ -1,11 +1,18 @@
 package checker
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/ocl-guard/ocl-guard/diagnose"
 	"github.com/ocl-guard/ocl-guard/validators"
@@ -89,4 +96,42 @@ func TestAuditDiagnosis(t *testing.T) {
 	if len(long.Message) > maxAuditMessage+len("a build of this MachineOSConfig would fail: ") {
 		t.Errorf("message of %d bytes is not bounded", len(long.Message))
 	}
+}
+
+// A replica that lost its lease without knowing yet (SIGSTOP, a partition) reconciles from a stale cache; its write
+// must fail rather than repeat the new leader's, and it must record no Event.
+func TestStaleWriterRecordsNoEvent(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := mcfgv1.Install(scheme); err != nil {
+		t.Fatal(err)
+	}
+	build := &mcfgv1.MachineOSBuild{ObjectMeta: metav1.ObjectMeta{Name: "worker-1"}}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(build).Build()
+	ctx := context.Background()
+	var stale mcfgv1.MachineOSBuild
+	if err := c.Get(ctx, client.ObjectKeyFromObject(build), &stale); err != nil {
+		t.Fatal(err)
+	}
+	current := stale.DeepCopy()
+
+	d := diagnose.Diagnosis{Reason: diagnose.PushAuth, Severity: diagnose.SeverityError, Message: "m"}
+	now := time.Unix(0, 0)
+	leader := &countingRecorder{}
+	if wrote, err := (writer{client: c, recorder: leader}).apply(ctx, current, d, annotationChanges(nil, d, now)); err != nil || !wrote {
+		t.Fatalf("the leader's write: wrote %v, err %v", wrote, err)
+	}
+	former := &countingRecorder{}
+	wrote, err := (writer{client: c, recorder: former}).apply(ctx, &stale, d, annotationChanges(nil, d, now))
+	if !apierrors.IsConflict(err) || wrote {
+		t.Errorf("the stale write: wrote %v, err %v; want a Conflict", wrote, err)
+	}
+	if leader.n != 1 || former.n != 0 {
+		t.Errorf("events: leader %d, former leader %d; want 1 and 0", leader.n, former.n)
+	}
+}
+
+type countingRecorder struct{ n int }
+
+func (r *countingRecorder) Eventf(runtime.Object, runtime.Object, string, string, string, string, ...any) {
+	r.n++
 }
