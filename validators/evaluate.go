@@ -36,9 +36,6 @@ type Verdict struct {
 // A MachineOSConfig over the CRD's own limits is refused before any rule parses it (see RuleCRDBounds).
 func Evaluate(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups, actions ActionFor) Verdict {
 	if errs := CheckCRDBounds(mosc); len(errs) > 0 {
-		for _, err := range errs {
-			err.Detail = withRuleID(err.Detail, RuleCRDBounds)
-		}
 		return Verdict{Results: []RuleResult{{Rule: RuleCRDBounds, Action: ActionDeny, Findings: Findings{Errs: errs}}}}
 	}
 	memo := newMemoLookups(lookups)
@@ -49,20 +46,23 @@ func Evaluate(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups
 			continue
 		}
 		findings := rule.Validate(ctx, mosc, memo)
-		for _, err := range findings.Errs {
-			err.Detail = withRuleID(err.Detail, rule.ID)
-		}
 		v.Results = append(v.Results, RuleResult{Rule: rule.ID, Action: action, Findings: findings})
 	}
 	return v
 }
 
-// Denials returns the errors of rules whose action is deny.
+// Denials returns the errors of rules whose action is deny, each detail ending in its rule's ID so that a reader
+// can grep the rule from the message. The findings themselves stay untagged.
 func (v Verdict) Denials() field.ErrorList {
 	var errs field.ErrorList
 	for _, r := range v.Results {
-		if r.Action == ActionDeny {
-			errs = append(errs, r.Findings.Errs...)
+		if r.Action != ActionDeny {
+			continue
+		}
+		for _, err := range r.Findings.Errs {
+			tagged := *err
+			tagged.Detail = withRuleID(err.Detail, r.Rule)
+			errs = append(errs, &tagged)
 		}
 	}
 	return errs
@@ -94,8 +94,7 @@ func (v Verdict) warnings(includeDenials bool) []ruleMessage {
 	for _, r := range v.Results {
 		if r.Action == ActionWarn || includeDenials {
 			for _, err := range r.Findings.Errs {
-				detail := strings.TrimSuffix(err.Detail, fmt.Sprintf(" [%s]", r.Rule))
-				out = append(out, ruleMessage{r.Rule, err.Field + ": " + detail})
+				out = append(out, ruleMessage{r.Rule, err.Field + ": " + err.Detail})
 			}
 		}
 		for _, w := range r.Findings.Warnings {
