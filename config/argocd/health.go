@@ -6,7 +6,6 @@ package argocd
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -128,7 +127,8 @@ func Evaluate(script string, obj map[string]any) (HealthStatus, error) {
 	}
 	status, ok := table.RawGetString("status").(lua.LString)
 	if !ok || !validStatus[string(status)] {
-		return HealthStatus{}, errors.New("Lua returned an invalid health status")
+		// Argo CD shows such a result as Unknown ("Lua returned an invalid health status"); here it is a bug.
+		return HealthStatus{}, fmt.Errorf("the script returned an invalid health status %q", table.RawGetString("status").String())
 	}
 	h := HealthStatus{Status: string(status)}
 	if m := table.RawGetString("message"); m != lua.LNil {

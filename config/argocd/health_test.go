@@ -140,3 +140,23 @@ func readYAML(t *testing.T, name string, into any) {
 		t.Fatalf("%s: %v", name, err)
 	}
 }
+
+// TestEvaluateRefuses: results Argo CD would not accept are errors here, so a broken script fails the tests.
+func TestEvaluateRefuses(t *testing.T) {
+	for name, script := range map[string]string{
+		"no table":           `return "Healthy"`,
+		"unknown status":     `return {status = "Fine"}`,
+		"no status":          `return {message = "m"}`,
+		"message not string": `return {status = "Healthy", message = {}}`,
+		"syntax error":       `return {status = `,
+		"runtime error":      `return {status = obj.status.phase}`,
+		"string library":     `return {status = string.upper("healthy")}`, // not opened for argocd-cm scripts
+		"endless loop":       `while true do end`,                         // stopped by the one-second limit
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got, err := Evaluate(script, map[string]any{}); err == nil {
+				t.Errorf("accepted, returned %+v", got)
+			}
+		})
+	}
+}
