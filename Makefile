@@ -20,7 +20,7 @@ build:
 envtest-assets:
 	@K8S_VERSION=$(K8S_VERSION) ETCD_VERSION=$(ETCD_VERSION) test/tools/build-envtest-assets.sh >/dev/null
 
-## test-deps: install Debian's docker-registry for the registry tests (skipped when present).
+## test-deps: install Debian's docker-registry (registry tests) and prometheus (promtool, alert rule tests); skipped when present.
 test-deps:
 	@test/tools/install-test-deps.sh
 
@@ -38,8 +38,8 @@ fmt-check:
 test: envtest-assets test-deps fmt-check vet lint
 	go test $(GO_TEST_FLAGS) ./...
 
-## unit: the tests that need neither a control plane nor a registry.
-unit:
+## unit: the tests that need neither a control plane nor a registry (promtool for config/prometheus).
+unit: test-deps
 	go test ./validators/... ./config/... ./webhook/... ./diagnose/...
 
 ## run: local control plane + CRDs + webhook; prints how to try the samples; Ctrl-C stops it.

@@ -10,6 +10,7 @@ import (
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -82,6 +83,7 @@ func (w writer) apply(ctx context.Context, obj client.Object, d diagnose.Diagnos
 // applyWithEventReason is apply with the Event's reason given, for diagnoses whose code is not a CamelCase reason.
 func (w writer) applyWithEventReason(ctx context.Context, obj client.Object, d diagnose.Diagnosis, changes map[string]*string, eventReason string) (bool, error) {
 	if len(changes) == 0 {
+		diagnosed.record(obj, d)
 		return false, nil
 	}
 	previous := obj.GetAnnotations()[AnnotationDiagnosis]
@@ -95,8 +97,12 @@ func (w writer) applyWithEventReason(ctx context.Context, obj client.Object, d d
 		return false, err
 	}
 	if err := w.client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		if apierrors.IsNotFound(err) {
+			diagnosed.forget(obj, client.ObjectKeyFromObject(obj))
+		}
 		return false, client.IgnoreNotFound(err) // a Conflict is retried from the cache's newer copy
 	}
+	diagnosed.record(obj, d)
 	if previous != string(d.Reason) {
 		diagnosesMade.WithLabelValues(kindOf(obj), string(d.Reason)).Inc()
 	}

@@ -8,6 +8,7 @@ import (
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -41,6 +42,9 @@ const maxAuditMessage = 2048
 func (r *AuditReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	var config mcfgv1.MachineOSConfig
 	if err := r.Client.Get(ctx, req.NamespacedName, &config); err != nil {
+		if apierrors.IsNotFound(err) {
+			diagnosed.forget(&config, req.NamespacedName)
+		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	d := auditDiagnosis(validators.Evaluate(ctx, &config, r.Lookups, r.Actions))

@@ -9,6 +9,7 @@ import (
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -41,6 +42,9 @@ type BuildReconciler struct {
 func (r *BuildReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	var build mcfgv1.MachineOSBuild
 	if err := r.Client.Get(ctx, req.NamespacedName, &build); err != nil {
+		if apierrors.IsNotFound(err) {
+			diagnosed.forget(&build, req.NamespacedName)
+		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	snapshot, err := r.snapshot(ctx, &build)

@@ -1,0 +1,91 @@
+package checker
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/ocl-guard/ocl-guard/diagnose"
+)
+
+// MetricDiagnosedObjects is the gauge of objects currently holding each diagnosis. The counter
+// ocl_guard_checker_diagnoses_total says a diagnosis was made, not that it still holds; alerts need the latter.
+const MetricDiagnosedObjects = "ocl_guard_checker_diagnosed_objects"
+
+// diagnosed remembers the diagnosis each object holds, as last written or confirmed by this replica. Only the
+// leader reconciles, so other replicas export nothing; a new leader fills it as its first reconciles run.
+var diagnosed = &currentDiagnoses{byObject: map[objectKey][]reasonLevel{}}
+
+func init() { metrics.Registry.MustRegister(diagnosed) }
+
+type objectKey struct {
+	kind string
+	name types.NamespacedName
+}
+
+type reasonLevel struct {
+	reason string
+	level  diagnose.Severity
+}
+
+type currentDiagnoses struct {
+	mu       sync.Mutex
+	byObject map[objectKey][]reasonLevel
+}
+
+const diagnosedHelp = "Objects currently holding an ocl-guard diagnosis, by kind, reason (on MachineOSConfigs: each failing rule ID) and level (Error, Warning, Info)."
+
+var diagnosedDesc = prometheus.NewDesc(MetricDiagnosedObjects, diagnosedHelp, []string{"kind", "reason", "level"}, nil)
+
+// record notes that obj now holds d (healthy: nothing).
+func (c *currentDiagnoses) record(obj client.Object, d diagnose.Diagnosis) {
+	key := objectKey{kind: kindOf(obj), name: client.ObjectKeyFromObject(obj)}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d.Healthy() {
+		delete(c.byObject, key)
+		return
+	}
+	// A MachineOSConfig's reason lists its failing rule IDs (auditDiagnosis); one series per rule keeps the label
+	// set bounded by the rules table rather than by its combinations.
+	reasons := []string{string(d.Reason)}
+	if key.kind == "MachineOSConfig" {
+		reasons = strings.Split(string(d.Reason), ",")
+	}
+	held := make([]reasonLevel, 0, len(reasons))
+	for _, r := range reasons {
+		held = append(held, reasonLevel{reason: r, level: d.Severity})
+	}
+	c.byObject[key] = held
+}
+
+// forget drops an object that is gone.
+func (c *currentDiagnoses) forget(obj client.Object, name types.NamespacedName) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.byObject, objectKey{kind: kindOf(obj), name: name})
+}
+
+func (c *currentDiagnoses) Describe(ch chan<- *prometheus.Desc) { ch <- diagnosedDesc }
+
+func (c *currentDiagnoses) Collect(ch chan<- prometheus.Metric) {
+	type series struct {
+		kind, reason string
+		level        diagnose.Severity
+	}
+	counts := map[series]int{}
+	c.mu.Lock()
+	for key, held := range c.byObject {
+		for _, h := range held {
+			counts[series{key.kind, h.reason, h.level}]++
+		}
+	}
+	c.mu.Unlock()
+	for s, n := range counts {
+		ch <- prometheus.MustNewConstMetric(diagnosedDesc, prometheus.GaugeValue, float64(n), s.kind, s.reason, string(s.level))
+	}
+}
