@@ -201,8 +201,12 @@ var _ = Describe("Every output of the binaries", func() {
 		var outputs []string
 		changed := mosc.DeepCopy()
 		changed.Spec.RenderedImagePushSpec = "quay.example.com/acme/os2:latest"
-		err := kube.Update(ctx, changed, client.DryRunAll)
-		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "the bad secret is denied: %v", err)
+		var err error
+		// The webhook's cache learns of the edited Secret a moment later.
+		Eventually(func() bool {
+			err = kube.Update(ctx, changed.DeepCopy(), client.DryRunAll)
+			return apierrors.IsInvalid(err)
+		}).WithTimeout(30*time.Second).Should(BeTrue(), "the bad secret is denied")
 		outputs = append(outputs, err.Error())
 		outputs = append(outputs, direct(mosc)...)
 		outputs = append(outputs, warnings.all()...)
