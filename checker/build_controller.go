@@ -3,13 +3,11 @@ package checker
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -51,7 +49,7 @@ func (r *BuildReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	if _, err := r.writer().apply(ctx, &build, d, annotationChanges(build.Annotations, d, snapshot.Now)); err != nil {
 		return reconcile.Result{}, err
 	}
-	if buildFinished(&build) {
+	if phase, _ := diagnose.PhaseOf(&build, snapshot.Job); phase.Terminal() {
 		return reconcile.Result{}, nil
 	}
 	return reconcile.Result{RequeueAfter: r.Recheck}, nil
@@ -67,7 +65,7 @@ func (r *BuildReconciler) snapshot(ctx context.Context, build *mcfgv1.MachineOSB
 		return s, err
 	}
 
-	jobName := buildJobName(build)
+	jobName := diagnose.BuildJobName(build)
 	var job batchv1.Job
 	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: jobName}, &job); err == nil {
 		s.Job = &job
@@ -93,14 +91,6 @@ func (r *BuildReconciler) snapshot(ctx context.Context, build *mcfgv1.MachineOSB
 	return s, nil
 }
 
-// buildJobName is status.builder.job when the MCO has recorded it, else the name the MCO gives build Jobs.
-func buildJobName(build *mcfgv1.MachineOSBuild) string {
-	if b := build.Status.Builder; b != nil && b.Job != nil && b.Job.Name != "" {
-		return b.Job.Name
-	}
-	return "build-" + build.Name
-}
-
 func newestPod(pods []corev1.Pod) *corev1.Pod {
 	if len(pods) == 0 {
 		return nil
@@ -111,22 +101,13 @@ func newestPod(pods []corev1.Pod) *corev1.Pod {
 	return &newest
 }
 
-func buildFinished(build *mcfgv1.MachineOSBuild) bool {
-	for _, t := range []mcfgv1.BuildProgress{mcfgv1.MachineOSBuildSucceeded, mcfgv1.MachineOSBuildFailed, mcfgv1.MachineOSBuildInterrupted} {
-		if apimeta.IsStatusConditionTrue(build.Status.Conditions, string(t)) {
-			return true
-		}
-	}
-	return false
-}
-
 // SetupWithManager watches builds, and the Jobs and pods of builds in the MCO's namespace.
 func (r *BuildReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Recorder == nil {
 		r.Recorder = mgr.GetEventRecorder(eventSource)
 	}
 	toBuild := func(jobName string) []reconcile.Request {
-		name, ok := strings.CutPrefix(jobName, "build-")
+		name, ok := diagnose.BuildNameOfJob(jobName)
 		if !ok {
 			return nil
 		}

@@ -28,6 +28,7 @@ const (
 	clsNodeNotFound
 	clsNodeAuth
 	clsNodeNoCause // the 2025-07 → 2026-08 wrapper that dropped the cause
+	clsCount       // number of classes
 )
 
 // buildRank orders the classes that matter in a build log; the highest wins. Node and pod lines have no rank in a
@@ -291,6 +292,7 @@ type scanResult struct {
 	step     string // text of the failing RUN step, original case, when known
 	exit     string // its exit status, when known
 	dir      direction
+	image    string // the image a pull failure was pulling, when the log names it
 	// runContext is set when the result comes from the output of a RUN step (package, repo, step failure).
 	runContext bool
 }
