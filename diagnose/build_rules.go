@@ -29,7 +29,9 @@ var buildRules = []buildRule{
 	{nil, buildSucceeded},
 	{[]Reason{Interrupted}, buildInterrupted},
 	{[]Reason{BuilderImagePull}, builderImagePull},
+	{[]Reason{BuildPodEvicted, BuildOOMKilled}, buildPodKilled},
 	{textReasons(), failedWithCause},
+	{[]Reason{ContainerfileSyntax, FailedBeforeJob}, failedBeforeJob},
 	{[]Reason{Unknown}, failedUnknown},
 	{textReasons(), attemptFailed},
 	{[]Reason{BuildPendingTooLong}, buildPending},
@@ -125,6 +127,11 @@ func (v *buildView) causeWithoutLog() scanResult {
 	if cond := condTrue(v.s.Build.Status.Conditions, mcfgv1.MachineOSBuildFailed); cond != nil && !genericFailed(cond.Message) {
 		best = scanLog(cond.Message)
 	}
+	for _, e := range v.mcoWarnings() {
+		if r := scanLog(e.Message); r.rank() > best.rank() {
+			best = r
+		}
+	}
 	if r := v.attemptResult(); r.rank() > best.rank() {
 		best = r
 	}
@@ -153,6 +160,9 @@ func (v *buildView) unknown() Diagnosis {
 	}
 	if cond := condTrue(v.s.Build.Status.Conditions, mcfgv1.MachineOSBuildFailed); cond != nil && !genericFailed(cond.Message) {
 		parts = append(parts, conditionText(cond.Reason, cond.Message))
+	}
+	for _, e := range v.mcoWarnings() {
+		parts = append(parts, e.String())
 	}
 	switch {
 	case v.s.Log != "":

@@ -55,6 +55,19 @@ var textCauses = map[class]textCause{
 		}
 		return fmt.Sprintf("%s: the build pod could not reach %s while %s; check DNS, the cluster proxy, egress firewall rules and trusted CAs (image.config.openshift.io/cluster additionalTrustedCA)", v.subjID, orDefault(host, "a registry"), doing)
 	}},
+	clsEntitlement: {EntitlementMissing, func(v *buildView, r scanResult) string {
+		return fmt.Sprintf("%s: %s needed Red Hat content but the build has no entitlement (not a mistake in the command); create Secret etc-pki-entitlement in openshift-config-managed (the MCO copies it into builds as etc-pki-entitlement-<pool>) or add a .repo file for that content to spec.containerFile of %s", v.subjID, stepPhrase(r), v.moscRef())
+	}},
+	clsShortName: {ImageShortName, func(v *buildView, _ scanResult) string {
+		return fmt.Sprintf("%s: an image in spec.containerFile of %s has no registry host and buildah cannot ask which registry to use; write the full name (e.g. registry.access.redhat.com/ubi9/ubi:latest) in FROM and COPY --from", v.subjID, v.moscRef())
+	}},
+	clsRateLimit: {RegistryRateLimited, func(v *buildView, r scanResult) string {
+		host := orDefault(hostInLine(r.evidence), "the registry")
+		return fmt.Sprintf("%s: %s throttled the build (rate limit, HTTP 429) while pulling %s; add credentials for %s to %s, mirror the image, or rebuild later (oc annotate machineosconfig/%s machineconfiguration.openshift.io/rebuild=)", v.subjID, host, pulledImage(r), host, v.baseSecret(), v.moscOrPlaceholder())
+	}},
+	clsCopyFrom: {ContainerfileSyntax, func(v *buildView, _ scanResult) string {
+		return fmt.Sprintf("%s: a COPY --from in spec.containerFile of %s names no earlier stage and no image that could be pulled; fix the stage name, or write the image's full name", v.subjID, v.moscRef())
+	}},
 	clsRunStep: {BuildStepFailed, func(v *buildView, r scanResult) string {
 		exit := "failed"
 		if r.exit != "" {

@@ -20,6 +20,10 @@ const (
 	clsPackage
 	clsRepo
 	clsContainerfile
+	clsEntitlement  // RHEL content without the cluster's entitlement
+	clsShortName    // an unqualified image name buildah cannot resolve without a prompt
+	clsRateLimit    // the registry throttles pulls (HTTP 429 toomanyrequests)
+	clsCopyFrom     // COPY --from names no stage, and no image could be pulled
 	clsPod          // a kubelet/CRI line that is not an image pull failure
 	clsPodImagePull // ErrImagePull, ImagePullBackOff, "Failed to pull image"
 	clsNode         // a machine-config-daemon / rpm-ostree line with no recognised cause
@@ -37,6 +41,12 @@ func buildRank(c class) int {
 	switch c {
 	case clsContainerfile:
 		return 60
+	case clsEntitlement: // without entitlements RHEL repositories are missing, so their packages are "not found"
+		return 58
+	case clsShortName, clsRateLimit: // refused pulls follow from them
+		return 45
+	case clsCopyFrom:
+		return 35
 	case clsRepo: // a repository that cannot be reached also makes its packages "not found"
 		return 55
 	case clsPackage:
@@ -137,8 +147,28 @@ var (
 	// Section 3.
 	network = newMatcher(`pinging container registry|dial tcp[^\n]*?(?:no such host|i/o timeout|connection refused|no route to host|network is unreachable)|lookup \S+(?: on \S+)?: (?:no such host|server misbehaving|i/o timeout)|x509: |tls: failed to verify certificate|server gave http response to https client|tls handshake timeout|client\.timeout exceeded|received unexpected http status: 50[234]`,
 		"pinging container registry", "dial tcp", "lookup ", "x509: ", "tls: failed to verify certificate", "server gave http response to https client", "tls handshake timeout", "client.timeout exceeded", "received unexpected http status: 50")
+	// RHEL content without entitlements: dnf prints "There are no enabled repositories in ..." (dnf4) or "There are
+	// no enabled repos." (yum), e.g. opendatahub-io/notebooks#2408, ot4i/ace-docker#49.
+	noEnabledRepos = newMatcher("", "there are no enabled repos")
+	// subscription-manager's plugin prints this on every dnf run of an unentitled build, also on a successful one
+	// (devfile/developer-images#249), so it only explains a package that is then not found.
+	notEntitled = newMatcher("", "not registered with an entitlement server", "not registered to red hat subscription management")
+	// c/image shortnames: knative/client#1308 "error creating build container: short-name resolution enforced but
+	// cannot prompt without a TTY".
+	shortName = newMatcher("", "short-name resolution enforced but cannot prompt without a tty", "did not resolve to an alias and no unqualified-search registries are defined")
+	// Docker Hub's throttle: "toomanyrequests: You have reached your pull rate limit" (kata-containers/tests#3832).
+	rateLimit = newMatcher(`toomanyrequests|429 too many requests|you have reached your pull rate limit`, "toomanyrequests", "429 too many requests", "pull rate limit")
+	// buildah: "Error: COPY --from=<image>: no stage or image found with that name" (containers/podman#14350,
+	// containers/buildah#4573); the pull error it hides is only logged at debug level by c/common libimage
+	// (pull.go: "Error pulling candidate %s: %v"), and the MCO runs buildah with --log-level=DEBUG.
+	copyFromMissing = []byte("no stage or image found with that name")
+	pullCandidate   = []byte("error pulling candidate ")
+	// Docker Hub answers a push without write access with "denied: requested access to the resource is denied" and
+	// then a 401 with an empty body, which c/image reports on the next line as "error parsing HTTP 401 response body:
+	// unexpected end of JSON input" (containers/image#1293): the denial is the cause, the 401 is noise.
+	emptyBody401 = []byte("error parsing http 401 response body")
 	// Continuation lines of the old multi-line registry error ("errors:\ndenied: ...\nunauthorized: ...").
-	registryCodeRe = regexp.MustCompile(`^(?:denied|unauthorized|manifest unknown|name unknown|forbidden|toomanyrequests)\b`)
+	registryCodeRe = regexp.MustCompile(`^(?:denied|unauthorized|manifest unknown|name unknown|forbidden|toomanyrequests|error parsing http 40[13] response body)\b`)
 	stepHeaderRe   = regexp.MustCompile(`^step \d+(?:/\d+)?: ([a-z]+)`)
 )
 
@@ -177,6 +207,15 @@ func classifyText(l []byte, hint direction) class {
 	}
 	if containerfile.Match(l) {
 		return clsContainerfile
+	}
+	if noEnabledRepos.Match(l) {
+		return clsEntitlement
+	}
+	if shortName.Match(l) {
+		return clsShortName
+	}
+	if rateLimit.Match(l) {
+		return clsRateLimit
 	}
 	if repoUnreachable.Match(l) {
 		return clsRepo
@@ -274,8 +313,9 @@ const (
 
 // pick is one candidate line.
 type pick struct {
-	cls  class
-	line string
+	cls   class
+	line  string
+	image string // the image a hidden pull failure was pulling
 }
 
 // better reports whether c (ranked by buildRank) should replace p. Ties go to the later line, which is the
@@ -312,6 +352,9 @@ type segment struct {
 	tailN      int
 	carryLine  string // a line ending in "errors:" whose continuation lines hold the registry error codes
 	carryDir   direction
+	carryDeny  bool   // a continuation line said "denied"
+	unentitled string // subscription-manager's "not registered" line
+	hiddenPull string // the last debug "Error pulling candidate" line
 }
 
 func (s *segment) reset(kind segKind) { *s = segment{kind: kind} }
@@ -367,11 +410,14 @@ func scanLog(text string) scanResult {
 			}
 			continue
 		}
-		if strings.Contains(line, "level=debug") {
-			continue
-		}
 		l := lowerASCII(buf, line)
 		buf = l
+		if bytes.Contains(l, []byte("level=debug")) {
+			if bytes.Contains(l, pullCandidate) {
+				seg.hiddenPull = line
+			}
+			continue
+		}
 
 		// Step boundaries.
 		if m := stepHeader(l); m != nil {
@@ -396,12 +442,17 @@ func scanLog(text string) scanResult {
 		// Continuation of a multi-line registry error.
 		if seg.carryLine != "" {
 			if registryCodeRe.Match(l) {
-				if c := authClass(l, seg.carryDir); c != clsNone && seg.full.better(c) {
-					seg.full = pick{c, seg.carryLine + "\n" + line}
-				}
+				seg.continuation(l, line)
 				continue
 			}
 			seg.carryLine = ""
+		}
+		if bytes.Contains(l, copyFromMissing) {
+			seg.copyFrom(line)
+			continue
+		}
+		if notEntitled.Match(l) {
+			seg.unentitled = line
 		}
 
 		// buildah's step failure: the quoted step is user text, classify only what follows it.
@@ -415,7 +466,7 @@ func scanLog(text string) scanResult {
 			}
 			if j := bytes.Index(after, []byte(`": `)); j >= 0 {
 				if c := classifyText(after[j+3:], seg.hint()); seg.full.better(c) {
-					seg.full = pick{c, line}
+					seg.full = pick{cls: c, line: line}
 				}
 			}
 			continue
@@ -429,17 +480,17 @@ func scanLog(text string) scanResult {
 
 		c := classifyText(l, seg.hint())
 		switch c {
-		case clsPackage, clsRepo:
+		case clsPackage, clsRepo, clsEntitlement:
 			if seg.runOut.better(c) {
-				seg.runOut = pick{c, line}
+				seg.runOut = pick{cls: c, line: line}
 			}
 		}
 		if seg.full.better(c) {
-			seg.full = pick{c, line}
+			seg.full = pick{cls: c, line: line}
 		}
 		seg.remember(line)
 		if bytes.HasSuffix(l, []byte("errors:")) {
-			seg.carryLine, seg.carryDir = line, lineDirection(l)
+			seg.carryLine, seg.carryDir, seg.carryDeny = line, lineDirection(l), false
 			if seg.carryDir == dirNone {
 				seg.carryDir = seg.hint()
 			}
@@ -472,6 +523,8 @@ func (s *segment) result() scanResult {
 			}
 		}
 		switch {
+		case s.runOut.cls == clsPackage && s.unentitled != "":
+			r.cls, r.evidence = clsEntitlement, s.unentitled+"\n"+s.runOut.line
 		case s.runOut.cls != clsNone:
 			r.cls, r.evidence = s.runOut.cls, s.runOut.line
 		case runFailed:
@@ -499,7 +552,60 @@ func (s *segment) result() scanResult {
 	if dir == dirNone {
 		dir = s.hint()
 	}
-	return scanResult{cls: s.full.cls, evidence: s.full.line, dir: dir}
+	r := scanResult{cls: s.full.cls, evidence: s.full.line, dir: dir}
+	if s.full.image != "" {
+		r.image, r.dir = s.full.image, dirPull
+	}
+	return r
+}
+
+// continuation classifies a line of a multi-line registry error. After "denied", Docker Hub's empty-bodied 401
+// ("error parsing HTTP 401 response body") does not turn the denial into refused credentials.
+func (s *segment) continuation(l []byte, line string) {
+	c := clsNone
+	switch {
+	case rateLimit.Match(l):
+		c = clsRateLimit
+	case s.carryDeny && bytes.HasPrefix(l, emptyBody401):
+		return
+	default:
+		c = authClass(l, s.carryDir)
+	}
+	if bytes.HasPrefix(l, []byte("denied")) {
+		s.carryDeny = true
+	}
+	if c != clsNone && s.full.better(c) {
+		s.full = pick{cls: c, line: s.carryLine + "\n" + line}
+	}
+}
+
+// copyFrom handles buildah's "COPY --from=<x>: no stage or image found with that name": the cause is the pull error
+// of the debug line before it, when there is one, else <x> names no stage.
+func (s *segment) copyFrom(line string) {
+	if s.hiddenPull == "" {
+		if s.full.better(clsCopyFrom) {
+			s.full = pick{cls: clsCopyFrom, line: line}
+		}
+		return
+	}
+	l := lowerASCII(nil, s.hiddenPull)
+	c := classifyText(l, dirPull)
+	if buildRank(c) == 0 {
+		c = clsCopyFrom
+	}
+	if s.full.better(c) {
+		s.full = pick{cls: c, line: line + "\n" + s.hiddenPull, image: candidateImage(s.hiddenPull)}
+	}
+}
+
+var candidateRe = regexp.MustCompile(`(?i)error pulling candidate (\S+?):? `)
+
+// candidateImage is the image of an "Error pulling candidate <image>: <err>" line.
+func candidateImage(line string) string {
+	if m := candidateRe.FindStringSubmatch(line); m != nil {
+		return strings.TrimSuffix(m[1], ":")
+	}
+	return ""
 }
 
 // runStepText extracts the quoted step of a `building at STEP "RUN ...": <cause>` line.
