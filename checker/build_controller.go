@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -77,6 +78,11 @@ func (r *BuildReconciler) snapshot(ctx context.Context, build *mcfgv1.MachineOSB
 		return s, err
 	}
 	s.Pods = pods.Items
+	events, err := eventsAbout(ctx, r.Client, build)
+	if err != nil {
+		return s, err
+	}
+	s.Events = events
 
 	if diagnose.NeedsLog(s) && r.Logs != nil {
 		if pod := newestPod(s.Pods); pod != nil {
@@ -106,6 +112,9 @@ func (r *BuildReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Recorder == nil {
 		r.Recorder = mgr.GetEventRecorder(eventSource)
 	}
+	if err := IndexEvents(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
 	toBuild := func(jobName string) []reconcile.Request {
 		name, ok := diagnose.BuildNameOfJob(jobName)
 		if !ok {
@@ -122,5 +131,7 @@ func (r *BuildReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 			return toBuild(o.GetLabels()[jobNameLabel])
 		})).
+		// The MCO's Events (5.0+) may follow the status change they explain.
+		Watches(&corev1.Event{}, handler.EnqueueRequestsFromMapFunc(buildOfEvent), builder.WithPredicates(notOurs)).
 		Complete(r)
 }

@@ -93,6 +93,10 @@ func newBuildView(s BuildSnapshot) *buildView {
 		if !ti.Equal(tj) {
 			return ti.After(tj)
 		}
+		// Within one second (the timestamps' resolution), the Job's replacement of a finished pod is the newer.
+		if fi, fj := podFinished(v.pods[i]), podFinished(v.pods[j]); fi != fj {
+			return fj
+		}
 		return v.pods[i].Name > v.pods[j].Name
 	})
 	return v
@@ -173,6 +177,10 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+func podFinished(p *corev1.Pod) bool {
+	return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
 }
 
 // podStarted reports whether any container of the pod has run.

@@ -410,93 +410,108 @@ func scanLog(text string) scanResult {
 			}
 			continue
 		}
-		l := lowerASCII(buf, line)
-		buf = l
-		if bytes.Contains(l, []byte("level=debug")) {
-			if bytes.Contains(l, pullCandidate) {
-				seg.hiddenPull = line
-			}
-			continue
-		}
-
-		// Step boundaries.
-		if m := stepHeader(l); m != nil {
-			switch string(m[1]) {
-			case "run":
-				seg.reset(segRun)
-				if sm := stepTextRe.FindStringSubmatch(line); sm != nil {
-					seg.headerStep = sm[1]
-				}
-			case "from":
-				seg.reset(segFrom)
-			default:
-				seg.reset(segOther)
-			}
-			continue
-		}
-		if bytes.HasPrefix(l, []byte("commit")) && (len(l) == 6 || l[6] == ' ') || bytes.HasPrefix(l, []byte("--> ")) {
-			seg.reset(segOther)
-			continue
-		}
-
-		// Continuation of a multi-line registry error.
-		if seg.carryLine != "" {
-			if registryCodeRe.Match(l) {
-				seg.continuation(l, line)
-				continue
-			}
-			seg.carryLine = ""
-		}
-		if bytes.Contains(l, copyFromMissing) {
-			seg.copyFrom(line)
-			continue
-		}
-		if notEntitled.Match(l) {
-			seg.unentitled = line
-		}
-
-		// buildah's step failure: the quoted step is user text, classify only what follows it.
-		if i := bytes.Index(l, buildAtStep); i >= 0 {
-			after := l[i+len(buildAtStep):]
-			if bytes.HasPrefix(after, []byte("run")) && (len(after) == 3 || !isWordByte(after[3])) {
-				seg.runFail = line
-				if seg.kind == segNone || seg.kind == segRun {
-					continue
-				}
-			}
-			if j := bytes.Index(after, []byte(`": `)); j >= 0 {
-				if c := classifyText(after[j+3:], seg.hint()); seg.full.better(c) {
-					seg.full = pick{cls: c, line: line}
-				}
-			}
-			continue
-		}
-		if bytes.Contains(l, []byte("subprocess exited with status")) {
-			if m := subExitRe.FindStringSubmatch(line); m != nil {
-				seg.subExit = m[1]
-			}
-			continue
-		}
-
-		c := classifyText(l, seg.hint())
-		switch c {
-		case clsPackage, clsRepo, clsEntitlement:
-			if seg.runOut.better(c) {
-				seg.runOut = pick{cls: c, line: line}
-			}
-		}
-		if seg.full.better(c) {
-			seg.full = pick{cls: c, line: line}
-		}
-		seg.remember(line)
-		if bytes.HasSuffix(l, []byte("errors:")) {
-			seg.carryLine, seg.carryDir, seg.carryDeny = line, lineDirection(l), false
-			if seg.carryDir == dirNone {
-				seg.carryDir = seg.hint()
-			}
+		buf = lowerASCII(buf, line)
+		if !seg.boundary(buf, line) {
+			seg.consume(buf, line)
 		}
 	}
 	return seg.result()
+}
+
+// boundary handles debug lines and step boundaries (a step header, COMMIT, "--> <id>"); it reports whether the line
+// was one of those.
+func (s *segment) boundary(l []byte, line string) bool {
+	if bytes.Contains(l, []byte("level=debug")) {
+		if bytes.Contains(l, pullCandidate) {
+			s.hiddenPull = line
+		}
+		return true
+	}
+	if m := stepHeader(l); m != nil {
+		switch string(m[1]) {
+		case "run":
+			s.reset(segRun)
+			if sm := stepTextRe.FindStringSubmatch(line); sm != nil {
+				s.headerStep = sm[1]
+			}
+		case "from":
+			s.reset(segFrom)
+		default:
+			s.reset(segOther)
+		}
+		return true
+	}
+	if bytes.HasPrefix(l, []byte("commit")) && (len(l) == 6 || l[6] == ' ') || bytes.HasPrefix(l, []byte("--> ")) {
+		s.reset(segOther)
+		return true
+	}
+	return false
+}
+
+// consume reads one line of output within the current segment.
+func (s *segment) consume(l []byte, line string) {
+	// Continuation of a multi-line registry error.
+	if s.carryLine != "" {
+		if registryCodeRe.Match(l) {
+			s.continuation(l, line)
+			return
+		}
+		s.carryLine = ""
+	}
+	if bytes.Contains(l, copyFromMissing) {
+		s.copyFrom(line)
+		return
+	}
+	if notEntitled.Match(l) {
+		s.unentitled = line
+	}
+	if s.stepFailure(l, line) {
+		return
+	}
+	c := classifyText(l, s.hint())
+	switch c {
+	case clsPackage, clsRepo, clsEntitlement:
+		if s.runOut.better(c) {
+			s.runOut = pick{cls: c, line: line}
+		}
+	}
+	if s.full.better(c) {
+		s.full = pick{cls: c, line: line}
+	}
+	s.remember(line)
+	if bytes.HasSuffix(l, []byte("errors:")) {
+		s.carryLine, s.carryDir, s.carryDeny = line, lineDirection(l), false
+		if s.carryDir == dirNone {
+			s.carryDir = s.hint()
+		}
+	}
+}
+
+// stepFailure handles buildah's `building at STEP "...": <cause>` (the quoted step is user text: only what follows
+// it is classified) and "subprocess exited with status N"; it reports whether the line was one of those.
+func (s *segment) stepFailure(l []byte, line string) bool {
+	if i := bytes.Index(l, buildAtStep); i >= 0 {
+		after := l[i+len(buildAtStep):]
+		if bytes.HasPrefix(after, []byte("run")) && (len(after) == 3 || !isWordByte(after[3])) {
+			s.runFail = line
+			if s.kind == segNone || s.kind == segRun {
+				return true
+			}
+		}
+		if j := bytes.Index(after, []byte(`": `)); j >= 0 {
+			if c := classifyText(after[j+3:], s.hint()); s.full.better(c) {
+				s.full = pick{cls: c, line: line}
+			}
+		}
+		return true
+	}
+	if bytes.Contains(l, []byte("subprocess exited with status")) {
+		if m := subExitRe.FindStringSubmatch(line); m != nil {
+			s.subExit = m[1]
+		}
+		return true
+	}
+	return false
 }
 
 func stepHeader(l []byte) [][]byte {
