@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -142,9 +143,7 @@ func (v *poolView) groupNodes() {
 		if v.target != "" && current == v.target && state == StateDone {
 			v.onTarget++
 		} else {
-			if v.pending < len(v.pendingNames) {
-				v.pendingNames[v.pending] = n.Name
-			}
+			keepFirstNames(v.pendingNames[:], v.pending, n.Name)
 			v.pending++
 		}
 		switch state {
@@ -247,15 +246,29 @@ type nodeGroup struct {
 }
 
 // add counts a node; evidence is called for the first node only.
+// The quoted node is the first by name, not by list order: caches list in no fixed order, and a message that
+// changed with it would be rewritten on every reconcile.
 func (g *nodeGroup) add(name, image string, evidence func() (ev, detail string)) {
-	if g.count < len(g.names) {
-		g.names[g.count] = name
-	}
-	if g.count == 0 {
+	if g.count == 0 || name < g.names[0] {
 		g.evidence, g.detail = evidence()
 		g.image = image
 	}
+	keepFirstNames(g.names[:], g.count, name)
 	g.count++
+}
+
+// keepFirstNames inserts name into names, which holds the alphabetically first of the count names seen so far.
+func keepFirstNames(names []string, count int, name string) {
+	n := min(count, len(names))
+	i := sort.SearchStrings(names[:n], name)
+	if i >= len(names) {
+		return
+	}
+	if n < len(names) {
+		n++
+	}
+	copy(names[i+1:n], names[i:n-1])
+	names[i] = name
 }
 
 func (g *nodeGroup) nameList() string { return nameList(g.names[:], g.count) }

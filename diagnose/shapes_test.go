@@ -250,3 +250,18 @@ func TestEveryReasonHasARule(t *testing.T) {
 		}
 	}
 }
+
+// A cache lists nodes in no fixed order; the diagnosis must not change with it, or the checker would rewrite the
+// pool's annotations on every reconcile.
+func TestDiagnosePoolIndependentOfNodeOrder(t *testing.T) {
+	s := pool1000()
+	want, _ := DiagnosePool(s)
+	reversed := make([]NodeInfo, len(s.Nodes))
+	for i, n := range s.Nodes {
+		reversed[len(s.Nodes)-1-i] = n
+	}
+	s.Nodes = reversed
+	if got, _ := DiagnosePool(s); got != want {
+		t.Errorf("node order changed the diagnosis:\n%+v\n%+v", got, want)
+	}
+}
