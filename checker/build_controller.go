@@ -132,6 +132,6 @@ func (r *BuildReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return toBuild(o.GetLabels()[jobNameLabel])
 		})).
 		// The MCO's Events (5.0+) may follow the status change they explain.
-		Watches(&corev1.Event{}, handler.EnqueueRequestsFromMapFunc(buildOfEvent), builder.WithPredicates(notOurs)).
+		Watches(&corev1.Event{}, handler.EnqueueRequestsFromMapFunc(r.buildsOfEvent), builder.WithPredicates(notOurs)).
 		Complete(r)
 }

@@ -67,11 +67,26 @@ var notOurs = predicate.NewPredicateFuncs(func(o client.Object) bool {
 	return ok && e.ReportingController != eventSource && e.Source.Component != eventSource
 })
 
-// buildOfEvent maps an Event about a MachineOSBuild to that build.
-func buildOfEvent(_ context.Context, o client.Object) []reconcile.Request {
+// buildsOfEvent maps an Event about a MachineOSBuild to that build, and one about a MachineOSConfig (such as the
+// MCO's ConfigReconcileFailed) to the build the MCO last started for it.
+func (r *BuildReconciler) buildsOfEvent(ctx context.Context, o client.Object) []reconcile.Request {
 	e, ok := o.(*corev1.Event)
-	if !ok || e.InvolvedObject.Kind != "MachineOSBuild" || e.InvolvedObject.Name == "" {
+	if !ok || e.InvolvedObject.Name == "" {
 		return nil
 	}
-	return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: e.InvolvedObject.Name}}}
+	build := ""
+	switch e.InvolvedObject.Kind {
+	case "MachineOSBuild":
+		build = e.InvolvedObject.Name
+	case "MachineOSConfig":
+		var config mcfgv1.MachineOSConfig
+		if err := r.Client.Get(ctx, client.ObjectKey{Name: e.InvolvedObject.Name}, &config); err != nil {
+			return nil
+		}
+		build = config.Annotations[currentBuildAnnotation]
+	}
+	if build == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: build}}}
 }

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ocl-guard/ocl-guard/app"
@@ -210,6 +211,8 @@ var _ = Describe("Checker", Ordered, func() {
 			Expect(kube.Status().Update(ctx, rebuild)).To(Succeed())
 			newBuildPod(rebuild, corev1.PodStatus{Phase: corev1.PodPending, InitContainerStatuses: []corev1.ContainerStatus{{
 				Name: "image-build", Image: builderImage, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}}}})
+			// (Until its pod shows up the rebuild may briefly be BuildPendingTooLong: the suite's pending limit is 2s.)
+			eventually(annotationsOf(rebuild)).Should(BeEmpty())
 			Consistently(annotationsOf(rebuild)).WithTimeout(3 * time.Second).Should(BeEmpty())
 			Expect(diagnosisOf(build)()).To(Equal(string(diagnose.ContainerfileSyntax)), "the failed build keeps its diagnosis")
 		})
@@ -226,6 +229,17 @@ var _ = Describe("Checker", Ordered, func() {
 				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.FailedBeforeJob)),
 				HaveKeyWithValue(checker.AnnotationMessage, SatisfyAll(ContainSubstring("deployment/machine-os-builder"), Not(ContainSubstring("job/")))),
 				HaveKeyWithValue(checker.AnnotationEvidence, ContainSubstring("Event BuildFailed on MachineOSBuild "+build.Name))))
+
+			// The MCO's Event on the MachineOSConfig names a cause ("Failed to reconcile MachineOSConfig spec change:
+			// %v"): it wakes the build the MCO last started (its current-machine-os-build annotation) and decides.
+			mosc := &mcfgv1.MachineOSConfig{ObjectMeta: metav1.ObjectMeta{Name: p.name}}
+			patch := []byte(`{"metadata":{"annotations":{"machineconfiguration.openshift.io/current-machine-os-build":"` + build.Name + `"}}}`)
+			Expect(kube.Patch(ctx, mosc, client.RawPatch(types.MergePatchType, patch))).To(Succeed())
+			recordMCOEvent("MachineOSConfig", p.name, "ConfigReconcileFailed",
+				"Failed to reconcile MachineOSConfig spec change: Containerfile validation failed: unknown Dockerfile instruction: RUNN")
+			eventually(annotationsOf(build)).Should(SatisfyAll(
+				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.ContainerfileSyntax)),
+				HaveKeyWithValue(checker.AnnotationEvidence, ContainSubstring("unknown Dockerfile instruction: RUNN"))))
 		})
 
 		It("flags an evicted build pod while the Job retries, and clears it once the next pod runs", func() {
