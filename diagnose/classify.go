@@ -711,6 +711,8 @@ func hostInLine(line string) string {
 func pullCause(msg string) string {
 	l := lowerASCII(nil, msg)
 	switch {
+	case rateLimit.Match(l):
+		return "rate limited"
 	case authRefused.Match(l) || denied.Match(l):
 		return "credentials refused"
 	case notFound.Match(l) || bytes.Contains(l, []byte("not found")):

@@ -265,3 +265,12 @@ func TestDiagnosePoolIndependentOfNodeOrder(t *testing.T) {
 		t.Errorf("node order changed the diagnosis:\n%+v\n%+v", got, want)
 	}
 }
+
+// docker/hub-feedback#2429: the kubelet's pull of a build image throttled by Docker Hub.
+func TestBuilderImagePullRateLimited(t *testing.T) {
+	p := buildPod("build-"+mosbName+"-pull", t0.Add(-3*time.Minute), corev1.PodPending)
+	p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: "image-build", Image: "docker.io/acme/builder:1", State: corev1.ContainerState{
+		Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImagePull", Message: `rpc error: code = Unknown desc = reading manifest 1 in docker.io/acme/builder: toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit`}}}}
+	s := BuildSnapshot{Build: newMOSB(mosbConds(true, false, false, false, t0.Add(-3*time.Minute)), t0.Add(-3*time.Minute)), Job: runningJob(), Pods: []corev1.Pod{p}, Now: t0}
+	checkDiag(t, DiagnoseBuild(s), BuilderImagePull, []string{"ErrImagePull, rate limited", "docker.io"}, []string{"toomanyrequests"}, nil)
+}
