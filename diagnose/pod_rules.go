@@ -74,8 +74,12 @@ func failedBeforeJob(v *buildView) (finding, bool) {
 			return found(newDiagnosis(ContainerfileSyntax, "", msg, strings.Join(append([]string{errs.ToAggregate().Error()}, evidence...), "\n")))
 		}
 	}
-	msg := fmt.Sprintf("%s failed before any build Job was created (no Job %s, no build pod) and the Containerfile of %s parses; the cause is in the machine-os-builder log: oc logs -n %s deployment/machine-os-builder",
-		v.subjID, v.job, v.moscRef(), MCONamespace)
+	checked := "the Containerfile of " + v.moscRef() + " parses"
+	if v.s.Config == nil {
+		checked = v.moscRef() + " is gone, so its Containerfile could not be checked again"
+	}
+	msg := fmt.Sprintf("%s failed before any build Job was created (no Job %s, no build pod) and %s; the cause is in the machine-os-builder log: oc logs -n %s deployment/machine-os-builder",
+		v.subjID, v.job, checked, MCONamespace)
 	return found(newDiagnosis(FailedBeforeJob, "", msg, strings.Join(evidence, "\n")))
 }
 

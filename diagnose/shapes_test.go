@@ -137,6 +137,10 @@ func TestDiagnoseBuildFailedBeforeJob(t *testing.T) {
 		t.Errorf("points at the Job that does not exist: %s", d.Message)
 	}
 
+	s.Config = nil
+	checkDiag(t, DiagnoseBuild(s), FailedBeforeJob, []string{"MachineOSConfig worker is gone"}, nil, nil)
+	s.Config = newMOSC()
+
 	// The MCO's ConfigReconcileFailed Event carries a cause (ocl_events.go "Failed to reconcile MachineOSConfig
 	// spec change: %v"): it is read before anything else.
 	s.Events = append(s.Events, Event{Kind: "MachineOSConfig", Name: "worker", Type: "Warning", Reason: "ConfigReconcileFailed",
