@@ -78,11 +78,13 @@ func (r *BuildReconciler) snapshot(ctx context.Context, build *mcfgv1.MachineOSB
 		return s, err
 	}
 	s.Pods = pods.Items
-	events, err := eventsAbout(ctx, r.Client, build)
-	if err != nil {
-		return s, err
+	if diagnose.NeedsEvents(s) {
+		events, err := eventsAbout(ctx, r.Client, build)
+		if err != nil {
+			return s, err
+		}
+		s.Events = events
 	}
-	s.Events = events
 
 	if diagnose.NeedsLog(s) && r.Logs != nil {
 		if pod := newestPod(s.Pods); pod != nil {

@@ -51,7 +51,8 @@ type BuildSnapshot struct {
 	// Pods are the pods of the build Job, in any order.
 	Pods []corev1.Pod
 	// Events are the Events about the build and its MachineOSConfig, in any order. Only the MCO's own Warning Events
-	// (5.0+: BuildFailed, JobFailed, ConfigReconcileFailed, ...) are read, as evidence before the pod log.
+	// (5.0+: BuildFailed, JobFailed, ConfigReconcileFailed, ...) are read, as evidence before the pod log, and only
+	// when NeedsEvents says so.
 	Events []Event
 	// Log is a bounded tail of the image-build container's log of the latest failed (or running) pod. The checker
 	// reads it only when NeedsLog says so; it may be empty.

@@ -44,3 +44,13 @@ func (v *buildView) mcoWarnings() []Event {
 	}
 	return out
 }
+
+// NeedsEvents reports whether the rules would read BuildSnapshot.Events: only those about failed builds do, so the
+// checker need not list Events for the builds it rechecks while they run.
+func NeedsEvents(s BuildSnapshot) bool {
+	if s.Build == nil {
+		return false
+	}
+	phase, _ := PhaseOf(s.Build, s.Job)
+	return phase == PhaseFailed
+}

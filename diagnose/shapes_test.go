@@ -278,3 +278,13 @@ func TestBuilderImagePullRateLimited(t *testing.T) {
 	s := BuildSnapshot{Build: newMOSB(mosbConds(true, false, false, false, t0.Add(-3*time.Minute)), t0.Add(-3*time.Minute)), Job: runningJob(), Pods: []corev1.Pod{p}, Now: t0}
 	checkDiag(t, DiagnoseBuild(s), BuilderImagePull, []string{"ErrImagePull, rate limited", "docker.io"}, []string{"toomanyrequests"}, nil)
 }
+
+func TestNeedsEvents(t *testing.T) {
+	if !NeedsEvents(failedSnapshot("x", layoutInit)) {
+		t.Error("a failed build needs its Events")
+	}
+	running := BuildSnapshot{Build: newMOSB(mosbConds(true, false, false, false, t0), t0), Job: runningJob(), Now: t0}
+	if NeedsEvents(running) || NeedsEvents(BuildSnapshot{}) {
+		t.Error("a running build's Events are never read")
+	}
+}
