@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"time"
 
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -57,8 +59,8 @@ const LeaderElectionID = "ocl-guard-checker"
 
 var nodeGVK = schema.GroupVersionKind{Version: "v1", Kind: "Node"}
 
-// CheckerCacheOptions watches only what the checker reads: Jobs, Pods and Secrets in the MCO's namespace, and the
-// metadata of Nodes (their annotations are all it reads, and a full Node is large).
+// CheckerCacheOptions watches only what the checker reads: Jobs, Pods and Secrets in the MCO's namespace, the
+// metadata of Nodes (their annotations are all it reads, and a full Node is large), and the Events about OCL objects.
 func CheckerCacheOptions() cache.Options {
 	mco := map[string]cache.Config{validators.MCONamespace: {}}
 	node := &metav1.PartialObjectMetadata{}
@@ -70,6 +72,12 @@ func CheckerCacheOptions() cache.Options {
 			&batchv1.Job{}:   {Namespaces: mco},
 			&corev1.Pod{}:    {Namespaces: mco},
 			node:             {},
+			// The MCO's Events about MachineOSBuilds and MachineOSConfigs: core/v1 Events of cluster-scoped objects
+			// live in namespace default; the field selector keeps every other Event out of the cache.
+			&corev1.Event{}: {
+				Namespaces: map[string]cache.Config{checker.EventNamespace: {}},
+				Field:      fields.OneTermEqualSelector("involvedObject.apiVersion", mcfgv1.GroupVersion.String()),
+			},
 		},
 	}
 }

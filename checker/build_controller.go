@@ -3,16 +3,15 @@ package checker
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -55,7 +54,7 @@ func (r *BuildReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	if _, err := r.writer().apply(ctx, &build, d, annotationChanges(build.Annotations, d, snapshot.Now)); err != nil {
 		return reconcile.Result{}, err
 	}
-	if buildFinished(&build) {
+	if phase, _ := diagnose.PhaseOf(&build, snapshot.Job); phase.Terminal() {
 		return reconcile.Result{}, nil
 	}
 	return reconcile.Result{RequeueAfter: r.Recheck}, nil
@@ -71,7 +70,7 @@ func (r *BuildReconciler) snapshot(ctx context.Context, build *mcfgv1.MachineOSB
 		return s, err
 	}
 
-	jobName := buildJobName(build)
+	jobName := diagnose.BuildJobName(build)
 	var job batchv1.Job
 	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: jobName}, &job); err == nil {
 		s.Job = &job
@@ -83,6 +82,13 @@ func (r *BuildReconciler) snapshot(ctx context.Context, build *mcfgv1.MachineOSB
 		return s, err
 	}
 	s.Pods = pods.Items
+	if diagnose.NeedsEvents(s) {
+		events, err := eventsAbout(ctx, r.Client, build)
+		if err != nil {
+			return s, err
+		}
+		s.Events = events
+	}
 
 	if diagnose.NeedsLog(s) && r.Logs != nil {
 		if pod := newestPod(s.Pods); pod != nil {
@@ -97,14 +103,6 @@ func (r *BuildReconciler) snapshot(ctx context.Context, build *mcfgv1.MachineOSB
 	return s, nil
 }
 
-// buildJobName is status.builder.job when the MCO has recorded it, else the name the MCO gives build Jobs.
-func buildJobName(build *mcfgv1.MachineOSBuild) string {
-	if b := build.Status.Builder; b != nil && b.Job != nil && b.Job.Name != "" {
-		return b.Job.Name
-	}
-	return "build-" + build.Name
-}
-
 func newestPod(pods []corev1.Pod) *corev1.Pod {
 	if len(pods) == 0 {
 		return nil
@@ -115,22 +113,16 @@ func newestPod(pods []corev1.Pod) *corev1.Pod {
 	return &newest
 }
 
-func buildFinished(build *mcfgv1.MachineOSBuild) bool {
-	for _, t := range []mcfgv1.BuildProgress{mcfgv1.MachineOSBuildSucceeded, mcfgv1.MachineOSBuildFailed, mcfgv1.MachineOSBuildInterrupted} {
-		if apimeta.IsStatusConditionTrue(build.Status.Conditions, string(t)) {
-			return true
-		}
-	}
-	return false
-}
-
 // SetupWithManager watches builds, and the Jobs and pods of builds in the MCO's namespace.
 func (r *BuildReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Recorder == nil {
 		r.Recorder = mgr.GetEventRecorder(eventSource)
 	}
+	if err := IndexEvents(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
 	toBuild := func(jobName string) []reconcile.Request {
-		name, ok := strings.CutPrefix(jobName, "build-")
+		name, ok := diagnose.BuildNameOfJob(jobName)
 		if !ok {
 			return nil
 		}
@@ -145,5 +137,7 @@ func (r *BuildReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 			return toBuild(o.GetLabels()[jobNameLabel])
 		})).
+		// The MCO's Events (5.0+) may follow the status change they explain.
+		Watches(&corev1.Event{}, handler.EnqueueRequestsFromMapFunc(r.buildsOfEvent), builder.WithPredicates(notOurs)).
 		Complete(r)
 }

@@ -20,6 +20,10 @@ const (
 	clsPackage
 	clsRepo
 	clsContainerfile
+	clsEntitlement  // RHEL content without the cluster's entitlement
+	clsShortName    // an unqualified image name buildah cannot resolve without a prompt
+	clsRateLimit    // the registry throttles pulls (HTTP 429 toomanyrequests)
+	clsCopyFrom     // COPY --from names no stage, and no image could be pulled
 	clsPod          // a kubelet/CRI line that is not an image pull failure
 	clsPodImagePull // ErrImagePull, ImagePullBackOff, "Failed to pull image"
 	clsNode         // a machine-config-daemon / rpm-ostree line with no recognised cause
@@ -28,6 +32,7 @@ const (
 	clsNodeNotFound
 	clsNodeAuth
 	clsNodeNoCause // the 2025-07 → 2026-08 wrapper that dropped the cause
+	clsCount       // number of classes
 )
 
 // buildRank orders the classes that matter in a build log; the highest wins. Node and pod lines have no rank in a
@@ -36,6 +41,12 @@ func buildRank(c class) int {
 	switch c {
 	case clsContainerfile:
 		return 60
+	case clsEntitlement: // without entitlements RHEL repositories are missing, so their packages are "not found"
+		return 58
+	case clsShortName, clsRateLimit: // refused pulls follow from them
+		return 45
+	case clsCopyFrom:
+		return 35
 	case clsRepo: // a repository that cannot be reached also makes its packages "not found"
 		return 55
 	case clsPackage:
@@ -136,8 +147,28 @@ var (
 	// Section 3.
 	network = newMatcher(`pinging container registry|dial tcp[^\n]*?(?:no such host|i/o timeout|connection refused|no route to host|network is unreachable)|lookup \S+(?: on \S+)?: (?:no such host|server misbehaving|i/o timeout)|x509: |tls: failed to verify certificate|server gave http response to https client|tls handshake timeout|client\.timeout exceeded|received unexpected http status: 50[234]`,
 		"pinging container registry", "dial tcp", "lookup ", "x509: ", "tls: failed to verify certificate", "server gave http response to https client", "tls handshake timeout", "client.timeout exceeded", "received unexpected http status: 50")
+	// RHEL content without entitlements: dnf prints "There are no enabled repositories in ..." (dnf4) or "There are
+	// no enabled repos." (yum), e.g. opendatahub-io/notebooks#2408, ot4i/ace-docker#49.
+	noEnabledRepos = newMatcher("", "there are no enabled repos")
+	// subscription-manager's plugin prints this on every dnf run of an unentitled build, also on a successful one
+	// (devfile/developer-images#249), so it only explains a package that is then not found.
+	notEntitled = newMatcher("", "not registered with an entitlement server", "not registered to red hat subscription management")
+	// c/image shortnames: knative/client#1308 "error creating build container: short-name resolution enforced but
+	// cannot prompt without a TTY".
+	shortName = newMatcher("", "short-name resolution enforced but cannot prompt without a tty", "did not resolve to an alias and no unqualified-search registries are defined")
+	// Docker Hub's throttle: "toomanyrequests: You have reached your pull rate limit" (kata-containers/tests#3832).
+	rateLimit = newMatcher(`toomanyrequests|429 too many requests|you have reached your pull rate limit`, "toomanyrequests", "429 too many requests", "pull rate limit")
+	// buildah: "Error: COPY --from=<image>: no stage or image found with that name" (containers/podman#14350,
+	// containers/buildah#4573); the pull error it hides is only logged at debug level by c/common libimage
+	// (pull.go: "Error pulling candidate %s: %v"), and the MCO runs buildah with --log-level=DEBUG.
+	copyFromMissing = []byte("no stage or image found with that name")
+	pullCandidate   = []byte("error pulling candidate ")
+	// Docker Hub answers a push without write access with "denied: requested access to the resource is denied" and
+	// then a 401 with an empty body, which c/image reports on the next line as "error parsing HTTP 401 response body:
+	// unexpected end of JSON input" (containers/image#1293): the denial is the cause, the 401 is noise.
+	emptyBody401 = []byte("error parsing http 401 response body")
 	// Continuation lines of the old multi-line registry error ("errors:\ndenied: ...\nunauthorized: ...").
-	registryCodeRe = regexp.MustCompile(`^(?:denied|unauthorized|manifest unknown|name unknown|forbidden|toomanyrequests)\b`)
+	registryCodeRe = regexp.MustCompile(`^(?:denied|unauthorized|manifest unknown|name unknown|forbidden|toomanyrequests|error parsing http 40[13] response body)\b`)
 	stepHeaderRe   = regexp.MustCompile(`^step \d+(?:/\d+)?: ([a-z]+)`)
 )
 
@@ -176,6 +207,15 @@ func classifyText(l []byte, hint direction) class {
 	}
 	if containerfile.Match(l) {
 		return clsContainerfile
+	}
+	if noEnabledRepos.Match(l) {
+		return clsEntitlement
+	}
+	if shortName.Match(l) {
+		return clsShortName
+	}
+	if rateLimit.Match(l) {
+		return clsRateLimit
 	}
 	if repoUnreachable.Match(l) {
 		return clsRepo
@@ -273,8 +313,9 @@ const (
 
 // pick is one candidate line.
 type pick struct {
-	cls  class
-	line string
+	cls   class
+	line  string
+	image string // the image a hidden pull failure was pulling
 }
 
 // better reports whether c (ranked by buildRank) should replace p. Ties go to the later line, which is the
@@ -291,6 +332,7 @@ type scanResult struct {
 	step     string // text of the failing RUN step, original case, when known
 	exit     string // its exit status, when known
 	dir      direction
+	image    string // the image a pull failure was pulling, when the log names it
 	// runContext is set when the result comes from the output of a RUN step (package, repo, step failure).
 	runContext bool
 }
@@ -310,6 +352,9 @@ type segment struct {
 	tailN      int
 	carryLine  string // a line ending in "errors:" whose continuation lines hold the registry error codes
 	carryDir   direction
+	carryDeny  bool   // a continuation line said "denied"
+	unentitled string // subscription-manager's "not registered" line
+	hiddenPull string // the last debug "Error pulling candidate" line
 }
 
 func (s *segment) reset(kind segKind) { *s = segment{kind: kind} }
@@ -365,85 +410,108 @@ func scanLog(text string) scanResult {
 			}
 			continue
 		}
-		if strings.Contains(line, "level=debug") {
-			continue
-		}
-		l := lowerASCII(buf, line)
-		buf = l
-
-		// Step boundaries.
-		if m := stepHeader(l); m != nil {
-			switch string(m[1]) {
-			case "run":
-				seg.reset(segRun)
-				if sm := stepTextRe.FindStringSubmatch(line); sm != nil {
-					seg.headerStep = sm[1]
-				}
-			case "from":
-				seg.reset(segFrom)
-			default:
-				seg.reset(segOther)
-			}
-			continue
-		}
-		if bytes.HasPrefix(l, []byte("commit")) && (len(l) == 6 || l[6] == ' ') || bytes.HasPrefix(l, []byte("--> ")) {
-			seg.reset(segOther)
-			continue
-		}
-
-		// Continuation of a multi-line registry error.
-		if seg.carryLine != "" {
-			if registryCodeRe.Match(l) {
-				if c := authClass(l, seg.carryDir); c != clsNone && seg.full.better(c) {
-					seg.full = pick{c, seg.carryLine + "\n" + line}
-				}
-				continue
-			}
-			seg.carryLine = ""
-		}
-
-		// buildah's step failure: the quoted step is user text, classify only what follows it.
-		if i := bytes.Index(l, buildAtStep); i >= 0 {
-			after := l[i+len(buildAtStep):]
-			if bytes.HasPrefix(after, []byte("run")) && (len(after) == 3 || !isWordByte(after[3])) {
-				seg.runFail = line
-				if seg.kind == segNone || seg.kind == segRun {
-					continue
-				}
-			}
-			if j := bytes.Index(after, []byte(`": `)); j >= 0 {
-				if c := classifyText(after[j+3:], seg.hint()); seg.full.better(c) {
-					seg.full = pick{c, line}
-				}
-			}
-			continue
-		}
-		if bytes.Contains(l, []byte("subprocess exited with status")) {
-			if m := subExitRe.FindStringSubmatch(line); m != nil {
-				seg.subExit = m[1]
-			}
-			continue
-		}
-
-		c := classifyText(l, seg.hint())
-		switch c {
-		case clsPackage, clsRepo:
-			if seg.runOut.better(c) {
-				seg.runOut = pick{c, line}
-			}
-		}
-		if seg.full.better(c) {
-			seg.full = pick{c, line}
-		}
-		seg.remember(line)
-		if bytes.HasSuffix(l, []byte("errors:")) {
-			seg.carryLine, seg.carryDir = line, lineDirection(l)
-			if seg.carryDir == dirNone {
-				seg.carryDir = seg.hint()
-			}
+		buf = lowerASCII(buf, line)
+		if !seg.boundary(buf, line) {
+			seg.consume(buf, line)
 		}
 	}
 	return seg.result()
+}
+
+// boundary handles debug lines and step boundaries (a step header, COMMIT, "--> <id>"); it reports whether the line
+// was one of those.
+func (s *segment) boundary(l []byte, line string) bool {
+	if bytes.Contains(l, []byte("level=debug")) {
+		if bytes.Contains(l, pullCandidate) {
+			s.hiddenPull = line
+		}
+		return true
+	}
+	if m := stepHeader(l); m != nil {
+		switch string(m[1]) {
+		case "run":
+			s.reset(segRun)
+			if sm := stepTextRe.FindStringSubmatch(line); sm != nil {
+				s.headerStep = sm[1]
+			}
+		case "from":
+			s.reset(segFrom)
+		default:
+			s.reset(segOther)
+		}
+		return true
+	}
+	if bytes.HasPrefix(l, []byte("commit")) && (len(l) == 6 || l[6] == ' ') || bytes.HasPrefix(l, []byte("--> ")) {
+		s.reset(segOther)
+		return true
+	}
+	return false
+}
+
+// consume reads one line of output within the current segment.
+func (s *segment) consume(l []byte, line string) {
+	// Continuation of a multi-line registry error.
+	if s.carryLine != "" {
+		if registryCodeRe.Match(l) {
+			s.continuation(l, line)
+			return
+		}
+		s.carryLine = ""
+	}
+	if bytes.Contains(l, copyFromMissing) {
+		s.copyFrom(line)
+		return
+	}
+	if notEntitled.Match(l) {
+		s.unentitled = line
+	}
+	if s.stepFailure(l, line) {
+		return
+	}
+	c := classifyText(l, s.hint())
+	switch c {
+	case clsPackage, clsRepo, clsEntitlement:
+		if s.runOut.better(c) {
+			s.runOut = pick{cls: c, line: line}
+		}
+	}
+	if s.full.better(c) {
+		s.full = pick{cls: c, line: line}
+	}
+	s.remember(line)
+	if bytes.HasSuffix(l, []byte("errors:")) {
+		s.carryLine, s.carryDir, s.carryDeny = line, lineDirection(l), false
+		if s.carryDir == dirNone {
+			s.carryDir = s.hint()
+		}
+	}
+}
+
+// stepFailure handles buildah's `building at STEP "...": <cause>` (the quoted step is user text: only what follows
+// it is classified) and "subprocess exited with status N"; it reports whether the line was one of those.
+func (s *segment) stepFailure(l []byte, line string) bool {
+	if i := bytes.Index(l, buildAtStep); i >= 0 {
+		after := l[i+len(buildAtStep):]
+		if bytes.HasPrefix(after, []byte("run")) && (len(after) == 3 || !isWordByte(after[3])) {
+			s.runFail = line
+			if s.kind == segNone || s.kind == segRun {
+				return true
+			}
+		}
+		if j := bytes.Index(after, []byte(`": `)); j >= 0 {
+			if c := classifyText(after[j+3:], s.hint()); s.full.better(c) {
+				s.full = pick{cls: c, line: line}
+			}
+		}
+		return true
+	}
+	if bytes.Contains(l, []byte("subprocess exited with status")) {
+		if m := subExitRe.FindStringSubmatch(line); m != nil {
+			s.subExit = m[1]
+		}
+		return true
+	}
+	return false
 }
 
 func stepHeader(l []byte) [][]byte {
@@ -470,6 +538,8 @@ func (s *segment) result() scanResult {
 			}
 		}
 		switch {
+		case s.runOut.cls == clsPackage && s.unentitled != "":
+			r.cls, r.evidence = clsEntitlement, s.unentitled+"\n"+s.runOut.line
 		case s.runOut.cls != clsNone:
 			r.cls, r.evidence = s.runOut.cls, s.runOut.line
 		case runFailed:
@@ -497,7 +567,60 @@ func (s *segment) result() scanResult {
 	if dir == dirNone {
 		dir = s.hint()
 	}
-	return scanResult{cls: s.full.cls, evidence: s.full.line, dir: dir}
+	r := scanResult{cls: s.full.cls, evidence: s.full.line, dir: dir}
+	if s.full.image != "" {
+		r.image, r.dir = s.full.image, dirPull
+	}
+	return r
+}
+
+// continuation classifies a line of a multi-line registry error. After "denied", Docker Hub's empty-bodied 401
+// ("error parsing HTTP 401 response body") does not turn the denial into refused credentials.
+func (s *segment) continuation(l []byte, line string) {
+	c := clsNone
+	switch {
+	case rateLimit.Match(l):
+		c = clsRateLimit
+	case s.carryDeny && bytes.HasPrefix(l, emptyBody401):
+		return
+	default:
+		c = authClass(l, s.carryDir)
+	}
+	if bytes.HasPrefix(l, []byte("denied")) {
+		s.carryDeny = true
+	}
+	if c != clsNone && s.full.better(c) {
+		s.full = pick{cls: c, line: s.carryLine + "\n" + line}
+	}
+}
+
+// copyFrom handles buildah's "COPY --from=<x>: no stage or image found with that name": the cause is the pull error
+// of the debug line before it, when there is one, else <x> names no stage.
+func (s *segment) copyFrom(line string) {
+	if s.hiddenPull == "" {
+		if s.full.better(clsCopyFrom) {
+			s.full = pick{cls: clsCopyFrom, line: line}
+		}
+		return
+	}
+	l := lowerASCII(nil, s.hiddenPull)
+	c := classifyText(l, dirPull)
+	if buildRank(c) == 0 {
+		c = clsCopyFrom
+	}
+	if s.full.better(c) {
+		s.full = pick{cls: c, line: line + "\n" + s.hiddenPull, image: candidateImage(s.hiddenPull)}
+	}
+}
+
+var candidateRe = regexp.MustCompile(`(?i)error pulling candidate (\S+?):? `)
+
+// candidateImage is the image of an "Error pulling candidate <image>: <err>" line.
+func candidateImage(line string) string {
+	if m := candidateRe.FindStringSubmatch(line); m != nil {
+		return strings.TrimSuffix(m[1], ":")
+	}
+	return ""
 }
 
 // runStepText extracts the quoted step of a `building at STEP "RUN ...": <cause>` line.
@@ -588,6 +711,8 @@ func hostInLine(line string) string {
 func pullCause(msg string) string {
 	l := lowerASCII(nil, msg)
 	switch {
+	case rateLimit.Match(l):
+		return "rate limited"
 	case authRefused.Match(l) || denied.Match(l):
 		return "credentials refused"
 	case notFound.Match(l) || bytes.Contains(l, []byte("not found")):

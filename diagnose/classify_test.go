@@ -207,7 +207,7 @@ func TestHelpers(t *testing.T) {
 	if got := repoOf("r.example.com:5000/ocl/os:latest"); got != "r.example.com:5000/ocl/os" {
 		t.Errorf("repoOf = %q", got)
 	}
-	if got := len(Reasons()); got != 25 {
+	if got := len(Reasons()); got != 31 {
 		t.Errorf("%d reasons", got)
 	}
 	seen := map[Reason]bool{}

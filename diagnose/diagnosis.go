@@ -3,9 +3,10 @@
 // Diagnosis. The package reads no cluster, no clock and no environment: everything comes in the snapshot, so the
 // same snapshot always gives the same answer.
 //
-// Error text is classified one line (or one message) at a time, following the precedence
-// node > pod > Containerfile > package/repo > auth > network > RUN step, with the line's context (is it the
-// output of a RUN step? is the build pulling or pushing?) deciding what a word like "unauthorized" means.
+// Each diagnosis is a ranked rule in a table (buildRules, poolRules): the first rule that finds something decides.
+// Error text is classified one line (or one message) at a time, following the precedence node > pod > Containerfile
+// > entitlement > package/repo > short name/rate limit > auth > network > RUN step, with the line's context (is it
+// the output of a RUN step? is the build pulling or pushing?) deciding what a word like "unauthorized" means.
 package diagnose
 
 import (

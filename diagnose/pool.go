@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -80,19 +81,159 @@ type PoolSnapshot struct {
 	Limits   RolloutLimits
 }
 
-// poolRank orders the pool reasons, most severe first; the pool's Reason is the first one found.
-var poolRank = [...]Reason{
-	NodeImagePullAuth, NodeImageNotFound, NodeRegistryUnreachable, NodeDiskFull, NodeCauseNotRecorded, NodeDegraded,
-	BuildFailedBlocksRollout, NodeRebootStuck, RolloutStalled, RolloutNotStarted, RolloutPaused,
+// poolView is what the rollout rules read: the nodes grouped by reason, the latest build's state and the stall
+// clock, worked out once per snapshot.
+type poolView struct {
+	s                  PoolSnapshot
+	lim                RolloutLimits
+	now                time.Time
+	subj, target, host string
+	mosc               string
+	next               Progress
+	groups             map[Reason]*nodeGroup
+	onTarget, pending  int
+	desiredTarget      bool
+	pendingNames       [3]string
+	buildDegraded      *mcfgv1.MachineConfigPoolCondition
+	buildPhase         BuildPhase
+	buildDone          time.Time // when the latest build succeeded
+	hasBuild           bool
 }
 
-func poolRankIndex(r Reason) int {
-	for i, x := range poolRank {
-		if x == r {
-			return i
+func newPoolView(s PoolSnapshot) *poolView {
+	v := &poolView{s: s, lim: s.Limits.withDefaults(), now: s.Now.UTC().Truncate(time.Second), subj: "pool " + s.Pool.Name,
+		target: string(s.Config.Status.CurrentImagePullSpec), mosc: s.Config.Name, groups: map[Reason]*nodeGroup{}}
+	v.host = registryHost(v.target)
+	v.next = Progress{UpdatedMachineCount: s.Pool.Status.UpdatedMachineCount, Image: imageKey(v.target)}
+	v.buildDegraded = poolCondTrue(s.Pool, mcfgv1.MachineConfigPoolImageBuildDegraded)
+	if b := s.LatestBuild; b != nil {
+		v.hasBuild = true
+		v.buildPhase, _ = PhaseOf(b, nil)
+		if succ := condTrue(b.Status.Conditions, mcfgv1.MachineOSBuildSucceeded); succ != nil {
+			v.buildDone = succ.LastTransitionTime.Time
+			if b.Status.BuildEnd != nil && !b.Status.BuildEnd.IsZero() {
+				v.buildDone = b.Status.BuildEnd.Time
+			}
 		}
 	}
-	return len(poolRank)
+	v.groupNodes()
+	v.runStallClock()
+	return v
+}
+
+func (v *poolView) group(r Reason) *nodeGroup {
+	g := v.groups[r]
+	if g == nil {
+		g = &nodeGroup{}
+		v.groups[r] = g
+	}
+	return g
+}
+
+// groupNodes sorts the nodes into reason groups and counts those not yet on the target image.
+func (v *poolView) groupNodes() {
+	var nc nodeClassifier
+	for i := range v.s.Nodes {
+		n := &v.s.Nodes[i]
+		a := n.Annotations
+		desired, current, state := a[AnnotationDesiredImage], a[AnnotationCurrentImage], a[AnnotationState]
+		if v.target != "" && desired == v.target {
+			v.desiredTarget = true
+		}
+		if v.target != "" && current == v.target && state == StateDone {
+			v.onTarget++
+		} else {
+			keepFirstNames(v.pendingNames[:], v.pending, n.Name)
+			v.pending++
+		}
+		switch state {
+		case StateDegraded, StateUnreconcilable:
+			reason := a[AnnotationReason]
+			v.group(nc.classify(reason, desired, v.target)).add(n.Name, desired, func() (string, string) {
+				return fmt.Sprintf("node %s (%s): %s", n.Name, state, reason), reason
+			})
+		case StateRebooting, StateWorking:
+			if state == StateWorking && (desired == "" || desired == current) {
+				break
+			}
+			v.trackNodeState(n.Name, state, desired, current)
+		}
+	}
+	// The pool condition names a degraded node even when the node list is missing.
+	if !v.anyNodeDegraded() {
+		if c := poolCondTrue(v.s.Pool, mcfgv1.MachineConfigPoolNodeDegraded); c != nil {
+			if name, reason := parseNodeReporting(c.Message); name != "" {
+				v.group(nc.classify(reason, v.target)).add(name, v.target, func() (string, string) {
+					return "node " + name + ": " + reason, reason
+				})
+			}
+		}
+	}
+}
+
+// trackNodeState carries the time a node entered Rebooting/Working over reconciles and groups it as stuck after
+// RebootAfter.
+func (v *poolView) trackNodeState(name, state, desired, current string) {
+	since := v.now
+	if prev, ok := v.s.Previous.NodeStateSince[name]; ok && prev.State == state && !prev.Since.IsZero() && !prev.Since.After(v.now) {
+		since = prev.Since.UTC()
+	}
+	if v.next.NodeStateSince == nil {
+		v.next.NodeStateSince = make(map[string]StateSince)
+	}
+	v.next.NodeStateSince[name] = StateSince{State: state, Since: since}
+	if age := v.now.Sub(since); age > v.lim.RebootAfter {
+		v.group(NodeRebootStuck).add(name, desired, func() (string, string) {
+			return fmt.Sprintf("node %s: state %s for %s (since %s), desiredImage %s, currentImage %s", name, state, humanDuration(age), since.Format(time.RFC3339), desired, current),
+				fmt.Sprintf("%s for %s", state, humanDuration(age))
+		})
+	}
+}
+
+// anyNodeDegraded reports whether a Degraded/Unreconcilable node was found.
+func (v *poolView) anyNodeDegraded() bool {
+	for _, r := range []Reason{NodeImagePullAuth, NodeImageNotFound, NodeRegistryUnreachable, NodeDiskFull, NodeCauseNotRecorded, NodeDegraded} {
+		if g := v.groups[r]; g != nil && g.count > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// runStallClock starts or carries the stall clock; it runs only while a rollout can progress.
+func (v *poolView) runStallClock() {
+	st := v.s.Pool.Status
+	buildInProgress := v.hasBuild && !v.buildPhase.Terminal()
+	if v.target == "" || v.rolledOut() || st.UpdatedMachineCount >= st.MachineCount || v.s.Pool.Spec.Paused || buildInProgress || v.buildDegraded != nil {
+		return
+	}
+	v.next.Since = v.now
+	if p := v.s.Previous; !p.Since.IsZero() && p.UpdatedMachineCount == st.UpdatedMachineCount && sameImage(p.Image, v.target) && !p.Since.After(v.now) {
+		v.next.Since = p.Since.UTC()
+	}
+}
+
+func (v *poolView) rolledOut() bool {
+	return v.target != "" && len(v.s.Nodes) > 0 && v.onTarget == len(v.s.Nodes)
+}
+
+func (v *poolView) pendingList() string { return nameList(v.pendingNames[:], v.pending) }
+
+// notStarted: the latest build succeeded StartAfter ago, and either the MachineOSConfig points elsewhere or no node
+// was given the image while the pool is not Updating.
+func (v *poolView) notStarted() bool {
+	if v.buildPhase != PhaseSucceeded || !v.hasBuild || v.buildDegraded != nil || v.s.Pool.Spec.Paused || v.buildDone.IsZero() || v.now.Sub(v.buildDone) <= v.lim.StartAfter {
+		return false
+	}
+	updating := poolCondTrue(v.s.Pool, mcfgv1.MachineConfigPoolUpdating) != nil
+	return v.pointsElsewhere() || v.target != "" && !v.desiredTarget && !updating && !v.rolledOut()
+}
+
+// pointsElsewhere: the latest build of this MachineOSConfig pushed an image that is not its currentImagePullSpec.
+func (v *poolView) pointsElsewhere() bool {
+	b := v.s.LatestBuild
+	digest := string(b.Status.DigestedImagePushSpec)
+	return digest != "" && digest != v.target && (b.Spec.MachineOSConfig.Name == "" || b.Spec.MachineOSConfig.Name == v.mosc)
 }
 
 // nodeGroup collects the nodes with one reason.
@@ -105,15 +246,29 @@ type nodeGroup struct {
 }
 
 // add counts a node; evidence is called for the first node only.
+// The quoted node is the first by name, not by list order: caches list in no fixed order, and a message that
+// changed with it would be rewritten on every reconcile.
 func (g *nodeGroup) add(name, image string, evidence func() (ev, detail string)) {
-	if g.count < len(g.names) {
-		g.names[g.count] = name
-	}
-	if g.count == 0 {
+	if g.count == 0 || name < g.names[0] {
 		g.evidence, g.detail = evidence()
 		g.image = image
 	}
+	keepFirstNames(g.names[:], g.count, name)
 	g.count++
+}
+
+// keepFirstNames inserts name into names, which holds the alphabetically first of the count names seen so far.
+func keepFirstNames(names []string, count int, name string) {
+	n := min(count, len(names))
+	i := sort.SearchStrings(names[:n], name)
+	if i >= len(names) {
+		return
+	}
+	if n < len(names) {
+		n++
+	}
+	copy(names[i+1:n], names[i:n-1])
+	names[i] = name
 }
 
 func (g *nodeGroup) nameList() string { return nameList(g.names[:], g.count) }
@@ -219,234 +374,6 @@ var (
 	nodeReportingRe    = regexp.MustCompile(`Node (\S+) is reporting: ("(?:[^"\\]|\\.)*")`)
 	nodeReportingRawRe = regexp.MustCompile(`Node (\S+) is reporting: (.*)`)
 )
-
-type poolCandidate struct {
-	reason   Reason
-	message  string
-	evidence string
-	summary  string // for "also: ..." in another reason's message
-}
-
-// DiagnosePool diagnoses the rollout of a layered pool's image and returns the Progress to remember.
-func DiagnosePool(s PoolSnapshot) (Diagnosis, Progress) {
-	if s.Pool == nil || s.Config == nil {
-		return Diagnosis{}, Progress{}
-	}
-	lim := s.Limits.withDefaults()
-	now := s.Now.UTC().Truncate(time.Second)
-	pool := s.Pool.Name
-	subj := "pool " + pool
-	target := string(s.Config.Status.CurrentImagePullSpec)
-	host := registryHost(target)
-	mosc := s.Config.Name
-	next := Progress{UpdatedMachineCount: s.Pool.Status.UpdatedMachineCount, Image: imageKey(target)}
-
-	var groups [len(poolRank)]nodeGroup
-	var nc nodeClassifier
-	onTarget, desiredTarget := 0, false
-	var pendingNames [3]string
-	pending := 0
-	for i := range s.Nodes {
-		n := &s.Nodes[i]
-		a := n.Annotations
-		desired, current, state := a[AnnotationDesiredImage], a[AnnotationCurrentImage], a[AnnotationState]
-		if target != "" && desired == target {
-			desiredTarget = true
-		}
-		if target != "" && current == target && state == StateDone {
-			onTarget++
-		} else {
-			if pending < len(pendingNames) {
-				pendingNames[pending] = n.Name
-			}
-			pending++
-		}
-		switch state {
-		case StateDegraded, StateUnreconcilable:
-			reason := a[AnnotationReason]
-			r := nc.classify(reason, desired, target)
-			groups[poolRankIndex(r)].add(n.Name, desired, func() (string, string) {
-				return fmt.Sprintf("node %s (%s): %s", n.Name, state, reason), reason
-			})
-		case StateRebooting, StateWorking:
-			if state == StateWorking && (desired == "" || desired == current) {
-				break
-			}
-			since := now
-			if prev, ok := s.Previous.NodeStateSince[n.Name]; ok && prev.State == state && !prev.Since.IsZero() && !prev.Since.After(now) {
-				since = prev.Since.UTC()
-			}
-			if next.NodeStateSince == nil {
-				next.NodeStateSince = make(map[string]StateSince)
-			}
-			next.NodeStateSince[n.Name] = StateSince{State: state, Since: since}
-			if age := now.Sub(since); age > lim.RebootAfter {
-				groups[poolRankIndex(NodeRebootStuck)].add(n.Name, desired, func() (string, string) {
-					return fmt.Sprintf("node %s: state %s for %s (since %s), desiredImage %s, currentImage %s", n.Name, state, humanDuration(age), since.Format(time.RFC3339), desired, current),
-						fmt.Sprintf("%s for %s", state, humanDuration(age))
-				})
-			}
-		}
-	}
-
-	// The pool condition names a degraded node even when the node list is missing.
-	if !anyNodeDegraded(&groups) {
-		if c := poolCondTrue(s.Pool, mcfgv1.MachineConfigPoolNodeDegraded); c != nil {
-			name, reason := parseNodeReporting(c.Message)
-			if name != "" {
-				groups[poolRankIndex(nc.classify(reason, target))].add(name, target, func() (string, string) {
-					return "node " + name + ": " + reason, reason
-				})
-			}
-		}
-	}
-
-	var cands []poolCandidate
-	for i, r := range poolRank {
-		g := &groups[i]
-		if g.count == 0 {
-			continue
-		}
-		cands = append(cands, poolCandidate{
-			reason:   r,
-			message:  nodeGroupMessage(r, g, subj, host, mosc),
-			evidence: g.evidence,
-			summary:  fmt.Sprintf("%s on %s", r, plural(g.count, "node")),
-		})
-	}
-
-	// Build state.
-	buildDegraded := poolCondTrue(s.Pool, mcfgv1.MachineConfigPoolImageBuildDegraded)
-	var buildInProgress, buildSucceeded bool
-	var buildDone time.Time
-	if b := s.LatestBuild; b != nil {
-		conds := b.Status.Conditions
-		succ := condTrue(conds, mcfgv1.MachineOSBuildSucceeded)
-		terminal := succ != nil || condTrue(conds, mcfgv1.MachineOSBuildFailed) != nil || condTrue(conds, mcfgv1.MachineOSBuildInterrupted) != nil
-		buildInProgress = !terminal
-		if succ != nil {
-			buildSucceeded = true
-			buildDone = succ.LastTransitionTime.Time
-			if b.Status.BuildEnd != nil && !b.Status.BuildEnd.IsZero() {
-				buildDone = b.Status.BuildEnd.Time
-			}
-		}
-	}
-	if buildDegraded != nil {
-		mosb := ""
-		if m := mosbInMessageRe.FindStringSubmatch(buildDegraded.Message); m != nil {
-			mosb = m[1]
-		} else if s.LatestBuild != nil {
-			mosb = s.LatestBuild.Name
-		} else if s.Config.Status.MachineOSBuild != nil {
-			mosb = s.Config.Status.MachineOSBuild.Name
-		}
-		what := "the latest image build failed"
-		see := "see the failed MachineOSBuild's ocl-guard.io/diagnosis annotation (oc get machineosbuild -o wide)"
-		if mosb != "" {
-			what = "MachineOSBuild " + mosb + " failed"
-			see = fmt.Sprintf("see the ocl-guard.io/diagnosis annotation of MachineOSBuild %s (oc describe machineosbuild %s)", mosb, mosb)
-		}
-		cands = append(cands, poolCandidate{
-			reason:   BuildFailedBlocksRollout,
-			message:  fmt.Sprintf("%s: rollout blocked because %s, the pool stays on its previous image; %s", subj, what, see),
-			evidence: "ImageBuildDegraded=True " + conditionText(buildDegraded.Reason, buildDegraded.Message),
-			summary:  string(BuildFailedBlocksRollout),
-		})
-	}
-
-	paused := s.Pool.Spec.Paused
-	updating := poolCondTrue(s.Pool, mcfgv1.MachineConfigPoolUpdating) != nil
-	rolledOut := target != "" && len(s.Nodes) > 0 && onTarget == len(s.Nodes)
-	updated, total := s.Pool.Status.UpdatedMachineCount, s.Pool.Status.MachineCount
-	pendingList := nameList(pendingNames[:], pending)
-
-	// RolloutNotStarted: the image exists but nothing moves towards it.
-	notStarted := false
-	if buildSucceeded && buildDegraded == nil && !paused && !buildDone.IsZero() && now.Sub(buildDone) > lim.StartAfter {
-		b := s.LatestBuild
-		digest := string(b.Status.DigestedImagePushSpec)
-		switch {
-		case digest != "" && digest != target && (b.Spec.MachineOSConfig.Name == "" || b.Spec.MachineOSConfig.Name == mosc):
-			notStarted = true
-			cands = append(cands, poolCandidate{
-				reason: RolloutNotStarted,
-				message: fmt.Sprintf("%s: MachineOSBuild %s succeeded %s ago but MachineOSConfig %s still points at another image (status.currentImagePullSpec); read the machine-config-controller log (oc logs -n %s deployment/machine-config-controller -c machine-config-controller)",
-					subj, b.Name, humanDuration(now.Sub(buildDone)), mosc, MCONamespace),
-				evidence: fmt.Sprintf("MachineOSBuild %s digestedImagePushSpec %s; MachineOSConfig %s currentImagePullSpec %q", b.Name, digest, mosc, target),
-				summary:  string(RolloutNotStarted),
-			})
-		case target != "" && !desiredTarget && !updating && !rolledOut:
-			notStarted = true
-			cands = append(cands, poolCandidate{
-				reason: RolloutNotStarted,
-				message: fmt.Sprintf("%s: MachineOSBuild %s succeeded %s ago but no node has been given its image and the pool is not Updating; read the machine-config-controller log (oc logs -n %s deployment/machine-config-controller -c machine-config-controller) and check the pool's node selector",
-					subj, b.Name, humanDuration(now.Sub(buildDone)), MCONamespace),
-				evidence: fmt.Sprintf("currentImagePullSpec %s; no node has desiredImage equal to it (%s not updated: %s)", target, plural(pending, "node"), pendingList),
-				summary:  string(RolloutNotStarted),
-			})
-		}
-	}
-
-	// RolloutStalled: the stall clock runs only while a rollout can progress.
-	if target != "" && !rolledOut && updated < total && !paused && !buildInProgress && buildDegraded == nil {
-		next.Since = now
-		if p := s.Previous; !p.Since.IsZero() && p.UpdatedMachineCount == updated && sameImage(p.Image, target) && !p.Since.After(now) {
-			next.Since = p.Since.UTC()
-		}
-		if age := now.Sub(next.Since); age >= lim.StallAfter && !notStarted {
-			cands = append(cands, poolCandidate{
-				reason: RolloutStalled,
-				message: fmt.Sprintf("%s: rollout stalled at %d/%d updated machines for %s (limit %s); not yet on the new image: %s; check oc describe mcp %s for a drain blocked by a PodDisruptionBudget or an unavailable node holding maxUnavailable",
-					subj, updated, total, humanDuration(age), humanDuration(lim.StallAfter), pendingList, pool),
-				evidence: fmt.Sprintf("updatedMachineCount %d/%d unchanged since %s; readyMachineCount %d, unavailableMachineCount %d, degradedMachineCount %d",
-					updated, total, next.Since.Format(time.RFC3339), s.Pool.Status.ReadyMachineCount, s.Pool.Status.UnavailableMachineCount, s.Pool.Status.DegradedMachineCount),
-				summary: string(RolloutStalled),
-			})
-		}
-	}
-
-	if paused && target != "" && !rolledOut {
-		cands = append(cands, poolCandidate{
-			reason: RolloutPaused,
-			message: fmt.Sprintf("%s is paused (spec.paused=true): %s not on the new image (%s); unpause when ready: oc patch mcp %s --type merge -p '{\"spec\":{\"paused\":false}}'",
-				subj, plural(pending, "node"), pendingList, pool),
-			evidence: "currentImagePullSpec " + target,
-			summary:  string(RolloutPaused),
-		})
-	}
-
-	if len(cands) == 0 {
-		return Diagnosis{}, next
-	}
-	best := 0
-	for i := range cands {
-		if poolRankIndex(cands[i].reason) < poolRankIndex(cands[best].reason) {
-			best = i
-		}
-	}
-	msg := cands[best].message
-	var also []string
-	for i := range cands {
-		if i != best && len(also) < 3 {
-			also = append(also, cands[i].summary)
-		}
-	}
-	if len(also) > 0 {
-		msg += " (also: " + strings.Join(also, ", ") + ")"
-	}
-	return newDiagnosis(cands[best].reason, "", msg, cands[best].evidence), next
-}
-
-// anyNodeDegraded reports whether a Degraded/Unreconcilable node was found (the reasons ranked up to NodeDegraded).
-func anyNodeDegraded(groups *[len(poolRank)]nodeGroup) bool {
-	for i := 0; i <= poolRankIndex(NodeDegraded); i++ {
-		if groups[i].count > 0 {
-			return true
-		}
-	}
-	return false
-}
 
 func nameList(names []string, count int) string {
 	n := count

@@ -49,7 +49,9 @@ const (
 	RegistryUnreachable Reason = "RegistryUnreachable"
 
 	// ContainerfileSyntax: the Containerfile could not be parsed (unknown instruction, malformed ENV/ARG, bad JSON
-	// array, unterminated heredoc, missing FROM). Fix: correct spec.containerFile of the MachineOSConfig; the MCO
+	// array, unterminated heredoc, missing FROM), or a COPY --from names no earlier stage. When the MCO (5.0+) failed
+	// the build before creating a Job, the MachineOSConfig's Containerfile is re-checked with the containerfile rule
+	// and its error quoted. Fix: correct spec.containerFile of the MachineOSConfig; the MCO
 	// builds a new image when the MachineOSConfig changes.
 	ContainerfileSyntax Reason = "ContainerfileSyntax"
 
@@ -87,6 +89,39 @@ const (
 	// Interrupted: the MCO interrupted the build (its MachineOSConfig or the pool's rendered config changed, or the
 	// Job was deleted). A new build normally follows; act only if builds keep being interrupted.
 	Interrupted Reason = "Interrupted"
+
+	// EntitlementMissing: a RUN step needed Red Hat content but the build had no entitlement: dnf printed "This
+	// system is not registered with an entitlement server" and then found no package, or "There are no enabled
+	// repositories". Not a mistake in the RUN command. Fix: make the cluster's entitlement available (Secret
+	// etc-pki-entitlement in openshift-config-managed, which the MCO copies into each build), or add a .repo file
+	// for the content to the Containerfile.
+	EntitlementMissing Reason = "EntitlementMissing"
+
+	// ImageShortName: buildah met an image name without a registry host (FROM ubi9, COPY --from=tools:1) and cannot
+	// ask which registry to use ("short-name resolution enforced but cannot prompt without a TTY"). Fix: write the
+	// full name, e.g. registry.access.redhat.com/ubi9/ubi:latest, in spec.containerFile.
+	ImageShortName Reason = "ImageShortName"
+
+	// RegistryRateLimited: the registry throttled the build's pulls or pushes ("toomanyrequests: You have reached
+	// your pull rate limit", HTTP 429), typically Docker Hub for anonymous or free accounts. Fix: put credentials for
+	// that registry in the pull secret, mirror the image (ImageDigestMirrorSet/ImageTagMirrorSet), or wait and rebuild.
+	RegistryRateLimited Reason = "RegistryRateLimited"
+
+	// BuildPodEvicted: the kubelet evicted the build pod (pod status reason Evicted; its message names the resource,
+	// usually ephemeral-storage, since buildah's vfs storage keeps every layer on the node's disk, or memory). Fix:
+	// free that resource on the build nodes or schedule builds onto nodes with more of it.
+	BuildPodEvicted Reason = "BuildPodEvicted"
+
+	// BuildOOMKilled: a build container was killed for running out of memory (container terminated reason
+	// OOMKilled). Fix: give the build more memory (a LimitRange in openshift-machine-config-operator may cap it, or
+	// the node is too small), or make the RUN steps lighter (fewer packages per dnf transaction).
+	BuildOOMKilled Reason = "BuildOOMKilled"
+
+	// FailedBeforeJob: the build failed before any build Job existed, and its Containerfile parses here. MCO 5.0+
+	// validates the rendered Containerfile before creating the Job; other preparation errors are only in the
+	// machine-os-builder log. Fix: read `oc logs -n openshift-machine-config-operator deployment/machine-os-builder`
+	// and the MCO's Events on the MachineOSBuild and its MachineOSConfig (quoted in the evidence).
+	FailedBeforeJob Reason = "FailedBeforeJob"
 
 	// Unknown: the build failed and no known pattern matched. The evidence holds the last lines of the build log.
 	// Fix: read the full build log.
@@ -154,7 +189,8 @@ func Reasons() []Reason {
 	return []Reason{
 		BaseImagePullAuth, BaseImageNotFound, PushAuth, PushDenied, RegistryUnreachable, ContainerfileSyntax,
 		BuildStepFailed, PackageNotFound, RepoUnreachable, BuilderImagePull, BuildStuck, BuildPendingTooLong,
-		Interrupted, Unknown,
+		Interrupted, EntitlementMissing, ImageShortName, RegistryRateLimited, BuildPodEvicted, BuildOOMKilled,
+		FailedBeforeJob, Unknown,
 		RolloutNotStarted, RolloutPaused, NodeImagePullAuth, NodeRegistryUnreachable, NodeImageNotFound, NodeDiskFull,
 		NodeCauseNotRecorded, NodeDegraded, NodeRebootStuck, RolloutStalled, BuildFailedBlocksRollout,
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -109,6 +110,17 @@ func diagnosisOf(obj client.Object) func() string {
 
 // newBuild creates a MachineOSBuild of pool and gives it a status as the MCO would.
 func newBuild(pool string, status mcfgv1.MachineOSBuildStatus) *mcfgv1.MachineOSBuild {
+	if status.Builder == nil {
+		status.Builder = &mcfgv1.MachineOSBuilderReference{ImageBuilderType: "Job", Job: &mcfgv1.ObjectReference{
+			Group: "batch", Resource: "jobs", Namespace: validators.MCONamespace, Name: "build-" + pool + buildHexSuffix,
+		}}
+	}
+	return newBuildAsIs(pool, status)
+}
+
+// newBuildAsIs is newBuild without a default status.builder: MCO 5.0+ fails a build whose Containerfile does not
+// validate with a status of conditions only.
+func newBuildAsIs(pool string, status mcfgv1.MachineOSBuildStatus) *mcfgv1.MachineOSBuild {
 	build := &mcfgv1.MachineOSBuild{
 		ObjectMeta: metav1.ObjectMeta{Name: pool + buildHexSuffix, Labels: map[string]string{poolLabel: pool}},
 		Spec: mcfgv1.MachineOSBuildSpec{
@@ -118,11 +130,6 @@ func newBuild(pool string, status mcfgv1.MachineOSBuildStatus) *mcfgv1.MachineOS
 		},
 	}
 	Expect(kube.Create(ctx, build)).To(Succeed())
-	if status.Builder == nil {
-		status.Builder = &mcfgv1.MachineOSBuilderReference{ImageBuilderType: "Job", Job: &mcfgv1.ObjectReference{
-			Group: "batch", Resource: "jobs", Namespace: validators.MCONamespace, Name: "build-" + build.Name,
-		}}
-	}
 	build.Status = status
 	Expect(kube.Status().Update(ctx, build)).To(Succeed())
 	return build
@@ -287,4 +294,18 @@ func rememberProgress(pool *mcfgv1.MachineConfigPool, checkerWrote func(diagnose
 func poolCondition(t mcfgv1.MachineConfigPoolConditionType, status corev1.ConditionStatus, reason, message string) mcfgv1.MachineConfigPoolCondition {
 	return mcfgv1.MachineConfigPoolCondition{Type: t, Status: status, Reason: reason, Message: message,
 		LastTransitionTime: metav1.NewTime(time.Now().Add(-time.Hour).Truncate(time.Second))}
+}
+
+// recordMCOEvent records an Event about a cluster-scoped OCL object the way the MCO's build controller does: a
+// core/v1 Event in namespace default, from component machineosbuilder.
+func recordMCOEvent(kind, name, reason, message string) {
+	GinkgoHelper()
+	now := metav1.Now()
+	Expect(kube.Create(ctx, &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{Name: name + "." + uniqueName("ev"), Namespace: checker.EventNamespace},
+		InvolvedObject: corev1.ObjectReference{APIVersion: mcfgv1.GroupVersion.String(), Kind: kind, Name: name},
+		Type:           corev1.EventTypeWarning, Reason: reason, Message: message,
+		Source:         corev1.EventSource{Component: "machineosbuilder"},
+		FirstTimestamp: now, LastTimestamp: now, Count: 1,
+	})).To(Succeed())
 }

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ocl-guard/ocl-guard/app"
@@ -93,6 +94,24 @@ var _ = Describe("Checker", Ordered, func() {
 			Entry(nil, diagnose.BuildStepFailed,
 				"STEP 12/14: RUN /usr/local/bin/setup.sh\nsubprocess exited with status 2\nError: building at STEP \"RUN /usr/local/bin/setup.sh\": exit status 2",
 				"exit"),
+			// opendatahub-io/notebooks#2408
+			Entry(nil, diagnose.EntitlementMissing,
+				"STEP 3/4: RUN dnf install -y jq\nUpdating Subscription Management repositories.\nThis system is not registered with an entitlement server. You can use subscription-manager to register.\n"+
+					"Error: There are no enabled repositories in \"/etc/yum.repos.d\", \"/etc/yum/repos.d\", \"/etc/distro.repos.d\".\nsubprocess exited with status 1\nError: building at STEP \"RUN dnf install -y jq\": exit status 1",
+				"etc-pki-entitlement"),
+			// knative/client#1308
+			Entry(nil, diagnose.ImageShortName,
+				"STEP 1/2: FROM alpine:3\nError: creating build container: short-name resolution enforced but cannot prompt without a TTY",
+				"full name"),
+			// kata-containers/tests#3832
+			Entry(nil, diagnose.RegistryRateLimited,
+				"Error: creating build container: unable to copy from source docker://docker.io/library/fedora:40: initializing source docker://docker.io/library/fedora:40: reading manifest 40 in docker.io/library/fedora: toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit",
+				"docker.io"),
+			// containers/image#1293: Docker Hub denies, then answers 401 with an empty body.
+			Entry(nil, diagnose.PushDenied,
+				"Error: pushing image \"docker.io/acme/os:b-1\" to \"docker://docker.io/acme/os:b-1\": writing blob: initiating layer upload to /v2/acme/os/blobs/uploads/ in registry-1.docker.io: errors:\n"+
+					"denied: requested access to the resource is denied\nerror parsing HTTP 401 response body: unexpected end of JSON input: \"\"",
+				"write access"),
 			Entry(nil, diagnose.PackageNotFound,
 				"STEP 12/14: RUN dnf install -y tmux-nope\nNo match for argument: tmux-nope\nError: Unable to find a match: tmux-nope\n"+
 					"subprocess exited with status 1\nError: building at STEP \"RUN dnf install -y tmux-nope\": exit status 1",
@@ -161,6 +180,89 @@ var _ = Describe("Checker", Ordered, func() {
 			}
 			build := newBuild(uniqueName("b"), status)
 			eventually(diagnosisOf(build)).Should(Equal(string(diagnose.Interrupted)))
+		})
+
+		It("re-checks the Containerfile of a build the MCO failed before creating any Job, and never points at a Job log", func() {
+			// The MachineOSConfig predates ocl-guard (or the webhook was down): let the webhook admit it.
+			defer actions.set(validators.RuleContainerfile, validators.ActionWarn)()
+			p := createLayeredPool("quay.io")
+			mosc := p.machineOSConfig("quay.io/acme/os:latest")
+			mosc.Spec.Containerfile[0].Content = "FROM configs AS final\nRUNN rpm-ostree install tree\n"
+			Expect(kube.Create(ctx, mosc)).To(Succeed())
+			// MCO 5.0+ marks the build Failed with the generic conditions and no builder reference.
+			status := failedStatus()
+			status.BuildStart, status.BuildEnd = nil, nil
+			build := newBuildAsIs(p.name, status)
+			eventually(annotationsOf(build)).Should(SatisfyAll(
+				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.ContainerfileSyntax)),
+				HaveKeyWithValue(checker.AnnotationMessage, SatisfyAll(ContainSubstring("failed before any build Job was created"), ContainSubstring("RUNN"), Not(ContainSubstring("oc logs")))),
+				HaveKeyWithValue(checker.AnnotationEvidence, ContainSubstring("spec.containerFile[0].content"))))
+
+			// Fixed: the MCO builds again, and the new build, running, has nothing to report.
+			Expect(kube.Get(ctx, client.ObjectKeyFromObject(mosc), mosc)).To(Succeed())
+			mosc.Spec.Containerfile[0].Content = "FROM configs AS final\nRUN rpm-ostree install tree\n"
+			Expect(kube.Update(ctx, mosc)).To(Succeed())
+			rebuild := &mcfgv1.MachineOSBuild{ObjectMeta: metav1.ObjectMeta{Name: p.name + "-fedcba9876543210fedcba9876543210", Labels: map[string]string{poolLabel: p.name}},
+				Spec: build.Spec}
+			Expect(kube.Create(ctx, rebuild)).To(Succeed())
+			rebuild.Status = buildingStatus(time.Minute)
+			rebuild.Status.Builder = &mcfgv1.MachineOSBuilderReference{ImageBuilderType: "Job", Job: &mcfgv1.ObjectReference{
+				Group: "batch", Resource: "jobs", Namespace: validators.MCONamespace, Name: "build-" + rebuild.Name}}
+			Expect(kube.Status().Update(ctx, rebuild)).To(Succeed())
+			newBuildPod(rebuild, corev1.PodStatus{Phase: corev1.PodPending, InitContainerStatuses: []corev1.ContainerStatus{{
+				Name: "image-build", Image: builderImage, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}}}})
+			// (Until its pod shows up the rebuild may briefly be BuildPendingTooLong: the suite's pending limit is 2s.)
+			eventually(annotationsOf(rebuild)).Should(BeEmpty())
+			Consistently(annotationsOf(rebuild)).WithTimeout(3 * time.Second).Should(BeEmpty())
+			Expect(diagnosisOf(build)()).To(Equal(string(diagnose.ContainerfileSyntax)), "the failed build keeps its diagnosis")
+		})
+
+		It("quotes the MCO's Events for a pod-less failure whose Containerfile parses", func() {
+			p := createLayeredPool("quay.io")
+			Expect(kube.Create(ctx, p.machineOSConfig("quay.io/acme/os:latest"))).To(Succeed())
+			build := newBuildAsIs(p.name, failedStatus())
+			eventually(diagnosisOf(build)).Should(Equal(string(diagnose.FailedBeforeJob)))
+			// What the MCO's OCLEventRecorder records (pkg/controller/build/ocl_events.go): a core/v1 Event in
+			// namespace default, since MachineOSBuilds are cluster-scoped.
+			recordMCOEvent("MachineOSBuild", build.Name, "BuildFailed", `Build failed; see MachineOSBuild "`+build.Name+`" status conditions for details`)
+			eventually(annotationsOf(build)).Should(SatisfyAll(
+				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.FailedBeforeJob)),
+				HaveKeyWithValue(checker.AnnotationMessage, SatisfyAll(ContainSubstring("deployment/machine-os-builder"), Not(ContainSubstring("job/")))),
+				HaveKeyWithValue(checker.AnnotationEvidence, ContainSubstring("Event BuildFailed on MachineOSBuild "+build.Name))))
+
+			// The MCO's Event on the MachineOSConfig names a cause ("Failed to reconcile MachineOSConfig spec change:
+			// %v"): it wakes the build the MCO last started (its current-machine-os-build annotation) and decides.
+			mosc := &mcfgv1.MachineOSConfig{ObjectMeta: metav1.ObjectMeta{Name: p.name}}
+			patch := []byte(`{"metadata":{"annotations":{"machineconfiguration.openshift.io/current-machine-os-build":"` + build.Name + `"}}}`)
+			Expect(kube.Patch(ctx, mosc, client.RawPatch(types.MergePatchType, patch))).To(Succeed())
+			recordMCOEvent("MachineOSConfig", p.name, "ConfigReconcileFailed",
+				"Failed to reconcile MachineOSConfig spec change: Containerfile validation failed: unknown Dockerfile instruction: RUNN")
+			eventually(annotationsOf(build)).Should(SatisfyAll(
+				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.ContainerfileSyntax)),
+				HaveKeyWithValue(checker.AnnotationEvidence, ContainSubstring("unknown Dockerfile instruction: RUNN"))))
+		})
+
+		It("flags an evicted build pod while the Job retries, and clears it once the next pod runs", func() {
+			build := newBuild(uniqueName("b"), buildingStatus(5*time.Minute))
+			newBuildPod(build, corev1.PodStatus{Phase: corev1.PodFailed, Reason: "Evicted",
+				Message: "The node was low on resource: ephemeral-storage. Threshold quantity: 10Gi, available: 8Gi."})
+			eventually(annotationsOf(build)).Should(SatisfyAll(
+				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.BuildPodEvicted)),
+				HaveKeyWithValue(checker.AnnotationEvidence, ContainSubstring("low on resource: ephemeral-storage"))))
+			newBuildPod(build, corev1.PodStatus{Phase: corev1.PodPending, InitContainerStatuses: []corev1.ContainerStatus{{
+				Name: "image-build", Image: builderImage, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}}}})
+			eventually(annotationsOf(build)).Should(BeEmpty())
+		})
+
+		It("names an OOM-killed build container from the pod status, not its progress lines", func() {
+			build := newBuild(uniqueName("b"), failedStatus())
+			status := failedImageBuild("Installing: kernel-devel-5.14.0\nRunning scriptlet: kernel-devel")
+			status.InitContainerStatuses[0].State.Terminated.Reason = "OOMKilled"
+			status.InitContainerStatuses[0].State.Terminated.ExitCode = 137
+			newBuildPod(build, status)
+			eventually(annotationsOf(build)).Should(SatisfyAll(
+				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.BuildOOMKilled)),
+				HaveKeyWithValue(checker.AnnotationEvidence, ContainSubstring("OOMKilled"))))
 		})
 
 		It("leaves a succeeded build alone", func() {

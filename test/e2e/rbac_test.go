@@ -92,6 +92,13 @@ var _ = Describe("The shipped RBAC", func() {
 		setPoolStatus(pool, 1, 0)
 		annotateNode(nodeName(name, 0), map[string]string{desiredImage: image, nodeState: "Degraded", nodeReason: "unexpected on-disk state: mode mismatch for file /etc/x"})
 		Eventually(diagnosisOf(pool)).WithTimeout(30 * time.Second).Should(Equal(string(diagnose.NodeDegraded)))
+
+		// The MCO's Events are read in namespace default only.
+		direct, err := client.New(asServiceAccount, client.Options{Scheme: mgr.GetScheme()})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(direct.List(ctx, &corev1.EventList{}, client.InNamespace("default"))).To(Succeed())
+		err = direct.List(ctx, &corev1.EventList{}, client.InNamespace(validators.MCONamespace))
+		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "Events outside namespace default: %v", err)
 	})
 })
 

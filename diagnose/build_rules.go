@@ -1,0 +1,288 @@
+package diagnose
+
+import (
+	"fmt"
+	"strings"
+
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// finding is what a rule found: a diagnosis (empty for "healthy, stop here") and whether the build log could make
+// it more specific.
+type finding struct {
+	Diagnosis
+	wantsLog bool
+}
+
+// buildRule is one ranked build diagnosis, in the way cert-manager's policies.Chain is a list of checks
+// (github.com/cert-manager/cert-manager internal/controller/certificates/policies): the first rule that finds
+// something decides. Reasons lists every reason the rule can return, so that each reason leads to its rule.
+type buildRule struct {
+	Reasons []Reason
+	Check   func(v *buildView) (finding, bool)
+}
+
+// buildRules is the ranked chain of build rules.
+var buildRules = []buildRule{
+	{nil, buildSucceeded},
+	{[]Reason{Interrupted}, buildInterrupted},
+	{[]Reason{BuilderImagePull}, builderImagePull},
+	{[]Reason{BuildPodEvicted, BuildOOMKilled}, buildPodKilled},
+	{textReasons(), failedWithCause},
+	{[]Reason{ContainerfileSyntax, FailedBeforeJob}, failedBeforeJob},
+	{[]Reason{Unknown}, failedUnknown},
+	{textReasons(), attemptFailed},
+	{[]Reason{BuildPendingTooLong}, buildPending},
+	{[]Reason{BuildStuck}, buildStuck},
+}
+
+// evaluateBuild runs the chain; the index of the deciding rule is -1 when none found anything.
+func evaluateBuild(s BuildSnapshot) (finding, int) {
+	if s.Build == nil {
+		return finding{}, -1
+	}
+	v := newBuildView(s)
+	for i, r := range buildRules {
+		if f, ok := r.Check(v); ok {
+			return f, i
+		}
+	}
+	return finding{}, -1
+}
+
+func found(d Diagnosis) (finding, bool) { return finding{Diagnosis: d}, true }
+
+func buildSucceeded(v *buildView) (finding, bool) {
+	return finding{}, v.phase == PhaseSucceeded
+}
+
+func buildInterrupted(v *buildView) (finding, bool) {
+	if v.phase != PhaseInterrupted {
+		return finding{}, false
+	}
+	ev := ""
+	if cond := condTrue(v.s.Build.Status.Conditions, mcfgv1.MachineOSBuildInterrupted); cond != nil {
+		ev = conditionText(cond.Reason, cond.Message)
+	}
+	return found(newDiagnosis(Interrupted, "", fmt.Sprintf(
+		"%s was interrupted (its MachineOSConfig or the pool's rendered config changed, or its Job was deleted); the MCO starts a new build, act only if this repeats", v.subjID), ev))
+}
+
+var pullWaitingReasons = map[string]bool{
+	"ErrImagePull": true, "ImagePullBackOff": true, "InvalidImageName": true, "ErrImageNeverPull": true,
+	"RegistryUnavailable": true, "SignatureValidationFailed": true,
+}
+
+// builderImagePull finds a build pod container that waits on its own image.
+func builderImagePull(v *buildView) (finding, bool) {
+	for _, p := range v.pods {
+		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+			continue
+		}
+		for _, list := range [][]corev1.ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {
+			for i := range list {
+				cs := &list[i]
+				w := cs.State.Waiting
+				if w == nil || !pullWaitingReasons[w.Reason] {
+					continue
+				}
+				img := orDefault(cs.Image, specImage(p, cs.Name))
+				what := w.Reason
+				if cause := pullCause(w.Message); cause != "" {
+					what += ", " + cause
+				}
+				msg := fmt.Sprintf("%s: build pod %s cannot pull the builder image %s for container %s (%s); check the cluster pull secret (openshift-config/pull-secret) and the image mirror sets for %s",
+					v.subjID, p.Name, short(img, 200), cs.Name, what, registryHost(img))
+				return found(newDiagnosis(BuilderImagePull, "", msg, conditionText(w.Reason, w.Message)))
+			}
+		}
+	}
+	return finding{}, false
+}
+
+// failedWithCause: a failed build whose Failed condition, MCO Events, termination message or log names a cause.
+func failedWithCause(v *buildView) (finding, bool) {
+	if v.phase != PhaseFailed {
+		return finding{}, false
+	}
+	best := v.causeWithoutLog()
+	wantsLog := best.rank() <= buildRank(clsRunStep)
+	if v.s.Log != "" && wantsLog {
+		if r := scanLog(v.s.Log); r.rank() > best.rank() || r.rank() == best.rank() && r.rank() > 0 && best.step == "" {
+			best = r
+		}
+	}
+	if best.rank() == 0 {
+		return finding{}, false
+	}
+	return finding{Diagnosis: v.fromScan(best), wantsLog: wantsLog}, true
+}
+
+// causeWithoutLog is the best cause the Failed condition's message (when not the generic "Build Failed"), the
+// MCO's Events and the newest failed container's termination message name.
+func (v *buildView) causeWithoutLog() scanResult {
+	var best scanResult
+	if cond := condTrue(v.s.Build.Status.Conditions, mcfgv1.MachineOSBuildFailed); cond != nil && !genericFailed(cond.Message) {
+		best = scanLog(cond.Message)
+	}
+	for _, e := range v.mcoWarnings() {
+		if r := scanLog(e.Message); r.rank() > best.rank() {
+			best = r
+		}
+	}
+	if r := v.attemptResult(); r.rank() > best.rank() {
+		best = r
+	}
+	return best
+}
+
+// failedUnknown: a failed build with no recognised cause; the evidence holds what there is.
+func failedUnknown(v *buildView) (finding, bool) {
+	if v.phase != PhaseFailed {
+		return finding{}, false
+	}
+	return finding{Diagnosis: v.unknown(), wantsLog: true}, true
+}
+
+func (v *buildView) unknown() Diagnosis {
+	var parts, status []string
+	if jc := jobCondition(v.s.Job, batchv1.JobFailed); jc != nil {
+		status = append(status, fmt.Sprintf("Job %s: %s", v.job, orDefault(jc.Reason, string(jc.Type))))
+	}
+	tc, hasTC := v.failedContainer()
+	if hasTC {
+		status = append(status, fmt.Sprintf("container %s exit code %d (%s)", tc.name, tc.t.ExitCode, orDefault(tc.t.Reason, "terminated")))
+	}
+	if len(status) > 0 {
+		parts = append(parts, strings.Join(status, "; "))
+	}
+	if cond := condTrue(v.s.Build.Status.Conditions, mcfgv1.MachineOSBuildFailed); cond != nil && !genericFailed(cond.Message) {
+		parts = append(parts, conditionText(cond.Reason, cond.Message))
+	}
+	for _, e := range v.mcoWarnings() {
+		parts = append(parts, e.String())
+	}
+	switch {
+	case v.s.Log != "":
+		parts = append(parts, lastLines(v.s.Log, 5))
+	case hasTC && tc.t.Message != "":
+		parts = append(parts, lastLines(tc.t.Message, 5))
+	}
+	msg := fmt.Sprintf("%s failed with no recognised cause; read the build log (%s)", v.subjID, v.logCmd())
+	return newDiagnosis(Unknown, "", msg, strings.Join(parts, "\n"))
+}
+
+// attemptFailed: a build still Pending or Building whose latest attempt failed with a known cause while the Job
+// retries: a Warning, since a retry may still succeed.
+func attemptFailed(v *buildView) (finding, bool) {
+	if v.phase.Terminal() {
+		return finding{}, false
+	}
+	r := v.attemptResult()
+	if r.rank() == 0 {
+		return finding{}, false
+	}
+	d := v.fromScan(r)
+	d.Severity = SeverityWarning
+	d.Message = cleanMessage(fmt.Sprintf("%s (a build attempt failed; the Job retries up to %d attempts)", d.Message, jobAttempts(v.s.Job)))
+	return found(d)
+}
+
+// buildPending reports a build whose pod has not started (or whose Job has no pod) for longer than PendingAfter.
+func buildPending(v *buildView) (finding, bool) {
+	if v.phase.Terminal() {
+		return finding{}, false
+	}
+	if len(v.pods) == 0 {
+		return v.noPodTooLong()
+	}
+	return v.podPendingTooLong(v.pods[0])
+}
+
+func (v *buildView) noPodTooLong() (finding, bool) {
+	now, limit := v.s.Now, v.lim.PendingAfter
+	if v.since.IsZero() || now.Sub(v.since) <= limit {
+		return finding{}, false
+	}
+	ev := fmt.Sprintf("Job %s/%s has no pod", MCONamespace, v.job)
+	if v.s.Job == nil {
+		ev = fmt.Sprintf("Job %s/%s not found", MCONamespace, v.job)
+	} else {
+		for _, jc := range v.s.Job.Status.Conditions {
+			if jc.Status == corev1.ConditionTrue {
+				ev += "; " + string(jc.Type) + ": " + conditionText(jc.Reason, jc.Message)
+			}
+		}
+	}
+	msg := fmt.Sprintf("%s has had no build pod for %s (limit %s); check the Job %s and quotas and events in %s",
+		v.subjID, humanDuration(now.Sub(v.since)), humanDuration(limit), v.job, MCONamespace)
+	return found(newDiagnosis(BuildPendingTooLong, "", msg, ev))
+}
+
+func (v *buildView) podPendingTooLong(p *corev1.Pod) (finding, bool) {
+	if p.Status.Phase != corev1.PodPending && p.Status.Phase != "" || podStarted(p) {
+		// From 4.20 image-build is an init container: a building pod stays in phase Pending while it runs.
+		return finding{}, false
+	}
+	now, limit := v.s.Now, v.lim.PendingAfter
+	var sched *corev1.PodCondition
+	for i := range p.Status.Conditions {
+		if p.Status.Conditions[i].Type == corev1.PodScheduled {
+			sched = &p.Status.Conditions[i]
+		}
+	}
+	since := p.CreationTimestamp.Time
+	if since.IsZero() && sched != nil {
+		since = sched.LastTransitionTime.Time
+	}
+	if since.IsZero() {
+		since = v.since
+	}
+	if since.IsZero() || now.Sub(since) <= limit {
+		return finding{}, false
+	}
+	age := humanDuration(now.Sub(since))
+	if sched != nil && sched.Status != corev1.ConditionTrue {
+		msg := fmt.Sprintf("%s: build pod %s has been unschedulable for %s (limit %s): %s; free capacity or fix taints, node selectors and quotas",
+			v.subjID, p.Name, age, humanDuration(limit), short(sched.Message, 300))
+		return found(newDiagnosis(BuildPendingTooLong, "", msg, "PodScheduled="+string(sched.Status)+" "+conditionText(sched.Reason, sched.Message)))
+	}
+	ev := ""
+	for _, list := range [][]corev1.ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {
+		for _, cs := range list {
+			if w := cs.State.Waiting; w != nil && ev == "" {
+				ev = "container " + cs.Name + " waiting: " + conditionText(w.Reason, w.Message)
+			}
+		}
+	}
+	msg := fmt.Sprintf("%s: build pod %s has been Pending for %s (limit %s) without starting; check its events (oc describe pod -n %s %s), e.g. a missing secret or volume",
+		v.subjID, p.Name, age, humanDuration(limit), MCONamespace, p.Name)
+	return found(newDiagnosis(BuildPendingTooLong, "", msg, ev))
+}
+
+// buildStuck: Building for longer than StuckAfter. The log, when read, says what the build was doing.
+func buildStuck(v *buildView) (finding, bool) {
+	if v.phase != PhaseBuilding || v.since.IsZero() || v.s.Now.Sub(v.since) <= v.lim.StuckAfter {
+		return finding{}, false
+	}
+	ev, hint := "", ""
+	if v.s.Log != "" {
+		if r := scanLog(v.s.Log); r.rank() > 0 {
+			ev = r.evidence
+			hint = fmt.Sprintf("; its log shows %s", textCauses[r.cls].reason)
+		} else {
+			ev = lastLines(v.s.Log, 5)
+		}
+	}
+	msg := fmt.Sprintf("%s has been Building for %s (limit %s) and the MCO sets no deadline on build Jobs, so it will not fail on its own%s; read the log (%s) and, to retry, run oc annotate machineosconfig/%s machineconfiguration.openshift.io/rebuild=",
+		v.subjID, humanDuration(v.s.Now.Sub(v.since)), humanDuration(v.lim.StuckAfter), hint, v.logCmd(), v.moscOrPlaceholder())
+	return finding{Diagnosis: newDiagnosis(BuildStuck, "", msg, ev), wantsLog: true}, true
+}
+
+// genericFailed reports whether a Failed condition message carries no information ("Build Failed").
+func genericFailed(msg string) bool {
+	m := strings.ToLower(strings.Join(strings.Fields(msg), ""))
+	return m == "" || m == "buildfailed" || m == "failed"
+}
