@@ -1,6 +1,8 @@
 package app
 
 import (
+	"os"
+
 	"github.com/go-logr/logr"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 )
@@ -11,8 +13,10 @@ import (
 // pull secret among it. V(6) still shows each API call's verb, URL, status and latency.
 const MaxLogVerbosity = 6
 
-// NewLogger builds the process logger from the zap flags, capped at MaxLogVerbosity.
+// NewLogger builds the process logger from the zap flags, capped at MaxLogVerbosity. It writes to stderr, in
+// console encoding when that is a terminal (ForTerminal).
 func NewLogger(opts *zap.Options) logr.Logger {
+	ForTerminal(opts, os.Stderr)
 	return CapVerbosity(zap.New(zap.UseFlagOptions(opts)), MaxLogVerbosity)
 }
 

@@ -72,6 +72,9 @@ var (
 type Config struct {
 	Mode  Mode
 	Users []User // default: Writer and Reader
+	// Addr is the address to listen on, "127.0.0.1:<port>" (the certificate is for 127.0.0.1 and localhost).
+	// Empty picks a free port; a fixed one is for `make run`, whose samples name it.
+	Addr string
 	// StartTimeout bounds the wait for the registry to answer. Default 10s.
 	StartTimeout time.Duration
 }
@@ -147,11 +150,11 @@ func Start(cfg Config) (*Registry, error) {
 	}
 	// Another process may take the free port between our probe and the registry's bind: try a few ports.
 	for attempt := 1; ; attempt++ {
-		err = r.launch(bin, cfg.StartTimeout)
+		err = r.launch(bin, cfg.Addr, cfg.StartTimeout)
 		if err == nil {
 			return r, nil
 		}
-		if attempt == 3 || !strings.Contains(r.output.String(), "address already in use") {
+		if attempt == 3 || cfg.Addr != "" || !strings.Contains(r.output.String(), "address already in use") {
 			r.Close()
 			return nil, err
 		}
@@ -200,13 +203,17 @@ func (r *Registry) prepare(cfg Config) error {
 	return fmt.Errorf("unknown mode %d: use Htpasswd or Token", cfg.Mode)
 }
 
-// launch picks a free port, writes the config and starts the registry, waiting until it answers /v2/.
-func (r *Registry) launch(bin string, timeout time.Duration) error {
-	port, err := freePort()
-	if err != nil {
-		return err
+// launch picks a free port unless addr names one, writes the config and starts the registry, waiting until it
+// answers /v2/.
+func (r *Registry) launch(bin, addr string, timeout time.Duration) error {
+	r.Host = addr
+	if addr == "" {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		r.Host = fmt.Sprintf("127.0.0.1:%d", port)
 	}
-	r.Host = fmt.Sprintf("127.0.0.1:%d", port)
 	r.URL = "https://" + r.Host
 	if err := os.WriteFile(r.path("config.yml"), []byte(r.config()), 0o600); err != nil {
 		return err
