@@ -9,7 +9,7 @@ GO_TEST_FLAGS ?=
 
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build test unit envtest-assets test-deps run bench vet lint fmt-check clean
+.PHONY: all build test unit envtest-assets test-deps run image push bench vet lint fmt-check clean
 
 all: build
 
@@ -42,12 +42,24 @@ test: envtest-assets test-deps fmt-check vet lint
 unit: test-deps
 	go test ./validators/... ./config/... ./webhook/... ./diagnose/...
 
-## run: local control plane + CRDs + webhook; prints how to try the samples; Ctrl-C stops it.
-run: envtest-assets
+## run: a local registry, control plane, webhook and checker with seeded failures; prints what to try; Ctrl-C stops it.
+run: envtest-assets test-deps
 	go run ./test/tools/devenv
+
+PLATFORMS ?= linux/amd64,linux/arm64
+LICENSES ?= NOASSERTION
+
+## image: the container image without an engine (test/tools/imagebuild), as an OCI layout in dist/oci.
+image:
+	go run ./test/tools/imagebuild build -out dist/oci -platforms $(PLATFORMS) -licenses '$(LICENSES)'
+
+## push: make image, then push it to $(REGISTRY)/ocl-guard:<git describe> with your docker or podman login.
+push: image
+	@test -n "$(REGISTRY)" || { echo "usage: make push REGISTRY=<registry>/<namespace>, e.g. quay.io/acme"; exit 2; }
+	go run ./test/tools/imagebuild push -layout dist/oci -repository $(REGISTRY)/ocl-guard
 
 bench: envtest-assets test-deps
 	go test -run '^$$' -bench . -benchmem ./...
 
 clean:
-	rm -rf bin/ocl-guard .run
+	rm -rf bin/ocl-guard .run dist
