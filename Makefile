@@ -43,8 +43,11 @@ unit: test-deps
 	go test ./validators/... ./config/... ./webhook/... ./diagnose/...
 
 ## run: a local registry, control plane, webhook and checker with seeded failures; prints what to try; Ctrl-C stops it.
+## RUN_FLAGS="-registry-port 5444" etc. (go run ./test/tools/devenv -h).
+## Built, then run (not go run, which exits 1 on Ctrl-C whatever its program does).
 run: envtest-assets test-deps
-	go run ./test/tools/devenv
+	go build -o bin/devenv ./test/tools/devenv
+	bin/devenv $(RUN_FLAGS)
 
 PLATFORMS ?= linux/amd64,linux/arm64
 LICENSES ?= NOASSERTION
@@ -62,4 +65,4 @@ bench: envtest-assets test-deps
 	go test -run '^$$' -bench . -benchmem ./...
 
 clean:
-	rm -rf bin/ocl-guard .run dist
+	rm -rf bin/ocl-guard bin/devenv .run dist
