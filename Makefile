@@ -57,9 +57,14 @@ image:
 	go run ./test/tools/imagebuild build -out dist/oci -platforms $(PLATFORMS) -licenses '$(LICENSES)'
 
 ## push: make image, then push it to $(REGISTRY)/ocl-guard:<git describe> with your docker or podman login.
+## PUSH_FLAGS="-tag v1.0.0 -ca-file ca.pem" for another tag or a registry with a private CA.
+ifneq ($(filter push,$(MAKECMDGOALS)),)
+ifeq ($(REGISTRY),)
+$(error usage: make push REGISTRY=<registry>/<namespace>, e.g. quay.io/acme)
+endif
+endif
 push: image
-	@test -n "$(REGISTRY)" || { echo "usage: make push REGISTRY=<registry>/<namespace>, e.g. quay.io/acme"; exit 2; }
-	go run ./test/tools/imagebuild push -layout dist/oci -repository $(REGISTRY)/ocl-guard
+	go run ./test/tools/imagebuild push -layout dist/oci -repository $(REGISTRY)/ocl-guard $(PUSH_FLAGS)
 
 bench: envtest-assets test-deps
 	go test -run '^$$' -bench . -benchmem ./...

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -35,6 +37,22 @@ func TestMakeRunShowsAllThreeFaces(t *testing.T) {
 	go func() {
 		done <- run([]string{"-kubeconfig-out", kubeconfig, "-registry-port", strconv.Itoa(port)}, out)
 	}()
+	// The test's own SIGINT must never kill the test binary, even after run has stopped listening for it.
+	caught := make(chan os.Signal, 1)
+	signal.Notify(caught, os.Interrupt)
+	t.Cleanup(func() { signal.Stop(caught) }) // after the interrupt below (cleanups run last first)
+	interrupt := sync.OnceValue(func() error {
+		if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+			return err
+		}
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(time.Minute):
+			return errors.New("still running a minute after SIGINT")
+		}
+	})
+	t.Cleanup(func() { _ = interrupt() }) // a failed check must not leave the control plane running
 	waitFor(t, done, out, "Ready in", 4*time.Minute)
 
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
@@ -102,16 +120,8 @@ func TestMakeRunShowsAllThreeFaces(t *testing.T) {
 	})
 
 	// Ctrl-C.
-	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("after SIGINT: %v (make run must exit 0)", err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("still running a minute after SIGINT")
+	if err := interrupt(); err != nil {
+		t.Errorf("after SIGINT: %v (make run must exit 0)", err)
 	}
 }
 
@@ -146,12 +156,13 @@ func sample(t *testing.T, file string, port int) *mcfgv1.MachineOSConfig {
 	return &mosc
 }
 
-func waitFor(t *testing.T, done <-chan error, out *syncBuffer, text string, timeout time.Duration) {
+func waitFor(t *testing.T, done chan error, out *syncBuffer, text string, timeout time.Duration) {
 	t.Helper()
 	deadline := time.After(timeout)
 	for !strings.Contains(out.String(), text) {
 		select {
 		case err := <-done:
+			done <- err // for the cleanup, which then need not wait
 			t.Fatalf("devenv ended before printing %q: %v\n%s", text, err, out)
 		case <-deadline:
 			t.Fatalf("devenv printed no %q within %s:\n%s", text, timeout, out)
