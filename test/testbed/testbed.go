@@ -53,6 +53,16 @@ type Bed struct {
 	done   chan error
 }
 
+// startTimeout bounds the start of etcd and kube-apiserver. `go test ./...` starts several control planes at once
+// (e2e, process, devenv), and on a loaded 2-core machine envtest's 20 s default was seen to run out.
+// KUBEBUILDER_CONTROLPLANE_START_TIMEOUT still decides when set.
+func startTimeout() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("KUBEBUILDER_CONTROLPLANE_START_TIMEOUT")); err == nil {
+		return d
+	}
+	return 2 * time.Minute
+}
+
 // RepoRoot is the directory holding go.mod.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
@@ -74,8 +84,9 @@ func Start(opts Options) (*Bed, error) {
 		return nil, err
 	}
 	env := &envtest.Environment{
-		BinaryAssetsDirectory: assets,
-		CRDInstallOptions:     envtest.CRDInstallOptions{Paths: crds, ErrorIfPathMissing: true},
+		BinaryAssetsDirectory:    assets,
+		ControlPlaneStartTimeout: startTimeout(),
+		CRDInstallOptions:        envtest.CRDInstallOptions{Paths: crds, ErrorIfPathMissing: true},
 		WebhookInstallOptions: envtest.WebhookInstallOptions{
 			Paths: []string{filepath.Join(root, "config", "webhook", "manifests.yaml")},
 		},
