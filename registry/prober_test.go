@@ -341,8 +341,8 @@ func TestProbesInFlightAreBounded(t *testing.T) {
 			t.Errorf("got %s %q, want Unknown", r.Reachable, r.ReachableDetail)
 		}
 	}
-	if most.Load() != 2 {
-		t.Errorf("%d probes reached the registry at once, want 2 (the bound)", most.Load())
+	if n := most.Load(); n > 2 || n < 1 { // unbounded, all six arrive together
+		t.Errorf("%d probes reached the registry at once, want at most 2 (the bound)", n)
 	}
 }
 
