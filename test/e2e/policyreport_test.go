@@ -173,7 +173,9 @@ type reportWrites struct {
 	n  int
 }
 
-func (w *reportWrites) wrap(c client.Client) client.Client { return reportCountingClient{Client: c, w: w} }
+func (w *reportWrites) wrap(c client.Client) client.Client {
+	return reportCountingClient{Client: c, w: w}
+}
 
 func (w *reportWrites) count() int {
 	w.mu.Lock()
