@@ -8,9 +8,12 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -113,6 +116,28 @@ var _ = Describe("The checker's ClusterPolicyReport", Ordered, func() {
 		Consistently(func() error {
 			return kube.Get(ctx, client.ObjectKey{Name: checker.PolicyReportName}, newReport())
 		}).WithTimeout(3 * time.Second).Should(Satisfy(func(err error) bool { return client.IgnoreNotFound(err) == nil && err != nil }))
+	})
+
+	It("is writable by the shipped RBAC for ocl-guard's report only", func() {
+		// Here rather than with the other RBAC specs: this container is the only one that installs the CRD, and its
+		// first spec needs it absent. Last, after the report was deleted above, so that it is created here too.
+		applyManifests(filepath.Join(testbed.RepoRoot(), "config", "rbac", "role.yaml"))
+		asServiceAccount := rest.CopyConfig(bed.Config)
+		asServiceAccount.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:ocl-guard:ocl-guard"}
+		direct, err := client.New(asServiceAccount, client.Options{})
+		Expect(err).NotTo(HaveOccurred())
+		writer := &checker.PolicyReportWriter{Client: direct, Now: time.Now}
+		target := &mcfgv1.MachineOSConfig{ObjectMeta: metav1.ObjectMeta{Name: uniqueName("rbac")}}
+		verdict := validators.Verdict{Results: []validators.RuleResult{{Rule: validators.RulePoolExists, Action: validators.ActionDeny}}}
+		Expect(writer.Record(ctx, target, verdict)).To(Succeed())
+		Expect(writer.Forget(ctx, target.Name)).To(Succeed())
+
+		other := newReport()
+		other.SetName("kyverno-owned")
+		Expect(kube.Create(ctx, other)).To(Succeed())
+		DeferCleanup(deleteQuietly, other)
+		err = direct.Update(ctx, other)
+		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "updating another ClusterPolicyReport: %v", err)
 	})
 })
 

@@ -11,7 +11,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,7 +21,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ocl-guard/ocl-guard/app"
-	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/config"
 	"github.com/ocl-guard/ocl-guard/diagnose"
 	"github.com/ocl-guard/ocl-guard/lookups"
@@ -101,24 +99,6 @@ var _ = Describe("The shipped RBAC", func() {
 		Expect(direct.List(ctx, &corev1.EventList{}, client.InNamespace("default"))).To(Succeed())
 		err = direct.List(ctx, &corev1.EventList{}, client.InNamespace(validators.MCONamespace))
 		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "Events outside namespace default: %v", err)
-	})
-
-	It("lets the checker write its own ClusterPolicyReport and no other", func() {
-		installPolicyReportCRD()
-		direct, err := client.New(asServiceAccount, client.Options{})
-		Expect(err).NotTo(HaveOccurred())
-		writer := &checker.PolicyReportWriter{Client: direct, Now: time.Now}
-		config := &mcfgv1.MachineOSConfig{ObjectMeta: metav1.ObjectMeta{Name: uniqueName("rbac")}}
-		verdict := validators.Verdict{Results: []validators.RuleResult{{Rule: validators.RulePoolExists, Action: validators.ActionDeny}}}
-		Expect(writer.Record(ctx, config, verdict)).To(Succeed())
-		Expect(writer.Forget(ctx, config.Name)).To(Succeed())
-
-		other := newReport()
-		other.SetName("kyverno-owned")
-		Expect(kube.Create(ctx, other)).To(Succeed())
-		DeferCleanup(deleteQuietly, other)
-		err = direct.Update(ctx, other)
-		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "updating another ClusterPolicyReport: %v", err)
 	})
 })
 
