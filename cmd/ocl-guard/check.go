@@ -37,7 +37,8 @@ type checkResult struct {
 	Warnings []checkFinding `json:"warnings,omitempty"`
 	// Ran lists the rules that were evaluated, the CRD schema first; none after a schema refusal, since the API
 	// server refuses such an object before any admission webhook sees it.
-	Ran []string `json:"-"`
+	Ran           []string `json:"-"`
+	schemaRefused bool
 }
 
 type checkFinding struct {
@@ -178,6 +179,7 @@ func (o checkFlags) checkManifest(ctx context.Context, m *lookups.Manifest) chec
 		r.Denials = append(r.Denials, checkFinding{Rule: crdschema.RuleID, Field: path, Line: m.FieldLine(path), Message: e.ErrorBody()})
 	}
 	if len(r.Denials) > 0 {
+		r.schemaRefused = true
 		return r
 	}
 	var mosc mcfgv1.MachineOSConfig

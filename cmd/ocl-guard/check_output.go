@@ -140,10 +140,10 @@ func writeJUnit(w io.Writer, results []checkResult, failOnWarn bool) error {
 	return err
 }
 
-// junitRules are the test cases of one config: the schema, then every rule that ran, or that would have run had the
-// schema admitted the object (reported as skipped).
+// junitRules are the test cases of one config: the schema, then every rule that ran, or, when the API server would
+// refuse the object, every rule (reported as skipped: no webhook would see it).
 func junitRules(r checkResult) []string {
-	if len(r.Ran) > 1 {
+	if !r.schemaRefused {
 		return r.Ran
 	}
 	rules := []string{crdschema.RuleID}
