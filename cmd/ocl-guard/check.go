@@ -202,7 +202,7 @@ func (o checkFlags) checkConfig(ctx context.Context, mosc *mcfgv1.MachineOSConfi
 		r.Ran = append(r.Ran, string(result.Rule))
 		for _, e := range result.Findings.Errs {
 			f := checkFinding{Rule: string(result.Rule), Field: e.Field, Line: lineOf(e.Field),
-				Message: strings.TrimSuffix(e.ErrorBody(), fmt.Sprintf(" [%s]", result.Rule))}
+				Message: e.ErrorBody()}
 			if result.Action == validators.ActionDeny {
 				r.Denials = append(r.Denials, f)
 			} else {
