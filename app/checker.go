@@ -124,6 +124,10 @@ func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, 
 		actions = opts.Settings.ActionFor
 	}
 	c := opts.Settings.Checker
+	var report checker.AuditSink
+	if c.PolicyReport != config.PolicyReportOff {
+		report = &checker.PolicyReportWriter{Client: writeClient, Now: now}
+	}
 	controllers := []interface{ SetupWithManager(ctrl.Manager) error }{
 		&checker.BuildReconciler{
 			Client: writeClient, Logs: logs, LogLimit: c.LogLimitBytes, Recheck: c.Recheck.Duration, Now: now,
@@ -134,7 +138,7 @@ func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, 
 			Limits: diagnose.RolloutLimits{StartAfter: c.RolloutStartAfter.Duration, StallAfter: c.RolloutStallAfter.Duration, RebootAfter: c.NodeRebootAfter.Duration},
 		},
 		&checker.AuditReconciler{
-			Client: writeClient, Actions: actions, Resync: c.AuditResync.Duration, Now: now,
+			Client: writeClient, Actions: actions, Resync: c.AuditResync.Duration, Now: now, Report: report,
 			Lookups: &lookups.Cluster{Cached: mgr.GetClient(), Direct: mgr.GetAPIReader(), Prober: opts.Prober},
 		},
 	}

@@ -34,6 +34,8 @@ type AuditReconciler struct {
 	// Resync re-checks every config this often, for what no watch sees (a registry that went away).
 	Resync time.Duration
 	Now    func() time.Time
+	// Report, when set, also receives every verdict (the ClusterPolicyReport, policyreport.go).
+	Report AuditSink
 }
 
 // maxAuditMessage bounds the message annotation, which lists every finding.
@@ -44,13 +46,22 @@ func (r *AuditReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	if err := r.Client.Get(ctx, req.NamespacedName, &config); err != nil {
 		if apierrors.IsNotFound(err) {
 			diagnosed.forget(&config, req.NamespacedName)
+			if r.Report != nil {
+				return reconcile.Result{}, r.Report.Forget(ctx, req.Name)
+			}
 		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	d := auditDiagnosis(validators.Evaluate(ctx, &config, r.Lookups, r.Actions))
+	verdict := validators.Evaluate(ctx, &config, r.Lookups, r.Actions)
+	d := auditDiagnosis(verdict)
 	changes := annotationChanges(config.Annotations, d, r.Now())
 	if _, err := r.writer().applyWithEventReason(ctx, &config, d, changes, "ConfigCheckFailed"); err != nil {
 		return reconcile.Result{}, err
+	}
+	if r.Report != nil {
+		if err := r.Report.Record(ctx, &config, verdict); err != nil {
+			return reconcile.Result{}, err
+		}
 	}
 	return reconcile.Result{RequeueAfter: r.Resync}, nil
 }

@@ -43,7 +43,18 @@ type CheckerSettings struct {
 	AuditResync metav1.Duration `json:"auditResync,omitempty"`
 	// LogLimitBytes caps the build log read for one diagnosis.
 	LogLimitBytes int64 `json:"logLimitBytes,omitempty"`
+	// PolicyReport: auto writes the audit's findings into a wgpolicyk8s.io ClusterPolicyReport when that CRD is
+	// installed (Kyverno, Policy Reporter); off never does.
+	PolicyReport PolicyReportMode `json:"policyReport,omitempty"`
 }
+
+// PolicyReportMode switches the checker's ClusterPolicyReport.
+type PolicyReportMode string
+
+const (
+	PolicyReportAuto PolicyReportMode = "auto"
+	PolicyReportOff  PolicyReportMode = "off"
+)
 
 // RegistrySettings configures how the webhook and checker talk to the registry of renderedImagePushSpec.
 type RegistrySettings struct {
@@ -149,6 +160,9 @@ func (s *Settings) applyDefaults() {
 	if c.LogLimitBytes == 0 {
 		c.LogLimitBytes = DefaultLogLimitBytes
 	}
+	if c.PolicyReport == "" {
+		c.PolicyReport = PolicyReportAuto
+	}
 }
 
 func setDefault(d *metav1.Duration, def time.Duration) {
@@ -188,6 +202,9 @@ func (s Settings) validate() error {
 	}
 	if c.LogLimitBytes < 0 || c.LogLimitBytes > 4<<20 {
 		problems = append(problems, "checker.logLimitBytes: use 1 to 4194304 bytes")
+	}
+	if c.PolicyReport != "" && c.PolicyReport != PolicyReportAuto && c.PolicyReport != PolicyReportOff {
+		problems = append(problems, fmt.Sprintf("checker.policyReport: %q: use auto or off", c.PolicyReport))
 	}
 	for i, cidr := range r.AllowedCIDRs {
 		if _, err := parsePrefix(cidr); err != nil {

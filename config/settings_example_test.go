@@ -2,8 +2,11 @@ package config
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ocl-guard/ocl-guard/validators"
@@ -32,6 +35,9 @@ func TestExampleAndSchemaMatchTheCode(t *testing.T) {
 					Enum []validators.RuleID `json:"enum"`
 				} `json:"propertyNames"`
 			} `json:"rules"`
+			Checker struct {
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"checker"`
 		} `json:"properties"`
 	}
 	data, err := os.ReadFile("settings.schema.json")
@@ -47,4 +53,17 @@ func TestExampleAndSchemaMatchTheCode(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("schema rule IDs %v, code has %v", got, want)
 	}
+	checkerKeys := slices.Sorted(maps.Keys(schema.Properties.Checker.Properties))
+	if want := jsonNames(reflect.TypeFor[CheckerSettings]()); !slices.Equal(checkerKeys, want) {
+		t.Errorf("schema checker keys %v, code has %v", checkerKeys, want)
+	}
+}
+
+func jsonNames(t reflect.Type) []string {
+	var names []string
+	for f := range t.Fields() {
+		names = append(names, strings.Split(f.Tag.Get("json"), ",")[0])
+	}
+	slices.Sort(names)
+	return names
 }

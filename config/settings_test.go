@@ -54,6 +54,7 @@ func TestParseRejectsBadSettings(t *testing.T) {
 	for _, tc := range []struct{ name, yaml, want string }{
 		{"unknown top-level key", "rulez: {}", `unknown field "rulez"`},
 		{"unknown rule", "rules: {secret-exist: deny}", "rules.secret-exist: unknown rule; known rules are"},
+		{"policy report mode", "checker: {policyReport: \"on\"}", `checker.policyReport: "on": use auto or off`},
 		{"bad action", "rules: {secret-exists: block}", `rules.secret-exists: "block" is not an action; use deny, warn or off`},
 		{"unknown registry key", "registry: {timeout: 3s}", `unknown field "timeout"`},
 		{"budget too long", "registry: {budget: 30s}", "registry.budget: 30s is out of range"},

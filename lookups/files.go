@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/ocl-guard/ocl-guard/registry"
 	"github.com/ocl-guard/ocl-guard/validators"
@@ -31,7 +30,8 @@ var alwaysPresentPools = []string{"master", "worker"}
 
 // Files answers the rules' questions from manifests, for checks in CI without a cluster.
 type Files struct {
-	Configs []*mcfgv1.MachineOSConfig
+	// Configs are the MachineOSConfigs as read, in the order read.
+	Configs []*Manifest
 	secrets map[string]*corev1.Secret // namespace/name
 	pools   map[string]*mcfgv1.MachineConfigPool
 	// Prober probes registries when set; offline checks leave it nil and registry rules are skipped.
@@ -74,8 +74,13 @@ func (f *Files) ProbeRegistry(ctx context.Context, repository string, pushSecret
 	return f.Prober.ProbeWithSecret(ctx, repository, pushSecret)
 }
 
-// LoadFiles reads manifests from files and directories (*.yaml, *.yml, *.json; "-" is standard input) and keeps
-// the MachineOSConfigs, Secrets and MachineConfigPools. Other kinds are ignored.
+// StdinName is the file name of manifests read from standard input.
+const StdinName = "standard input"
+
+// LoadFiles reads manifests from files and directories (*.yaml, *.yml, *.json, recursively, hidden entries such as
+// .git skipped; "-" is standard input, e.g. `kustomize build | ocl-guard check -f -`) and keeps the MachineOSConfigs,
+// Secrets and MachineConfigPools. Other kinds are ignored, so an installer's manifests/ directory or a whole GitOps
+// repository can be given as is.
 func LoadFiles(paths ...string) (*Files, error) {
 	f := &Files{secrets: map[string]*corev1.Secret{}, pools: map[string]*mcfgv1.MachineConfigPool{}}
 	for _, path := range paths {
@@ -88,11 +93,17 @@ func LoadFiles(paths ...string) (*Files, error) {
 
 func (f *Files) loadPath(path string) error {
 	if path == "-" {
-		return f.loadStream("standard input", os.Stdin)
+		return f.loadStream(StdinName, os.Stdin)
 	}
 	return filepath.WalkDir(path, func(file string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if file != path && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
 		}
 		if d.IsDir() || (file != path && !hasManifestExt(file)) {
 			return nil
@@ -112,34 +123,25 @@ func hasManifestExt(file string) bool {
 }
 
 func (f *Files) loadStream(name string, r io.Reader) error {
-	decoder := utilyaml.NewYAMLOrJSONDecoder(r, 4096)
-	for doc := 1; ; doc++ {
-		var u unstructured.Unstructured
-		if err := decoder.Decode(&u.Object); errors.Is(err, io.EOF) {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("%s, document %d: %w", name, doc, err)
-		}
-		if err := f.add(&u); err != nil {
-			return fmt.Errorf("%s, document %d (%s %q): %w", name, doc, u.GetKind(), u.GetName(), err)
+	manifests, err := readManifests(name, r)
+	if err != nil {
+		return err
+	}
+	for _, m := range manifests {
+		if err := f.add(m); err != nil {
+			u := unstructured.Unstructured{Object: m.Object}
+			return fmt.Errorf("%s:%d (%s %q): %w", m.File, m.Line, u.GetKind(), u.GetName(), err)
 		}
 	}
+	return nil
 }
 
-func (f *Files) add(u *unstructured.Unstructured) error {
-	if len(u.Object) == 0 {
-		return nil
-	}
-	if u.IsList() {
-		return u.EachListItem(func(item runtime.Object) error { return f.add(item.(*unstructured.Unstructured)) })
-	}
+func (f *Files) add(m *Manifest) error {
+	u := &unstructured.Unstructured{Object: m.Object}
 	switch u.GroupVersionKind() {
 	case mcfgv1.GroupVersion.WithKind("MachineOSConfig"):
-		var mosc mcfgv1.MachineOSConfig
-		if err := fromUnstructured(u, &mosc); err != nil {
-			return err
-		}
-		f.Configs = append(f.Configs, &mosc)
+		// Kept as read: check validates it against the CRD before decoding it, as the API server does.
+		f.Configs = append(f.Configs, m)
 	case mcfgv1.GroupVersion.WithKind("MachineConfigPool"):
 		var pool mcfgv1.MachineConfigPool
 		if err := fromUnstructured(u, &pool); err != nil {

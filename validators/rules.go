@@ -28,6 +28,7 @@ const (
 	RulePoolExists         RuleID = "pool-exists"
 	RuleContainerfile      RuleID = "containerfile"
 	RuleBuildNameLength    RuleID = "build-name-length"
+	RulePreBuiltImage      RuleID = "prebuilt-image"
 )
 
 // Action says what a rule's errors do at admission.
@@ -86,6 +87,7 @@ func Stage1Rules() []Rule {
 		{RuleSecretRegistryAuth, ActionDeny, "the push secret holds credentials for the registry of renderedImagePushSpec", ValidateSecretRegistryAuth},
 		{RulePushSpecSyntax, ActionDeny, "renderedImagePushSpec parses as the MCO parses it (distribution reference grammar)", ValidatePushSpecSyntax},
 		{RuleContainerfile, ActionDeny, "each containerFile entry parses as a Containerfile", ValidateContainerfile},
+		{RulePreBuiltImage, ActionDeny, "the install-time pre-built-image annotation names an image by sha256 digest, as the MCO's bootstrap requires", ValidatePreBuiltImage},
 		// Warn by default: the webhook's network may differ from the build pod's, so "unreachable from here" is a hint.
 		{RulePushSpecReachable, ActionWarn, "the registry of renderedImagePushSpec answers the registry API", ValidatePushSpecReachable},
 		{RulePushSpecPushPermission, ActionDeny, "the push secret's credentials are accepted and grant push on the repository", ValidatePushSpecPushPermission},

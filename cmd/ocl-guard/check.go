@@ -2,17 +2,20 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ocl-guard/ocl-guard/app"
+	"github.com/ocl-guard/ocl-guard/crdschema"
 	"github.com/ocl-guard/ocl-guard/lookups"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
@@ -25,37 +28,70 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // checkResult is one MachineOSConfig's verdict, as printed with -o json.
 type checkResult struct {
-	Name     string         `json:"name"`
+	Name string `json:"name"`
+	// File and Line locate the object; empty for objects read from the cluster.
+	File     string         `json:"file,omitempty"`
+	Line     int            `json:"line,omitempty"`
 	Allowed  bool           `json:"allowed"`
 	Denials  []checkFinding `json:"denials,omitempty"`
-	Warnings []string       `json:"warnings,omitempty"`
-	verdict  validators.Verdict
+	Warnings []checkFinding `json:"warnings,omitempty"`
+	// Ran lists the rules that were evaluated, the CRD schema first; none after a schema refusal, since the API
+	// server refuses such an object before any admission webhook sees it.
+	Ran           []string `json:"-"`
+	schemaRefused bool
 }
 
 type checkFinding struct {
-	Rule    validators.RuleID `json:"rule"`
-	Field   string            `json:"field"`
-	Message string            `json:"message"`
+	Rule    string `json:"rule"`
+	Field   string `json:"field,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
 }
 
-// runCheck is `ocl-guard check`: the admission rules, offline on manifests for CI, or live against a cluster.
-// It returns the exit code: 0 when every config would be admitted, 1 when one would be denied.
+// location is file:line when the object came from a file, for messages that CI logs and editors link.
+func (r checkResult) location(line int) string {
+	switch {
+	case r.File == "":
+		return ""
+	case line == 0:
+		return r.File + ": "
+	default:
+		return fmt.Sprintf("%s:%d: ", r.File, line)
+	}
+}
+
+// checkFlags are the options of one `ocl-guard check` run that shape its verdicts and output.
+type checkFlags struct {
+	output       string
+	failOnWarn   bool
+	actions      validators.ActionFor
+	cluster      validators.Lookups
+	configSchema *crdschema.Schema
+}
+
+// runCheck is `ocl-guard check`: the CRD's schema and the admission rules, offline on manifests for CI, or live
+// against a cluster. It returns the exit code: 0 when every config would be admitted, 1 when one would be denied
+// (or, with --fail-on warnings, would be admitted with warnings), 2 when the check itself could not run.
 func runCheck(args []string, stdout io.Writer) (int, error) {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	var files stringList
-	fs.Var(&files, "f", "manifest file or directory (YAML or JSON, several documents per file; - for standard input); repeatable")
+	fs.Var(&files, "f", "manifest file or directory, read recursively (YAML or JSON, several documents and Lists per file; - for standard input, e.g. kustomize build output); repeatable")
 	settingsPath := fs.String("settings", "", "settings file; built-in defaults when empty")
 	live := fs.Bool("live", false, "read Secrets and pools from the cluster (and check its MachineOSConfigs when no -f is given)")
 	kubeconfig := fs.String("kubeconfig", "", "with --live: path to a kubeconfig; $KUBECONFIG or in-cluster config when empty")
 	probe := fs.Bool("probe-registry", false, "probe the push registry (reachability and push rights); always on with --live")
-	output := fs.String("o", "text", "output format: text or json")
+	output := fs.String("o", "text", "output format: "+strings.Join(outputFormats, ", "))
+	failOn := fs.String("fail-on", "errors", "exit 1 on: errors (a config would be denied) or warnings (also when one would be admitted with warnings)")
 	var caBundles stringList
 	bindCABundleFlag(fs, &caBundles)
 	if err := fs.Parse(args); err != nil {
 		return 2, err
 	}
-	if *output != "text" && *output != "json" {
-		return 2, fmt.Errorf("-o %q: use text or json", *output)
+	if !slices.Contains(outputFormats, *output) {
+		return 2, fmt.Errorf("-o %q: use one of %s", *output, strings.Join(outputFormats, ", "))
+	}
+	if *failOn != "errors" && *failOn != "warnings" {
+		return 2, fmt.Errorf("--fail-on %q: use errors or warnings", *failOn)
 	}
 	if len(files) == 0 && !*live {
 		return 2, errors.New("nothing to check: give manifests with -f, or --live to check the cluster's MachineOSConfigs")
@@ -65,16 +101,18 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 		return 2, err
 	}
 	settings.Registry.CABundles = append(settings.Registry.CABundles, caBundles...)
+	configSchema, err := crdschema.MachineOSConfig()
+	if err != nil {
+		return 2, err
+	}
+	opts := checkFlags{output: *output, failOnWarn: *failOn == "warnings", actions: settings.ActionFor, configSchema: configSchema}
 
-	var configs []*mcfgv1.MachineOSConfig
-	var cluster validators.Lookups
 	offline := &lookups.Files{}
 	if len(files) > 0 {
 		if offline, err = lookups.LoadFiles(files...); err != nil {
 			return 2, err
 		}
-		configs = offline.Configs
-		cluster = offline
+		opts.cluster = offline
 	}
 	var prober lookups.RegistryProber
 	if *probe || *live {
@@ -86,83 +124,97 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 		offline.Prober = p
 	}
 	ctx := context.Background()
+	var liveConfigs []mcfgv1.MachineOSConfig
 	if *live {
 		c, err := liveClient(*kubeconfig)
 		if err != nil {
 			return 2, err
 		}
-		cluster = &lookups.Cluster{Cached: c, Direct: c, Prober: prober}
+		opts.cluster = &lookups.Cluster{Cached: c, Direct: c, Prober: prober}
 		if len(files) == 0 {
 			var list mcfgv1.MachineOSConfigList
 			if err := c.List(ctx, &list); err != nil {
 				return 2, fmt.Errorf("listing MachineOSConfigs: %w", err)
 			}
-			for i := range list.Items {
-				configs = append(configs, &list.Items[i])
-			}
+			liveConfigs = list.Items
 		}
 	}
-	if len(configs) == 0 {
+	if len(offline.Configs)+len(liveConfigs) == 0 {
 		return 2, errors.New("no MachineOSConfig found to check")
 	}
 
-	results := make([]checkResult, 0, len(configs))
-	denied := 0
-	for _, mosc := range configs {
-		r := evaluateForCheck(ctx, mosc, cluster, settings.ActionFor)
-		if !r.Allowed {
-			denied++
-		}
-		results = append(results, r)
+	var results []checkResult
+	for _, m := range offline.Configs {
+		results = append(results, opts.checkManifest(ctx, m))
 	}
-	if *output == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(results); err != nil {
-			return 2, err
-		}
-	} else {
-		printCheckResults(stdout, results, denied)
+	for i := range liveConfigs {
+		results = append(results, opts.checkConfig(ctx, &liveConfigs[i], checkResult{Name: liveConfigs[i].Name}, nil))
 	}
-	if denied > 0 {
-		return 1, nil
+	if err := writeCheckResults(stdout, opts.output, results, opts.failOnWarn); err != nil {
+		return 2, err
+	}
+	for _, r := range results {
+		if !r.Allowed || (opts.failOnWarn && len(r.Warnings) > 0) {
+			return 1, nil
+		}
 	}
 	return 0, nil
 }
 
-func evaluateForCheck(ctx context.Context, mosc *mcfgv1.MachineOSConfig, cluster validators.Lookups, actions validators.ActionFor) checkResult {
-	v := validators.Evaluate(ctx, mosc, cluster, actions)
-	r := checkResult{Name: mosc.Name, Warnings: v.WarningMessages(), verdict: v}
-	for _, result := range v.Results {
-		if result.Action != validators.ActionDeny {
-			continue
+// checkManifest validates a MachineOSConfig read from a file against the CRD, then, if the API server would store
+// it, runs the admission rules on what it would store (defaults applied, unknown fields dropped).
+func (o checkFlags) checkManifest(ctx context.Context, m *lookups.Manifest) checkResult {
+	u := unstructured.Unstructured{Object: m.Object}
+	r := checkResult{Name: u.GetName(), File: m.File, Line: m.Line, Ran: []string{crdschema.RuleID}}
+	admitted := o.configSchema.ValidateCreate(ctx, m.Object)
+	for _, path := range admitted.Unknown {
+		r.Denials = append(r.Denials, checkFinding{Rule: crdschema.RuleID, Field: path, Line: m.FieldLine(path),
+			Message: "field not declared in the MachineOSConfig CRD: oc apply refuses it (strict field validation) and other clients see it dropped silently; remove it or fix its spelling"})
+	}
+	for _, e := range admitted.Errs {
+		path := e.Field
+		if path == "<nil>" { // a rule on the whole object
+			path = ""
 		}
+		r.Denials = append(r.Denials, checkFinding{Rule: crdschema.RuleID, Field: path, Line: m.FieldLine(path), Message: e.ErrorBody()})
+	}
+	if len(r.Denials) > 0 {
+		r.schemaRefused = true
+		return r
+	}
+	var mosc mcfgv1.MachineOSConfig
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(admitted.Object, &mosc, true); err != nil {
+		// The schema admitted it, so this is a disagreement between the CRD and the Go types: say so, don't guess.
+		r.Denials = append(r.Denials, checkFinding{Rule: crdschema.RuleID, Line: m.Line,
+			Message: "the CRD admits this object but the MachineOSConfig Go type cannot hold it: " + err.Error()})
+		return r
+	}
+	return o.checkConfig(ctx, &mosc, r, m.FieldLine)
+}
+
+// checkConfig runs the admission rules; lineOf locates fields when the object came from a file.
+func (o checkFlags) checkConfig(ctx context.Context, mosc *mcfgv1.MachineOSConfig, r checkResult, lineOf func(string) int) checkResult {
+	if lineOf == nil {
+		lineOf = func(string) int { return 0 }
+	}
+	v := validators.Evaluate(ctx, mosc, o.cluster, o.actions)
+	for _, result := range v.Results {
+		r.Ran = append(r.Ran, string(result.Rule))
 		for _, e := range result.Findings.Errs {
-			r.Denials = append(r.Denials, checkFinding{Rule: result.Rule, Field: e.Field, Message: e.ErrorBody()})
+			f := checkFinding{Rule: string(result.Rule), Field: e.Field, Line: lineOf(e.Field),
+				Message: e.ErrorBody()}
+			if result.Action == validators.ActionDeny {
+				r.Denials = append(r.Denials, f)
+			} else {
+				r.Warnings = append(r.Warnings, f)
+			}
+		}
+		for _, w := range result.Findings.Warnings {
+			r.Warnings = append(r.Warnings, checkFinding{Rule: string(result.Rule), Line: r.Line, Message: w})
 		}
 	}
 	r.Allowed = len(r.Denials) == 0
 	return r
-}
-
-func printCheckResults(w io.Writer, results []checkResult, denied int) {
-	for _, r := range results {
-		switch {
-		case !r.Allowed:
-			fmt.Fprintf(w, "MachineOSConfig %s: denied\n", r.Name)
-		case len(r.Warnings) > 0:
-			fmt.Fprintf(w, "MachineOSConfig %s: admitted, with warnings\n", r.Name)
-		default:
-			fmt.Fprintf(w, "MachineOSConfig %s: admitted\n", r.Name)
-		}
-		for _, e := range r.verdict.Denials() {
-			fmt.Fprintf(w, "  * %s\n", e.Error())
-		}
-		for _, warning := range r.Warnings {
-			fmt.Fprintf(w, "  Warning: %s\n", warning)
-		}
-	}
-	fmt.Fprintf(w, "%d MachineOSConfig(s) checked: %d would be denied, %d admitted\n", len(results), denied, len(results)-denied)
 }
 
 func liveClient(kubeconfig string) (client.Client, error) {
