@@ -205,12 +205,14 @@ var _ = Describe("Checker", Ordered, func() {
 			rebuild := &mcfgv1.MachineOSBuild{ObjectMeta: metav1.ObjectMeta{Name: p.name + "-fedcba9876543210fedcba9876543210", Labels: map[string]string{poolLabel: p.name}},
 				Spec: build.Spec}
 			Expect(kube.Create(ctx, rebuild)).To(Succeed())
-			rebuild.Status = buildingStatus(time.Minute)
+			// The pod first, as the MCO's Job creates it before the build reports Building, so that a loaded
+			// checker's cache does not see a Building build without its pod (BuildPendingTooLong at the 2s limit).
+			newBuildPod(rebuild, corev1.PodStatus{Phase: corev1.PodPending, InitContainerStatuses: []corev1.ContainerStatus{{
+				Name: "image-build", Image: builderImage, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}}}})
+			rebuild.Status = buildingStatus(time.Second)
 			rebuild.Status.Builder = &mcfgv1.MachineOSBuilderReference{ImageBuilderType: "Job", Job: &mcfgv1.ObjectReference{
 				Group: "batch", Resource: "jobs", Namespace: validators.MCONamespace, Name: "build-" + rebuild.Name}}
 			Expect(kube.Status().Update(ctx, rebuild)).To(Succeed())
-			newBuildPod(rebuild, corev1.PodStatus{Phase: corev1.PodPending, InitContainerStatuses: []corev1.ContainerStatus{{
-				Name: "image-build", Image: builderImage, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}}}})
 			// (Until its pod shows up the rebuild may briefly be BuildPendingTooLong: the suite's pending limit is 2s.)
 			eventually(annotationsOf(rebuild)).Should(BeEmpty())
 			Consistently(annotationsOf(rebuild)).WithTimeout(3 * time.Second).Should(BeEmpty())
