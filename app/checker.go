@@ -135,7 +135,8 @@ func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, 
 		},
 		&checker.AuditReconciler{
 			Client: writeClient, Actions: actions, Resync: c.AuditResync.Duration, Now: now,
-			Lookups: &lookups.Cluster{Cached: mgr.GetClient(), Direct: mgr.GetAPIReader(), Prober: opts.Prober},
+			Lookups: &lookups.Cluster{Cached: mgr.GetClient(), Direct: mgr.GetAPIReader(), Prober: opts.Prober,
+				Facts: lookups.NewFacts(opts.Settings.Preflight.Rules())},
 		},
 	}
 	for _, ctl := range controllers {

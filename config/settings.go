@@ -23,6 +23,8 @@ type Settings struct {
 	Registry RegistrySettings `json:"registry,omitempty"`
 	// Checker configures the thresholds of the build and rollout diagnosis.
 	Checker CheckerSettings `json:"checker,omitempty"`
+	// Preflight configures the rules that check build and rollout facts at apply time.
+	Preflight PreflightSettings `json:"preflight,omitempty"`
 }
 
 // CheckerSettings are the time limits of the checker; zero values take the defaults below.
@@ -54,9 +56,11 @@ type RegistrySettings struct {
 	FailureTTL metav1.Duration `json:"failureTTL,omitempty"`
 	// InsecureHosts may be probed over plain HTTP ("host" or "host:port").
 	InsecureHosts []string `json:"insecureHosts,omitempty"`
-	// AllowLoopback and AllowPrivate let the probe dial loopback and private (RFC 1918, ULA) addresses.
+	// AllowLoopback lets the probe dial loopback addresses (off by default).
 	AllowLoopback bool `json:"allowLoopback,omitempty"`
-	AllowPrivate  bool `json:"allowPrivate,omitempty"`
+	// AllowPrivate lets the probe dial private addresses (RFC 1918, 100.64.0.0/10, ULA), where enterprise
+	// registries and the internal registry's service live. Unset means true; see PrivateAllowed.
+	AllowPrivate *bool `json:"allowPrivate,omitempty"`
 	// AllowedCIDRs are further ranges the probe may dial, e.g. a registry on a link-local address.
 	AllowedCIDRs []string `json:"allowedCIDRs,omitempty"`
 	// CABundles are PEM files trusted in addition to the system roots and the cluster service CA.
@@ -65,6 +69,22 @@ type RegistrySettings struct {
 	// unless set, and the webhook never uses it (it declares sideEffects None and also answers dry-run requests):
 	// it applies to the checker's audit and to `ocl-guard check`.
 	WriteProbe bool `json:"writeProbe,omitempty"`
+}
+
+// PrivateAllowed is AllowPrivate with its default, true: the author of a MachineOSConfig is a cluster
+// administrator, and the webhook answers only the API server (config/manager's NetworkPolicy), so no pod can make
+// it dial an address of its choosing. Link-local and cloud metadata addresses stay refused whatever this says.
+func (r RegistrySettings) PrivateAllowed() bool { return r.AllowPrivate == nil || *r.AllowPrivate }
+
+// PreflightSettings are the thresholds of the preflight rules.
+type PreflightSettings struct {
+	// PushSecretExpiryWindow: push-secret-lifetime reports a credential that expires sooner than this.
+	PushSecretExpiryWindow metav1.Duration `json:"pushSecretExpiryWindow,omitempty"`
+}
+
+// Rules returns the settings the preflight rules read.
+func (p PreflightSettings) Rules() validators.PreflightSettings {
+	return validators.PreflightSettings{ExpiryWindow: p.PushSecretExpiryWindow.Duration}
 }
 
 // Default budget and TTLs; the budget stays well under the webhook's timeoutSeconds of 10.
@@ -138,6 +158,7 @@ func (s *Settings) applyDefaults() {
 	setDefault(&s.Registry.Budget, DefaultRegistryBudget)
 	setDefault(&s.Registry.SuccessTTL, DefaultSuccessTTL)
 	setDefault(&s.Registry.FailureTTL, DefaultFailureTTL)
+	setDefault(&s.Preflight.PushSecretExpiryWindow, validators.DefaultExpiryWindow)
 	c := &s.Checker
 	setDefault(&c.BuildStuckAfter, DefaultBuildStuckAfter)
 	setDefault(&c.BuildPendingAfter, DefaultBuildPendingAfter)
@@ -176,6 +197,9 @@ func (s Settings) validate() error {
 	}
 	if r.SuccessTTL.Duration < 0 || r.FailureTTL.Duration < 0 {
 		problems = append(problems, "registry.successTTL and registry.failureTTL must not be negative")
+	}
+	if s.Preflight.PushSecretExpiryWindow.Duration < 0 {
+		problems = append(problems, "preflight.pushSecretExpiryWindow: must not be negative; use a duration such as 336h")
 	}
 	c := s.Checker
 	for name, d := range map[string]metav1.Duration{

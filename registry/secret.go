@@ -14,25 +14,34 @@ import (
 // kubelet and the build's tools match them. The Secret's UID and resourceVersion key the cache, so an edited
 // Secret is probed anew. A nil Secret probes anonymously.
 func (p *Prober) ProbeWithSecret(ctx context.Context, repository string, secret *corev1.Secret) Result {
-	if secret == nil {
-		return p.Probe(ctx, Request{Repository: repository, Auth: authn.Anonymous})
-	}
 	repo, err := name.NewRepository(repository, name.WeakValidation)
 	if err != nil {
 		return skipped(fmt.Sprintf("not probed: repository %q does not parse (%v)", repository, err))
 	}
+	auth, version, problem := credentialsFor(ctx, repo, secret)
+	if problem != "" {
+		return skipped(problem)
+	}
+	return p.Probe(ctx, Request{Repository: repository, Auth: auth, CredentialVersion: version})
+}
+
+// credentialsFor resolves the Secret's credentials for repo and the version that keys the cache. problem is set
+// (and never quotes the secret) when the Secret holds nothing usable for the host.
+func credentialsFor(ctx context.Context, repo name.Repository, secret *corev1.Secret) (auth authn.Authenticator, version, problem string) {
+	if secret == nil {
+		return authn.Anonymous, "", ""
+	}
 	keychain, err := k8schain.NewFromPullSecrets(ctx, []corev1.Secret{*secret})
 	if err != nil {
 		// The parse error may quote the secret's content, so it is not passed on.
-		return skipped(fmt.Sprintf("not probed: Secret %q does not hold a docker config that parses", secret.Name))
+		return nil, "", fmt.Sprintf("not probed: Secret %q does not hold a docker config that parses", secret.Name)
 	}
-	auth, err := keychain.Resolve(repo)
+	auth, err = keychain.Resolve(repo)
 	if err != nil {
-		return skipped(fmt.Sprintf("not probed: no usable credentials for %s in Secret %q", repo.RegistryStr(), secret.Name))
+		return nil, "", fmt.Sprintf("not probed: no usable credentials for %s in Secret %q", repo.RegistryStr(), secret.Name)
 	}
-	version := string(secret.UID) + "/" + secret.ResourceVersion
 	if secret.UID == "" {
-		version = "" // not a stored object (a test double or a dry-run view): do not share its result by name
+		return auth, "", "" // not a stored object (a test double or a dry-run view): do not share its result by name
 	}
-	return p.Probe(ctx, Request{Repository: repository, Auth: auth, CredentialVersion: version})
+	return auth, string(secret.UID) + "/" + secret.ResourceVersion, ""
 }

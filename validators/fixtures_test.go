@@ -16,6 +16,7 @@ import (
 
 // clusterFixture is a small in-memory Lookups for rule tests.
 type clusterFixture struct {
+	preflightFixture
 	secrets       map[string]*corev1.Secret
 	pools         map[string]bool
 	clusterPull   bool
