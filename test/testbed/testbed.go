@@ -112,7 +112,7 @@ func (b *Bed) serve(opts Options) error {
 		return err
 	}
 	ctx := context.Background()
-	for _, ns := range []string{validators.MCONamespace, lookups.ClusterPullSecretNamespace} {
+	for _, ns := range []string{validators.MCONamespace, lookups.ClusterPullSecretNamespace, validators.EntitlementSecretNamespace} {
 		if err := b.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 			return fmt.Errorf("creating namespace %s: %w", ns, err)
 		}
@@ -169,8 +169,9 @@ func (b *Bed) Kubeconfig() ([]byte, error) {
 	return user.KubeConfig()
 }
 
-// OpenShiftCRDs returns the CRD manifests for MachineOSConfig, MachineOSBuild, MachineConfig and the
-// self-managed (default feature set) MachineConfigPool, straight from the openshift/api module in use.
+// OpenShiftCRDs returns the CRD manifests for MachineOSConfig, MachineOSBuild, MachineConfig, the self-managed
+// (default feature set) MachineConfigPool, and the config.openshift.io Image and ClusterImagePolicy that the
+// preflight rules read, straight from the openshift/api module in use.
 func OpenShiftCRDs(root string) ([]string, error) {
 	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/openshift/api")
 	cmd.Dir = root
@@ -197,8 +198,16 @@ func OpenShiftCRDs(root string) ([]string, error) {
 		}
 		files = append(files, matches...)
 	}
-	if len(files) != 4 {
-		return nil, fmt.Errorf("expected 4 CRD manifests in %s, found %d: %v", dir, len(files), files)
+	configDir := filepath.Join(strings.TrimSpace(string(out)), "config", "v1", "zz_generated.crd-manifests")
+	for _, pattern := range []string{"*_config-operator_01_images.crd.yaml", "*_config-operator_01_clusterimagepolicies.crd.yaml"} {
+		matches, err := filepath.Glob(filepath.Join(configDir, pattern))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, matches...)
+	}
+	if len(files) != 6 {
+		return nil, fmt.Errorf("expected 6 CRD manifests in %s and %s, found %d: %v", dir, configDir, len(files), files)
 	}
 	return files, nil
 }
