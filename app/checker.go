@@ -136,7 +136,7 @@ func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, 
 		&checker.AuditReconciler{
 			Client: writeClient, Actions: actions, Resync: c.AuditResync.Duration, Now: now,
 			Lookups: &lookups.Cluster{Cached: mgr.GetClient(), Direct: mgr.GetAPIReader(), Prober: opts.Prober,
-				Facts: lookups.NewFacts(opts.Settings.Preflight.Rules())},
+				Facts: lookups.NewFacts(opts.Settings.Preflight.Rules(), opts.Settings.Preflight.FactTTL.Duration)},
 		},
 	}
 	for _, ctl := range controllers {

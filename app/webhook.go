@@ -111,7 +111,7 @@ func NewWebhookManager(cfg *rest.Config, opts WebhookOptions) (manager.Manager, 
 		}
 	}
 	cluster := &lookups.Cluster{Cached: mgr.GetClient(), Direct: mgr.GetAPIReader(), Prober: opts.Prober,
-		Facts: lookups.NewFacts(opts.Settings.Preflight.Rules())}
+		Facts: lookups.NewFacts(opts.Settings.Preflight.Rules(), opts.Settings.Preflight.FactTTL.Duration)}
 	actions := opts.Actions
 	if actions == nil {
 		actions = opts.Settings.ActionFor

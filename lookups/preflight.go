@@ -48,13 +48,16 @@ type fact struct {
 	expires time.Time
 }
 
-// NewFacts returns a Facts with the default lifetimes.
-func NewFacts(settings validators.PreflightSettings) *Facts {
-	return &Facts{Settings: settings, RenderedTTL: DefaultRenderedTTL, FactTTL: DefaultFactTTL, now: time.Now}
+// NewFacts returns a Facts keeping cluster-wide facts for factTTL (zero: DefaultFactTTL).
+func NewFacts(settings validators.PreflightSettings, factTTL time.Duration) *Facts {
+	if factTTL == 0 {
+		factTTL = DefaultFactTTL
+	}
+	return &Facts{Settings: settings, RenderedTTL: DefaultRenderedTTL, FactTTL: factTTL, now: time.Now}
 }
 
-// remember returns the cached answer for key, or reads it and keeps it for ttl. Errors other than NotFound are
-// not kept: the next admission should try again.
+// remember returns the cached answer for key, or reads it and keeps it for ttl (a NotFound only for FactTTL: the
+// object may be created any moment). Other errors are not kept: the next admission should try again.
 func remember[T any](p *Facts, key string, ttl time.Duration, read func() (T, error)) (T, error) {
 	if p == nil {
 		return read()
@@ -66,6 +69,9 @@ func remember[T any](p *Facts, key string, ttl time.Duration, read func() (T, er
 	}
 	p.mu.Unlock()
 	v, err := read()
+	if apierrors.IsNotFound(err) {
+		ttl = min(ttl, p.factTTL())
+	}
 	if err == nil || apierrors.IsNotFound(err) {
 		p.mu.Lock()
 		if p.facts == nil {

@@ -91,7 +91,7 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 		if err != nil {
 			return 2, err
 		}
-		cluster = &lookups.Cluster{Cached: c, Direct: c, Prober: prober, Facts: lookups.NewFacts(settings.Preflight.Rules())}
+		cluster = &lookups.Cluster{Cached: c, Direct: c, Prober: prober, Facts: lookups.NewFacts(settings.Preflight.Rules(), settings.Preflight.FactTTL.Duration)}
 		if len(files) == 0 {
 			var list mcfgv1.MachineOSConfigList
 			if err := c.List(ctx, &list); err != nil {

@@ -117,6 +117,11 @@ func (b *Bed) serve(opts Options) error {
 			return fmt.Errorf("creating namespace %s: %w", ns, err)
 		}
 	}
+	// A cluster with Simple Content Access has the entitlement the MCO copies into builds; without it, every sample
+	// Containerfile that installs a package is reported by rule entitlement.
+	if err := b.Client.Create(ctx, EntitlementSecret()); err != nil {
+		return fmt.Errorf("creating the entitlement Secret: %w", err)
+	}
 	if opts.ExternalWebhook {
 		return nil
 	}
@@ -145,6 +150,14 @@ func (b *Bed) WebhookServing() (host string, port int, certDir string) {
 func (b *Bed) WaitForWebhook(timeout time.Duration) error {
 	host, port, _ := b.WebhookServing()
 	return waitForTLS(net.JoinHostPort(host, strconv.Itoa(port)), timeout)
+}
+
+// EntitlementSecret is a stand-in for openshift-config-managed/etc-pki-entitlement (no real certificate).
+func EntitlementSecret() *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: validators.EntitlementSecretNamespace, Name: validators.EntitlementSecretName},
+		Data:       map[string][]byte{"entitlement.pem": []byte("stand-in"), "entitlement-key.pem": []byte("stand-in")},
+	}
 }
 
 // Stop shuts the webhook and the control plane down.
