@@ -36,11 +36,14 @@ func (p *Prober) ProbePullWithSecret(ctx context.Context, image string, secret *
 	if err != nil {
 		return pullSkipped(fmt.Sprintf("not probed: image %q does not parse (%v)", image, err))
 	}
+	key := cacheKey{host: ref.Context().RegistryStr(), repository: "pull " + ref.Context().RepositoryStr() + referenceSuffix(ref), credentialVersion: storedVersion(secret)}
+	if r, ok := p.cached(key); ok {
+		return r
+	}
 	auth, version, problem := credentialsFor(ctx, ref.Context(), secret)
 	if problem != "" {
 		return pullSkipped(problem)
 	}
-	key := cacheKey{host: ref.Context().RegistryStr(), repository: "pull " + ref.Context().RepositoryStr() + referenceSuffix(ref), credentialVersion: version}
 	return p.shared(ctx, key, version != "" || auth == authn.Anonymous, func(ctx context.Context) outcome {
 		return (&pullRun{probeRun: probeRun{p: p, ctx: ctx, repo: ref.Context(), auth: auth}, ref: ref}).run()
 	})
@@ -54,11 +57,14 @@ func (p *Prober) ProbeDeleteWithSecret(ctx context.Context, repository string, s
 	if err != nil {
 		return deleteUnknown(fmt.Sprintf("not probed: repository %q does not parse (%v)", repository, err))
 	}
+	key := cacheKey{host: repo.RegistryStr(), repository: "delete " + repo.RepositoryStr(), credentialVersion: storedVersion(secret)}
+	if r, ok := p.cached(key); ok {
+		return r
+	}
 	auth, version, problem := credentialsFor(ctx, repo, secret)
 	if problem != "" {
 		return deleteUnknown(problem)
 	}
-	key := cacheKey{host: repo.RegistryStr(), repository: "delete " + repo.RepositoryStr(), credentialVersion: version}
 	return p.shared(ctx, key, version != "" || auth == authn.Anonymous, func(ctx context.Context) outcome {
 		return (&deleteRun{probeRun: probeRun{p: p, ctx: ctx, repo: repo, auth: auth}}).run()
 	})

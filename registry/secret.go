@@ -18,11 +18,37 @@ func (p *Prober) ProbeWithSecret(ctx context.Context, repository string, secret 
 	if err != nil {
 		return skipped(fmt.Sprintf("not probed: repository %q does not parse (%v)", repository, err))
 	}
+	key := cacheKey{host: repo.RegistryStr(), repository: repo.RepositoryStr(), credentialVersion: storedVersion(secret)}
+	if r, ok := p.cached(key); ok {
+		return r
+	}
 	auth, version, problem := credentialsFor(ctx, repo, secret)
 	if problem != "" {
 		return skipped(problem)
 	}
 	return p.Probe(ctx, Request{Repository: repository, Auth: auth, CredentialVersion: version})
+}
+
+// storedVersion is the cache key part of a stored Secret, "" for a Secret that is not stored (or nil).
+func storedVersion(secret *corev1.Secret) string {
+	if secret == nil || secret.UID == "" {
+		return ""
+	}
+	return string(secret.UID) + "/" + secret.ResourceVersion
+}
+
+// cached answers from the cache before the Secret's credentials are resolved, which costs more than the lookup:
+// a stored Secret's version alone keys its results.
+func (p *Prober) cached(key cacheKey) (Result, bool) {
+	if key.credentialVersion == "" {
+		return Result{}, false
+	}
+	r, ok := p.cache.get(key, p.now())
+	if ok {
+		p.metrics.cacheHits.Inc()
+		r.Cached = true
+	}
+	return r, ok
 }
 
 // credentialsFor resolves the Secret's credentials for repo and the version that keys the cache. problem is set
@@ -40,8 +66,6 @@ func credentialsFor(ctx context.Context, repo name.Repository, secret *corev1.Se
 	if err != nil {
 		return nil, "", fmt.Sprintf("not probed: no usable credentials for %s in Secret %q", repo.RegistryStr(), secret.Name)
 	}
-	if secret.UID == "" {
-		return auth, "", "" // not a stored object (a test double or a dry-run view): do not share its result by name
-	}
-	return auth, string(secret.UID) + "/" + secret.ResourceVersion, ""
+	// A Secret that is not stored (a test double or a dry-run view) has no version: its result is not shared.
+	return auth, storedVersion(secret), ""
 }

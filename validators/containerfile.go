@@ -17,7 +17,7 @@ var containerfilePath = field.NewPath("spec", "containerFile")
 
 // ValidateContainerfile is rule containerfile: each entry must parse as the build will see it. Only the NoArch
 // entry is built today, and content without FROM continues the MCO's own last stage; both are worth a warning.
-func ValidateContainerfile(_ context.Context, mosc *mcfgv1.MachineOSConfig, _ Lookups) Findings {
+func ValidateContainerfile(_ context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
 	var f Findings
 	entries := mosc.Spec.Containerfile
 	anyFrom, allParsed := false, true
@@ -29,7 +29,7 @@ func ValidateContainerfile(_ context.Context, mosc *mcfgv1.MachineOSConfig, _ Lo
 		if arch != mcfgv1.NoArch {
 			f.warn("%s (%s) is ignored: the MCO builds only the NoArch entry today", containerfilePath.Index(i), arch)
 		}
-		parsed, err := parseContainerfile(entry.Content)
+		parsed, err := parsedFor(lookups, entry.Content)
 		anyFrom = anyFrom || parsed.hasFrom
 		if err != nil {
 			allParsed = false

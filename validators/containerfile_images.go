@@ -38,7 +38,7 @@ func ValidateContainerfileImages(ctx context.Context, mosc *mcfgv1.MachineOSConf
 	if !ok {
 		return f
 	}
-	parsed, err := parseContainerfile(content)
+	parsed, err := parsedFor(lookups, content)
 	if err != nil {
 		return f // rule containerfile reports it
 	}

@@ -34,7 +34,7 @@ func ValidateEntitlement(ctx context.Context, mosc *mcfgv1.MachineOSConfig, look
 	if !ok || strings.Contains(content, "yum.repos.d") {
 		return f // no build, or the Containerfile brings its own repositories
 	}
-	parsed, err := parseContainerfile(content)
+	parsed, err := parsedFor(lookups, content)
 	if err != nil {
 		return f
 	}

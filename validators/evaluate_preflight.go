@@ -18,6 +18,7 @@ type preflightMemo struct {
 	entitlement *lookupResult[EntitlementSources]
 	pulls       map[string]registry.Result
 	deletes     map[string]registry.Result
+	parsed      map[string]lookupResult[parsedContainerfile] // by content
 }
 
 func newPreflightMemo() preflightMemo {
@@ -25,7 +26,29 @@ func newPreflightMemo() preflightMemo {
 		rendered: map[string]lookupResult[OSImages]{},
 		pulls:    map[string]registry.Result{},
 		deletes:  map[string]registry.Result{},
+		parsed:   map[string]lookupResult[parsedContainerfile]{},
 	}
+}
+
+// parseOnce is parseContainerfile for the rules of one evaluation: three rules read the same content.
+func (m *memoLookups) parseOnce(content string) (parsedContainerfile, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r, ok := m.pre.parsed[content]; ok {
+		return r.obj, r.err
+	}
+	p, err := parseContainerfile(content)
+	m.pre.parsed[content] = lookupResult[parsedContainerfile]{p, err}
+	return p, err
+}
+
+// parsedFor parses content once per evaluation when the rules run under Evaluate, and every time when a rule is
+// called on its own (tests).
+func parsedFor(lookups Lookups, content string) (parsedContainerfile, error) {
+	if m, ok := lookups.(*memoLookups); ok {
+		return m.parseOnce(content)
+	}
+	return parseContainerfile(content)
 }
 
 func (m *memoLookups) RenderedOSImages(ctx context.Context, name string) (OSImages, error) {
