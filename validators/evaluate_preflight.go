@@ -2,6 +2,7 @@ package validators
 
 import (
 	"context"
+	"strings"
 
 	configv1 "github.com/openshift/api/config/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -110,9 +111,27 @@ func (m *memoLookups) memoProbe(ctx context.Context, memo map[string]registry.Re
 	if r, ok := memo[key]; ok {
 		return r
 	}
+	host, _, _ := strings.Cut(target, "/")
+	if m.silent(host) {
+		// Each probe of a silent host waits the whole budget; a second wait would only push the admission past
+		// the webhook's timeout, after which the API server ignores every finding.
+		return registry.Result{Reachable: registry.StatusUnknown, ReachableDetail: host + " did not answer an earlier probe of this request"}
+	}
 	r := probe(ctx, target, secret)
 	memo[key] = r
 	return r
+}
+
+// silent reports whether a probe of host in this evaluation got no answer. The caller holds m.mu.
+func (m *memoLookups) silent(host string) bool {
+	for _, results := range []map[string]registry.Result{m.probes, m.pre.pulls, m.pre.deletes} {
+		for key, r := range results {
+			if strings.HasPrefix(key, host+"/") && r.Reachable == registry.StatusUnknown {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func secretVersion(s *corev1.Secret) string {

@@ -238,3 +238,17 @@ func TestPushSpecDeletePermission(t *testing.T) {
 	cluster.deleteResult = registry.Result{Delete: registry.StatusUnknown, DeleteDetail: "opaque"}
 	checkFindings(t, ValidatePushSpecDeletePermission(context.Background(), goodConfig(), cluster), want{})
 }
+
+// A host that gave no answer is not probed again in the same evaluation: each wait costs the whole budget.
+func TestSilentHostIsProbedOnce(t *testing.T) {
+	base := "quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:" + strings.Repeat("a", 64)
+	cluster := renderedPool(newClusterFixture().withSecret(pushSecretFor("quay.io")), OSImages{OSImageURL: base})
+	cluster.probe = registry.Result{Reachable: registry.StatusUnknown, ReachableDetail: "could not reach quay.io within 3s"}
+	v := Evaluate(context.Background(), goodConfig(), cluster, denyAll)
+	if len(cluster.pulled) != 0 {
+		t.Errorf("probed %v after quay.io did not answer", cluster.pulled)
+	}
+	if !strings.Contains(strings.Join(v.Warnings(), " "), "[base-image-pull] the base OS image") {
+		t.Errorf("the skipped probe must still be reported: %q", v.Warnings())
+	}
+}
