@@ -207,8 +207,8 @@ func BenchmarkPullProbe(b *testing.B) {
 	p := newProber(b, reg, false)
 	image := pushImage(b, reg, "base/os", "4.20")
 	ctx := context.Background()
+	i := 0 // across runs too (-count): a secret version seen before would be a cache hit
 	b.Run("cold", func(b *testing.B) {
-		i := 0
 		for b.Loop() {
 			i++
 			if r := p.ProbePullWithSecret(ctx, image, pullSecret(reg, registrytest.Reader, fmt.Sprint(i))); r.Pull != registry.StatusOK || r.Cached {
