@@ -139,7 +139,8 @@ func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, 
 		},
 		&checker.AuditReconciler{
 			Client: writeClient, Actions: actions, Resync: c.AuditResync.Duration, Now: now, Report: report,
-			Lookups: &lookups.Cluster{Cached: mgr.GetClient(), Direct: mgr.GetAPIReader(), Prober: opts.Prober},
+			Lookups: &lookups.Cluster{Cached: mgr.GetClient(), Direct: mgr.GetAPIReader(), Prober: opts.Prober,
+				Facts: lookups.NewFacts(opts.Settings.Preflight.Rules(), opts.Settings.Preflight.FactTTL.Duration)},
 		},
 	}
 	for _, ctl := range controllers {

@@ -23,7 +23,7 @@ func NewProber(s config.RegistrySettings) (*registry.Prober, error) {
 		FailureTTL:    s.FailureTTL.Duration,
 		InsecureHosts: s.InsecureHosts,
 		AllowLoopback: s.AllowLoopback,
-		AllowPrivate:  s.AllowPrivate,
+		AllowPrivate:  s.PrivateAllowed(),
 		AllowedCIDRs:  s.AllowedPrefixes(),
 		RootCAs:       roots,
 		WriteProbe:    s.WriteProbe,

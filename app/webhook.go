@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	configv1 "github.com/openshift/api/config/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -35,6 +36,9 @@ func Scheme() (*runtime.Scheme, error) {
 		return nil, err
 	}
 	if err := mcfgv1.Install(s); err != nil {
+		return nil, err
+	}
+	if err := configv1.Install(s); err != nil { // image.config and ClusterImagePolicy, read by the preflight rules
 		return nil, err
 	}
 	return s, nil
@@ -106,7 +110,8 @@ func NewWebhookManager(cfg *rest.Config, opts WebhookOptions) (manager.Manager, 
 			return nil, fmt.Errorf("watching %T: %w", obj, err)
 		}
 	}
-	cluster := &lookups.Cluster{Cached: mgr.GetClient(), Direct: mgr.GetAPIReader(), Prober: opts.Prober}
+	cluster := &lookups.Cluster{Cached: mgr.GetClient(), Direct: mgr.GetAPIReader(), Prober: opts.Prober,
+		Facts: lookups.NewFacts(opts.Settings.Preflight.Rules(), opts.Settings.Preflight.FactTTL.Duration)}
 	actions := opts.Actions
 	if actions == nil {
 		actions = opts.Settings.ActionFor

@@ -23,6 +23,8 @@ type Settings struct {
 	Registry RegistrySettings `json:"registry,omitempty"`
 	// Checker configures the thresholds of the build and rollout diagnosis.
 	Checker CheckerSettings `json:"checker,omitempty"`
+	// Preflight configures the rules that check build and rollout facts at apply time.
+	Preflight PreflightSettings `json:"preflight,omitempty"`
 }
 
 // CheckerSettings are the time limits of the checker; zero values take the defaults below.
@@ -65,9 +67,11 @@ type RegistrySettings struct {
 	FailureTTL metav1.Duration `json:"failureTTL,omitempty"`
 	// InsecureHosts may be probed over plain HTTP ("host" or "host:port").
 	InsecureHosts []string `json:"insecureHosts,omitempty"`
-	// AllowLoopback and AllowPrivate let the probe dial loopback and private (RFC 1918, ULA) addresses.
+	// AllowLoopback lets the probe dial loopback addresses (off by default).
 	AllowLoopback bool `json:"allowLoopback,omitempty"`
-	AllowPrivate  bool `json:"allowPrivate,omitempty"`
+	// AllowPrivate lets the probe dial private addresses (RFC 1918, 100.64.0.0/10, ULA), where enterprise
+	// registries and the internal registry's service live. Unset means true; see PrivateAllowed.
+	AllowPrivate *bool `json:"allowPrivate,omitempty"`
 	// AllowedCIDRs are further ranges the probe may dial, e.g. a registry on a link-local address.
 	AllowedCIDRs []string `json:"allowedCIDRs,omitempty"`
 	// CABundles are PEM files trusted in addition to the system roots and the cluster service CA.
@@ -78,11 +82,32 @@ type RegistrySettings struct {
 	WriteProbe bool `json:"writeProbe,omitempty"`
 }
 
+// PrivateAllowed is AllowPrivate with its default, true: the author of a MachineOSConfig is a cluster
+// administrator, and the webhook answers only the API server (config/manager's NetworkPolicy), so no pod can make
+// it dial an address of its choosing. Link-local and cloud metadata addresses stay refused whatever this says.
+func (r RegistrySettings) PrivateAllowed() bool { return r.AllowPrivate == nil || *r.AllowPrivate }
+
+// PreflightSettings are the thresholds of the preflight rules.
+type PreflightSettings struct {
+	// PushSecretExpiryWindow: push-secret-lifetime reports a credential that expires sooner than this.
+	PushSecretExpiryWindow metav1.Duration `json:"pushSecretExpiryWindow,omitempty"`
+	// FactTTL is how long cluster-wide facts (image policy, the entitlement's presence, a missing rendered
+	// config) are reused between admissions. What is read from a rendered MachineConfig, which never changes, is
+	// kept longer.
+	FactTTL metav1.Duration `json:"factTTL,omitempty"`
+}
+
+// Rules returns the settings the preflight rules read.
+func (p PreflightSettings) Rules() validators.PreflightSettings {
+	return validators.PreflightSettings{ExpiryWindow: p.PushSecretExpiryWindow.Duration}
+}
+
 // Default budget and TTLs; the budget stays well under the webhook's timeoutSeconds of 10.
 const (
 	DefaultRegistryBudget = 3 * time.Second
 	DefaultSuccessTTL     = 5 * time.Minute
 	DefaultFailureTTL     = 30 * time.Second
+	DefaultFactTTL        = time.Minute
 	maxRegistryBudget     = 8 * time.Second
 
 	DefaultBuildStuckAfter   = 2 * time.Hour
@@ -149,6 +174,8 @@ func (s *Settings) applyDefaults() {
 	setDefault(&s.Registry.Budget, DefaultRegistryBudget)
 	setDefault(&s.Registry.SuccessTTL, DefaultSuccessTTL)
 	setDefault(&s.Registry.FailureTTL, DefaultFailureTTL)
+	setDefault(&s.Preflight.PushSecretExpiryWindow, validators.DefaultExpiryWindow)
+	setDefault(&s.Preflight.FactTTL, DefaultFactTTL)
 	c := &s.Checker
 	setDefault(&c.BuildStuckAfter, DefaultBuildStuckAfter)
 	setDefault(&c.BuildPendingAfter, DefaultBuildPendingAfter)
@@ -190,6 +217,12 @@ func (s Settings) validate() error {
 	}
 	if r.SuccessTTL.Duration < 0 || r.FailureTTL.Duration < 0 {
 		problems = append(problems, "registry.successTTL and registry.failureTTL must not be negative")
+	}
+	if s.Preflight.PushSecretExpiryWindow.Duration < 0 {
+		problems = append(problems, "preflight.pushSecretExpiryWindow: must not be negative; use a duration such as 336h")
+	}
+	if s.Preflight.FactTTL.Duration < 0 {
+		problems = append(problems, "preflight.factTTL: must not be negative; use a duration such as 1m")
 	}
 	c := s.Checker
 	for name, d := range map[string]metav1.Duration{

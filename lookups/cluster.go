@@ -28,6 +28,8 @@ const (
 // RegistryProber is the part of registry.Prober the rules use.
 type RegistryProber interface {
 	ProbeWithSecret(ctx context.Context, repository string, secret *corev1.Secret) registry.Result
+	ProbePullWithSecret(ctx context.Context, image string, secret *corev1.Secret) registry.Result
+	ProbeDeleteWithSecret(ctx context.Context, repository string, secret *corev1.Secret) registry.Result
 }
 
 // ClusterPullSecretKey locates the cluster pull secret.
@@ -49,6 +51,9 @@ type Cluster struct {
 
 	initAbsences sync.Once
 	absences     *absences
+	// Facts caches what the preflight lookups extract, and holds their settings (preflight.go); nil reads every
+	// time and uses the default settings.
+	Facts *Facts
 }
 
 var _ validators.Lookups = (*Cluster)(nil)

@@ -86,6 +86,14 @@ func (p *Prober) Probe(ctx context.Context, req Request) Result {
 	}
 	key := cacheKey{host: repo.RegistryStr(), repository: repo.RepositoryStr(), credentialVersion: req.CredentialVersion}
 	shareable := req.CredentialVersion != "" || req.Auth == authn.Anonymous
+	return p.shared(ctx, key, shareable, func(ctx context.Context) outcome {
+		return (&probeRun{p: p, ctx: ctx, repo: repo, auth: req.Auth}).run()
+	})
+}
+
+// shared runs probe for key at most once at a time, answers from the cache when it can, and returns within the
+// budget plus a small margin whatever the network does. Every kind of probe (push, pull, delete) goes through it.
+func (p *Prober) shared(ctx context.Context, key cacheKey, shareable bool, probe func(context.Context) outcome) Result {
 	if shareable {
 		if r, ok := p.cache.get(key, p.now()); ok {
 			p.metrics.cacheHits.Inc()
@@ -103,7 +111,7 @@ func (p *Prober) Probe(ctx context.Context, req Request) Result {
 				return r, nil
 			}
 		}
-		return p.probeAndRecord(probeCtx, key, repo, req.Auth, shareable), nil
+		return p.probeAndRecord(probeCtx, key, probe, shareable), nil
 	}
 	var done <-chan singleflight.Result
 	if shareable {
@@ -126,7 +134,7 @@ func (p *Prober) Probe(ctx context.Context, req Request) Result {
 	}
 }
 
-func (p *Prober) probeAndRecord(ctx context.Context, key cacheKey, repo name.Repository, auth authn.Authenticator, cache bool) Result {
+func (p *Prober) probeAndRecord(ctx context.Context, key cacheKey, probe func(context.Context) outcome, cache bool) Result {
 	ctx, cancel := context.WithTimeout(ctx, p.opts.Budget)
 	defer cancel()
 	if err := p.running.Acquire(ctx, 1); err != nil {
@@ -136,7 +144,7 @@ func (p *Prober) probeAndRecord(ctx context.Context, key cacheKey, repo name.Rep
 	}
 	defer p.running.Release(1)
 	start := time.Now()
-	out := (&probeRun{p: p, ctx: ctx, repo: repo, auth: auth}).run()
+	out := probe(ctx)
 	p.metrics.observe(out.Result, time.Since(start).Seconds())
 	if cache {
 		p.cache.put(key, out.Result, p.now().Add(p.ttl(out)))
@@ -149,7 +157,7 @@ func (p *Prober) probeAndRecord(ctx context.Context, key cacheKey, repo name.Rep
 func (p *Prober) ttl(out outcome) time.Duration {
 	r := out.Result
 	switch {
-	case r.Reachable == StatusFailed || r.Push == StatusFailed:
+	case r.Reachable == StatusFailed || r.Push == StatusFailed || r.Pull == StatusFailed || r.Delete == StatusFailed:
 		return p.opts.FailureTTL
 	case r.Reachable == StatusUnknown || out.transient:
 		return p.opts.FailureTTL / 2

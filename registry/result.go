@@ -16,6 +16,15 @@ type Result struct {
 	ReachableDetail string
 	Push            Status
 	PushDetail      string
+	// Pull is the pull probe's verdict (ProbePullWithSecret): the manifest exists and the credentials may read it.
+	// Empty for push probes.
+	Pull       Status
+	PullDetail string
+	// NotFound is true when the registry answered that the manifest (tag or digest) does not exist.
+	NotFound bool
+	// Delete is the delete probe's verdict (ProbeDeleteWithSecret): the token grants delete. Empty otherwise.
+	Delete       Status
+	DeleteDetail string
 	// CredentialsRefused is true when the registry rejected the credentials themselves (not just push).
 	CredentialsRefused bool
 	// Cached is true when the result came from the cache rather than a new probe.

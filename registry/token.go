@@ -25,33 +25,43 @@ type accessEntry struct {
 // tokenGrant reads the "access" claim of a registry JWT (the Docker token spec, used by distribution, Harbor, Quay
 // and GitLab). The signature is not verified: the registry verifies it, and a forged token only fools the forger.
 func tokenGrant(token, repository string) grant {
+	actions, ok := tokenActions(token, repository)
+	if !ok {
+		return grantOpaque
+	}
+	g := grantNone
+	for _, action := range actions {
+		switch action {
+		case "push", "*":
+			return grantPush
+		case "pull":
+			g = grantPull
+		}
+	}
+	return g
+}
+
+// tokenActions returns the actions a registry JWT's "access" claim grants on repository; ok is false when the
+// token is not a JWT with that claim, so it does not say.
+func tokenActions(token, repository string) (actions []string, ok bool) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return grantOpaque
+		return nil, false
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
 	if err != nil {
-		return grantOpaque
+		return nil, false
 	}
 	var claims struct {
 		Access *[]accessEntry `json:"access"`
 	}
 	if err := json.Unmarshal(payload, &claims); err != nil || claims.Access == nil {
-		return grantOpaque
+		return nil, false
 	}
-	g := grantNone
 	for _, e := range *claims.Access {
-		if e.Type != "repository" || e.Name != repository {
-			continue
-		}
-		for _, action := range e.Actions {
-			switch action {
-			case "push", "*":
-				return grantPush
-			case "pull":
-				g = grantPull
-			}
+		if e.Type == "repository" && e.Name == repository {
+			actions = append(actions, e.Actions...)
 		}
 	}
-	return g
+	return actions, true
 }

@@ -2,6 +2,7 @@ package validators
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -16,7 +17,7 @@ var containerfilePath = field.NewPath("spec", "containerFile")
 
 // ValidateContainerfile is rule containerfile: each entry must parse as the build will see it. Only the NoArch
 // entry is built today, and content without FROM continues the MCO's own last stage; both are worth a warning.
-func ValidateContainerfile(_ context.Context, mosc *mcfgv1.MachineOSConfig, _ Lookups) Findings {
+func ValidateContainerfile(_ context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
 	var f Findings
 	entries := mosc.Spec.Containerfile
 	anyFrom, allParsed := false, true
@@ -28,11 +29,18 @@ func ValidateContainerfile(_ context.Context, mosc *mcfgv1.MachineOSConfig, _ Lo
 		if arch != mcfgv1.NoArch {
 			f.warn("%s (%s) is ignored: the MCO builds only the NoArch entry today", containerfilePath.Index(i), arch)
 		}
-		hasFrom, err := parseContainerfile(entry.Content)
-		anyFrom = anyFrom || hasFrom
+		parsed, err := parsedFor(lookups, entry.Content)
+		anyFrom = anyFrom || parsed.hasFrom
 		if err != nil {
 			allParsed = false
 			f.add(field.Invalid(containerfilePath.Index(i).Child("content"), field.OmitValueType{}, err.Error()))
+			continue
+		}
+		if arch == mcfgv1.NoArch {
+			if err := mcoValidateContainerfile(entry.Content); err != nil { // buildkit accepts more than the MCO
+				f.add(field.Invalid(containerfilePath.Index(i).Child("content"), field.OmitValueType{}, fmt.Sprintf(
+					"the MCO refuses it before any build starts (Containerfile validation failed: %v); correct that instruction", err)))
+			}
 		}
 	}
 	if len(entries) > 0 && allParsed && !anyFrom {
@@ -41,21 +49,32 @@ func ValidateContainerfile(_ context.Context, mosc *mcfgv1.MachineOSConfig, _ Lo
 	return f
 }
 
+// parsedContainerfile is one containerFile entry as buildkit reads it.
+type parsedContainerfile struct {
+	hasFrom bool
+	// stages are the entry's build stages; without a FROM, the first is the stand-in for the MCO's stage.
+	stages []instructions.Stage
+}
+
 // parseContainerfile parses content with buildkit's parser, as part of the Containerfile the MCO renders: content
 // without a FROM runs in the MCO's last stage, so a stand-in stage is put in front of it before parsing.
-func parseContainerfile(content string) (hasFrom bool, err error) {
+func parseContainerfile(content string) (parsedContainerfile, error) {
+	var p parsedContainerfile
 	result, err := parser.Parse(strings.NewReader(content))
 	if err != nil {
-		return false, err
+		return p, err
 	}
-	hasFrom = slices.ContainsFunc(result.AST.Children, func(n *parser.Node) bool { return strings.EqualFold(n.Value, "from") })
-	if !hasFrom {
-		standIn, err := parser.Parse(strings.NewReader("FROM scratch AS configs\n"))
+	p.hasFrom = slices.ContainsFunc(result.AST.Children, func(n *parser.Node) bool { return strings.EqualFold(n.Value, "from") })
+	if !p.hasFrom {
+		standIn, err := parser.Parse(strings.NewReader("FROM scratch AS " + mcoLastStage + "\n"))
 		if err != nil {
-			return false, err
+			return p, err
 		}
 		result.AST.Children = append(standIn.AST.Children, result.AST.Children...)
 	}
-	_, _, err = instructions.Parse(result.AST, linter.New(&linter.Config{}))
-	return hasFrom, err
+	p.stages, _, err = instructions.Parse(result.AST, linter.New(&linter.Config{}))
+	return p, err
 }
+
+// mcoLastStage is the stage the MCO's rendered Containerfile ends with, which user content extends or names.
+const mcoLastStage = "configs"

@@ -158,6 +158,7 @@ type memoLookups struct {
 	pools   map[string]lookupResult[*mcfgv1.MachineConfigPool]
 	probes  map[string]registry.Result
 	cluster *lookupResult[*corev1.Secret]
+	pre     preflightMemo
 }
 
 type lookupResult[T any] struct {
@@ -171,6 +172,7 @@ func newMemoLookups(inner Lookups) *memoLookups {
 		secrets: map[string]lookupResult[*corev1.Secret]{},
 		pools:   map[string]lookupResult[*mcfgv1.MachineConfigPool]{},
 		probes:  map[string]registry.Result{},
+		pre:     newPreflightMemo(),
 	}
 }
 

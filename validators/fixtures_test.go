@@ -16,12 +16,14 @@ import (
 
 // clusterFixture is a small in-memory Lookups for rule tests.
 type clusterFixture struct {
+	preflightFixture
 	secrets       map[string]*corev1.Secret
 	pools         map[string]bool
 	clusterPull   bool
 	lookupErr     error // returned by every lookup when set, e.g. a forbidden error
 	probe         registry.Result
 	secretLookups int
+	poolConfig    string // the pools' spec.configuration.name
 }
 
 func newClusterFixture() *clusterFixture {
@@ -59,7 +61,9 @@ func (c *clusterFixture) MachineConfigPool(_ context.Context, name string) (*mcf
 		return nil, c.lookupErr
 	}
 	if c.pools[name] {
-		return &mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: name}}, nil
+		pool := &mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		pool.Spec.Configuration.Name = c.poolConfig
+		return pool, nil
 	}
 	return nil, apierrors.NewNotFound(schema.GroupResource{Group: "machineconfiguration.openshift.io", Resource: "machineconfigpools"}, name)
 }

@@ -16,6 +16,7 @@ import (
 
 // probeLookups is a Lookups whose registry probe returns a fixed Result and records what it was asked.
 type probeLookups struct {
+	preflightFixture
 	secret    *corev1.Secret
 	secretErr error
 	result    registry.Result

@@ -28,7 +28,16 @@ const (
 	RulePoolExists         RuleID = "pool-exists"
 	RuleContainerfile      RuleID = "containerfile"
 	RuleBuildNameLength    RuleID = "build-name-length"
-	RulePreBuiltImage      RuleID = "prebuilt-image"
+
+	// Preflight rules: stage-2 and stage-3 failures (build, rollout) already decided when the config is applied.
+	RuleBaseImagePull            RuleID = "base-image-pull"
+	RuleContainerfileImages      RuleID = "containerfile-images"
+	RuleEntitlement              RuleID = "entitlement"
+	RulePushSecretLifetime       RuleID = "push-secret-lifetime"
+	RuleImagePolicy              RuleID = "image-policy"
+	RulePrebuiltImage            RuleID = "prebuilt-image"
+	RulePrebuiltImagePull        RuleID = "prebuilt-image-pull"
+	RulePushSpecDeletePermission RuleID = "pushspec-delete-permission"
 )
 
 // Action says what a rule's errors do at admission.
@@ -65,6 +74,8 @@ type Lookups interface {
 	// ProbeRegistry checks that the registry of repository ("host[:port]/path/name") answers and that the push
 	// secret's credentials for it are accepted and grant push. It returns within its own time budget.
 	ProbeRegistry(ctx context.Context, repository string, pushSecret *corev1.Secret) registry.Result
+
+	PreflightLookups
 }
 
 // Rule is one stage-1 check of a MachineOSConfig.
@@ -87,10 +98,19 @@ func Stage1Rules() []Rule {
 		{RuleSecretRegistryAuth, ActionDeny, "the push secret holds credentials for the registry of renderedImagePushSpec", ValidateSecretRegistryAuth},
 		{RulePushSpecSyntax, ActionDeny, "renderedImagePushSpec parses as the MCO parses it (distribution reference grammar)", ValidatePushSpecSyntax},
 		{RuleContainerfile, ActionDeny, "each containerFile entry parses as a Containerfile", ValidateContainerfile},
-		{RulePreBuiltImage, ActionDeny, "the install-time pre-built-image annotation names an image by sha256 digest, as the MCO's bootstrap requires", ValidatePreBuiltImage},
 		// Warn by default: the webhook's network may differ from the build pod's, so "unreachable from here" is a hint.
 		{RulePushSpecReachable, ActionWarn, "the registry of renderedImagePushSpec answers the registry API", ValidatePushSpecReachable},
 		{RulePushSpecPushPermission, ActionDeny, "the push secret's credentials are accepted and grant push on the repository", ValidatePushSpecPushPermission},
+		// Warn: the MCO only logs a refused delete when it prunes an image, and many registries do not say.
+		{RulePushSpecDeletePermission, ActionWarn, "the push secret's token grants delete, which the MCO uses to prune old images", ValidatePushSpecDeletePermission},
+		{RulePushSecretLifetime, ActionWarn, "the push secret is not a rotating service-account token and does not expire soon", ValidatePushSecretLifetime},
+		{RuleImagePolicy, ActionWarn, "the nodes' image policy lets them pull the built image", ValidateImagePolicy},
+		{RuleEntitlement, ActionWarn, "package installs have RHEL entitlements or yum repositories to resolve from", ValidateEntitlement},
+		// Warn until proven in the field: the webhook's network and view of the registry may differ from the build pod's.
+		{RuleBaseImagePull, ActionWarn, "the pool's base OS image can be pulled with the base image pull secret", ValidateBaseImagePull},
+		{RuleContainerfileImages, ActionWarn, "other images the Containerfile pulls are fully qualified and can be pulled", ValidateContainerfileImages},
+		{RulePrebuiltImage, ActionDeny, "the pre-built-image annotation is a digested reference for an existing pool", ValidatePrebuiltImage},
+		{RulePrebuiltImagePull, ActionDeny, "the pre-built image exists and can be pulled with the push secret", ValidatePrebuiltImagePull},
 	}
 }
 
@@ -107,7 +127,10 @@ func RuleIDs() []RuleID {
 // requests that cannot be refused anyway.
 func ProbesNetwork(id RuleID) bool { return networkRules[id] }
 
-var networkRules = map[RuleID]bool{RulePushSpecReachable: true, RulePushSpecPushPermission: true}
+var networkRules = map[RuleID]bool{
+	RulePushSpecReachable: true, RulePushSpecPushPermission: true, RulePushSpecDeletePermission: true,
+	RuleBaseImagePull: true, RuleContainerfileImages: true, RulePrebuiltImagePull: true,
+}
 
 // KnownRule reports whether id names a rule.
 func KnownRule(id RuleID) bool { return slices.Contains(RuleIDs(), id) }

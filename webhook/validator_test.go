@@ -19,10 +19,11 @@ import (
 
 	"github.com/ocl-guard/ocl-guard/registry"
 	"github.com/ocl-guard/ocl-guard/validators"
+	"github.com/ocl-guard/ocl-guard/validators/validatorstest"
 )
 
 // emptyCluster has no secrets and no pools.
-type emptyCluster struct{}
+type emptyCluster struct{ validatorstest.Facts }
 
 func (emptyCluster) MCOSecret(_ context.Context, name string) (*corev1.Secret, error) {
 	return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, name)

@@ -130,7 +130,7 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 		if err != nil {
 			return 2, err
 		}
-		opts.cluster = &lookups.Cluster{Cached: c, Direct: c, Prober: prober}
+		opts.cluster = &lookups.Cluster{Cached: c, Direct: c, Prober: prober, Facts: lookups.NewFacts(settings.Preflight.Rules(), settings.Preflight.FactTTL.Duration)}
 		if len(files) == 0 {
 			var list mcfgv1.MachineOSConfigList
 			if err := c.List(ctx, &list); err != nil {

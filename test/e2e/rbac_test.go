@@ -11,6 +11,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	configv1 "github.com/openshift/api/config/v1"
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -24,6 +26,7 @@ import (
 	"github.com/ocl-guard/ocl-guard/config"
 	"github.com/ocl-guard/ocl-guard/diagnose"
 	"github.com/ocl-guard/ocl-guard/lookups"
+	"github.com/ocl-guard/ocl-guard/test/registry/registrytest"
 	"github.com/ocl-guard/ocl-guard/test/testbed"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
@@ -65,6 +68,43 @@ var _ = Describe("The shipped RBAC", func() {
 
 		err = direct.Get(ctx, client.ObjectKey{Namespace: "default", Name: "anything"}, &corev1.Secret{})
 		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "Secrets outside openshift-machine-config-operator: %v", err)
+	})
+
+	It("lets the preflight lookups read one object each by name, metadata only for the entitlement", func() {
+		scheme, err := app.Scheme()
+		Expect(err).NotTo(HaveOccurred())
+		direct, err := client.New(asServiceAccount, client.Options{Scheme: scheme})
+		Expect(err).NotTo(HaveOccurred())
+		setBlockedRegistries()
+		base := pushedImage("ocp/rhcos", "rbac")
+		p := preflightPool(base, registrytest.Pruner)
+		mosc := p.machineOSConfig(pushRegistry.Repository("acme/os-image") + ":latest")
+		cluster := &lookups.Cluster{Cached: direct, Direct: direct}
+
+		images, err := cluster.RenderedOSImages(ctx, "rendered-"+p.name+"-0123456789abcdef")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(images.OSImageURL).To(Equal(base))
+		_, err = cluster.ImageConfig(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		_, err = cluster.ClusterImagePolicies(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		sources, err := cluster.Entitlement(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(sources.Secret).To(BeTrue())
+
+		verdict := validators.Evaluate(ctx, mosc, cluster, config.Defaults().ActionFor)
+		Expect(verdict.Warnings()).NotTo(ContainElement(ContainSubstring("could not")), "a lookup was forbidden")
+
+		for what, err := range map[string]error{
+			"list machineconfigs": direct.List(ctx, &mcfgv1.MachineConfigList{}),
+			"another Secret in openshift-config-managed": direct.Get(ctx,
+				client.ObjectKey{Namespace: validators.EntitlementSecretNamespace, Name: "other"}, &corev1.Secret{}),
+			"another ConfigMap in the MCO's namespace": direct.Get(ctx,
+				client.ObjectKey{Namespace: validators.MCONamespace, Name: "other"}, &corev1.ConfigMap{}),
+			"list images.config": direct.List(ctx, &configv1.ImageList{}),
+		} {
+			Expect(apierrors.IsForbidden(err)).To(BeTrue(), "%s: %v", what, err)
+		}
 	})
 
 	It("lets the checker elect a leader, read builds, pods and nodes, and write its diagnosis", func() {

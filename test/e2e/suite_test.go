@@ -46,7 +46,9 @@ var _ = BeforeSuite(func() {
 	})
 	Expect(err).NotTo(HaveOccurred())
 
-	bed, err = testbed.Start(testbed.Options{Settings: config.Defaults(), Actions: actions.ActionFor, Prober: prober})
+	settings := config.Defaults()
+	settings.Preflight.FactTTL.Duration = time.Nanosecond // specs change cluster-wide facts: reuse none
+	bed, err = testbed.Start(testbed.Options{Settings: settings, Actions: actions.ActionFor, Prober: prober})
 	Expect(err).NotTo(HaveOccurred())
 
 	cfg := rest.CopyConfig(bed.Config)

@@ -15,10 +15,12 @@ import (
 	"github.com/ocl-guard/ocl-guard/registry"
 	"github.com/ocl-guard/ocl-guard/test/registry/registrytest"
 	"github.com/ocl-guard/ocl-guard/validators"
+	"github.com/ocl-guard/ocl-guard/validators/validatorstest"
 )
 
 // proberLookups wires the real prober into the rules, as the cluster lookups will.
 type proberLookups struct {
+	validatorstest.Facts
 	prober *registry.Prober
 	secret *corev1.Secret
 }
@@ -58,14 +60,14 @@ func TestRegistryRulesAgainstTheRealRegistry(t *testing.T) {
 	}
 	ctx := context.Background()
 
-	writer := proberLookups{p, secretFor(registrytest.Writer)}
+	writer := proberLookups{prober: p, secret: secretFor(registrytest.Writer)}
 	for _, f := range []validators.Findings{validators.ValidatePushSpecReachable(ctx, mosc, writer), validators.ValidatePushSpecPushPermission(ctx, mosc, writer)} {
 		if len(f.Errs) != 0 || len(f.Warnings) != 0 {
 			t.Errorf("writer: %+v", f)
 		}
 	}
 
-	reader := proberLookups{p, secretFor(registrytest.Reader)}
+	reader := proberLookups{prober: p, secret: secretFor(registrytest.Reader)}
 	f := validators.ValidatePushSpecPushPermission(ctx, mosc, reader)
 	if len(f.Errs) != 1 || f.Errs[0].Field != "spec.renderedImagePushSecret.name" ||
 		!strings.Contains(f.Errs[0].Detail, "credentials for "+reg.Host+" grant pull but not push on "+repoPath) {
@@ -73,7 +75,7 @@ func TestRegistryRulesAgainstTheRealRegistry(t *testing.T) {
 	}
 
 	reg.Stop()
-	stopped := proberLookups{p, secretFor(registrytest.User{Name: "after-stop"})}
+	stopped := proberLookups{prober: p, secret: secretFor(registrytest.User{Name: "after-stop"})}
 	f = validators.ValidatePushSpecReachable(ctx, mosc, stopped)
 	if len(f.Errs) != 1 || f.Errs[0].Field != "spec.renderedImagePushSpec" ||
 		!strings.Contains(f.Errs[0].Detail, "cannot reach registry "+reg.Host+": connection refused") {

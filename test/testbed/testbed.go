@@ -112,10 +112,15 @@ func (b *Bed) serve(opts Options) error {
 		return err
 	}
 	ctx := context.Background()
-	for _, ns := range []string{validators.MCONamespace, lookups.ClusterPullSecretNamespace} {
+	for _, ns := range []string{validators.MCONamespace, lookups.ClusterPullSecretNamespace, validators.EntitlementSecretNamespace} {
 		if err := b.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 			return fmt.Errorf("creating namespace %s: %w", ns, err)
 		}
+	}
+	// A cluster with Simple Content Access has the entitlement the MCO copies into builds; without it, every sample
+	// Containerfile that installs a package is reported by rule entitlement.
+	if err := b.Client.Create(ctx, EntitlementSecret()); err != nil {
+		return fmt.Errorf("creating the entitlement Secret: %w", err)
 	}
 	if opts.ExternalWebhook {
 		return nil
@@ -147,6 +152,14 @@ func (b *Bed) WaitForWebhook(timeout time.Duration) error {
 	return waitForTLS(net.JoinHostPort(host, strconv.Itoa(port)), timeout)
 }
 
+// EntitlementSecret is a stand-in for openshift-config-managed/etc-pki-entitlement (no real certificate).
+func EntitlementSecret() *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: validators.EntitlementSecretNamespace, Name: validators.EntitlementSecretName},
+		Data:       map[string][]byte{"entitlement.pem": []byte("stand-in"), "entitlement-key.pem": []byte("stand-in")},
+	}
+}
+
 // Stop shuts the webhook and the control plane down.
 func (b *Bed) Stop() error {
 	var errs []error
@@ -169,8 +182,9 @@ func (b *Bed) Kubeconfig() ([]byte, error) {
 	return user.KubeConfig()
 }
 
-// OpenShiftCRDs returns the CRD manifests for MachineOSConfig, MachineOSBuild, MachineConfig and the
-// self-managed (default feature set) MachineConfigPool, straight from the openshift/api module in use.
+// OpenShiftCRDs returns the CRD manifests for MachineOSConfig, MachineOSBuild, MachineConfig, the self-managed
+// (default feature set) MachineConfigPool, and the config.openshift.io Image and ClusterImagePolicy that the
+// preflight rules read, straight from the openshift/api module in use.
 func OpenShiftCRDs(root string) ([]string, error) {
 	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/openshift/api")
 	cmd.Dir = root
@@ -197,8 +211,16 @@ func OpenShiftCRDs(root string) ([]string, error) {
 		}
 		files = append(files, matches...)
 	}
-	if len(files) != 4 {
-		return nil, fmt.Errorf("expected 4 CRD manifests in %s, found %d: %v", dir, len(files), files)
+	configDir := filepath.Join(strings.TrimSpace(string(out)), "config", "v1", "zz_generated.crd-manifests")
+	for _, pattern := range []string{"*_config-operator_01_images.crd.yaml", "*_config-operator_01_clusterimagepolicies.crd.yaml"} {
+		matches, err := filepath.Glob(filepath.Join(configDir, pattern))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, matches...)
+	}
+	if len(files) != 6 {
+		return nil, fmt.Errorf("expected 6 CRD manifests in %s and %s, found %d: %v", dir, configDir, len(files), files)
 	}
 	return files, nil
 }

@@ -60,18 +60,21 @@ func (m Mode) String() string {
 type User struct {
 	Name, Password string
 	Push           bool // token mode only: the token service grants push
+	Delete         bool // token mode only: the token service grants delete
 }
 
 // The default users.
 var (
 	Writer = User{Name: "writer", Password: "writer-Pa55", Push: true}
 	Reader = User{Name: "reader", Password: "reader-Pa55"}
+	// Pruner may also delete, as the MCO's push secret should (it prunes the images of deleted builds).
+	Pruner = User{Name: "pruner", Password: "pruner-Pa55", Push: true, Delete: true}
 )
 
 // Config describes a registry to start.
 type Config struct {
 	Mode  Mode
-	Users []User // default: Writer and Reader
+	Users []User // default: Writer, Reader and Pruner
 	// Addr is the address to listen on, "127.0.0.1:<port>" (the certificate is for 127.0.0.1 and localhost).
 	// Empty picks a free port; a fixed one is for `make run`, whose samples name it.
 	Addr string
@@ -134,7 +137,7 @@ func Start(cfg Config) (*Registry, error) {
 		return nil, ErrNoBinary
 	}
 	if len(cfg.Users) == 0 {
-		cfg.Users = []User{Writer, Reader}
+		cfg.Users = []User{Writer, Reader, Pruner}
 	}
 	if cfg.StartTimeout == 0 {
 		cfg.StartTimeout = 10 * time.Second

@@ -114,6 +114,9 @@ func grantFor(u User, scope string) map[string]any {
 	if u.Push {
 		allowed = append(allowed, "push")
 	}
+	if u.Delete {
+		allowed = append(allowed, "delete")
+	}
 	granted := []string{}
 	for _, action := range strings.Split(parts[len(parts)-1], ",") {
 		if slices.Contains(allowed, action) && !slices.Contains(granted, action) {

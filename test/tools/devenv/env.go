@@ -192,16 +192,37 @@ func (e *devEnv) stop() {
 // are not probed, so that a local try-out never dials the internet.
 type loopbackOnly struct{ prober lookups.RegistryProber }
 
+const loopbackOnlyDetail = "not probed: make run probes only registries on 127.0.0.0/8"
+
 func (l loopbackOnly) ProbeWithSecret(ctx context.Context, repository string, secret *corev1.Secret) registry.Result {
-	host, _, _ := strings.Cut(repository, "/")
+	if onLoopback(repository) {
+		return l.prober.ProbeWithSecret(ctx, repository, secret)
+	}
+	return registry.Result{Reachable: registry.StatusSkipped, ReachableDetail: loopbackOnlyDetail, Push: registry.StatusSkipped, PushDetail: loopbackOnlyDetail}
+}
+
+func (l loopbackOnly) ProbePullWithSecret(ctx context.Context, image string, secret *corev1.Secret) registry.Result {
+	if onLoopback(image) {
+		return l.prober.ProbePullWithSecret(ctx, image, secret)
+	}
+	return registry.Result{Reachable: registry.StatusSkipped, ReachableDetail: loopbackOnlyDetail, Pull: registry.StatusSkipped, PullDetail: loopbackOnlyDetail}
+}
+
+func (l loopbackOnly) ProbeDeleteWithSecret(ctx context.Context, repository string, secret *corev1.Secret) registry.Result {
+	if onLoopback(repository) {
+		return l.prober.ProbeDeleteWithSecret(ctx, repository, secret)
+	}
+	return registry.Result{Reachable: registry.StatusSkipped, Delete: registry.StatusSkipped, DeleteDetail: loopbackOnlyDetail}
+}
+
+// onLoopback reports whether a repository or image reference names a registry on a loopback address.
+func onLoopback(ref string) bool {
+	host, _, _ := strings.Cut(ref, "/")
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return l.prober.ProbeWithSecret(ctx, repository, secret)
-	}
-	detail := "not probed: make run probes only registries on 127.0.0.0/8"
-	return registry.Result{Reachable: registry.StatusSkipped, ReachableDetail: detail, Push: registry.StatusSkipped, PushDetail: detail}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func nameOnly(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: name} }

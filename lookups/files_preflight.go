@@ -1,0 +1,53 @@
+package lookups
+
+import (
+	"context"
+
+	configv1 "github.com/openshift/api/config/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/ocl-guard/ocl-guard/registry"
+	"github.com/ocl-guard/ocl-guard/validators"
+)
+
+// Offline, the cluster-wide facts of the preflight rules are unknown. Image policy and rendered configs are
+// treated as absent (nothing to check, nothing reported); the entitlement, which only matters when packages are
+// installed, is reported as not checked.
+
+func (f *Files) RenderedOSImages(_ context.Context, name string) (validators.OSImages, error) {
+	return validators.OSImages{}, apierrors.NewNotFound(schema.GroupResource{Group: "machineconfiguration.openshift.io", Resource: "machineconfigs"}, name)
+}
+
+func (f *Files) ImageConfig(context.Context) (*configv1.Image, error) {
+	return nil, apierrors.NewNotFound(configv1.Resource("images"), ImageConfigName)
+}
+
+func (f *Files) ClusterImagePolicies(context.Context) ([]configv1.ClusterImagePolicy, error) {
+	return nil, nil
+}
+
+func (f *Files) Entitlement(context.Context) (validators.EntitlementSources, error) {
+	_, secretErr := f.secret(validators.EntitlementSecretNamespace, validators.EntitlementSecretName)
+	if secretErr == nil {
+		return validators.EntitlementSources{Secret: true}, nil
+	}
+	return validators.EntitlementSources{}, ErrNotInFiles
+}
+
+func (f *Files) ProbePull(ctx context.Context, image string, secret *corev1.Secret) registry.Result {
+	if f.Prober == nil {
+		return registry.Result{Reachable: registry.StatusSkipped, Pull: registry.StatusSkipped}
+	}
+	return f.Prober.ProbePullWithSecret(ctx, image, secret)
+}
+
+func (f *Files) ProbeDelete(ctx context.Context, repository string, secret *corev1.Secret) registry.Result {
+	if f.Prober == nil {
+		return registry.Result{Reachable: registry.StatusSkipped, Delete: registry.StatusSkipped}
+	}
+	return f.Prober.ProbeDeleteWithSecret(ctx, repository, secret)
+}
+
+func (f *Files) Preflight() validators.PreflightSettings { return validators.PreflightSettings{} }

@@ -1,0 +1,37 @@
+package validators
+
+import (
+	"context"
+	"fmt"
+
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/ocl-guard/ocl-guard/registry"
+)
+
+// ValidatePushSpecDeletePermission is rule pushspec-delete-permission: when a MachineOSBuild is deleted the MCO
+// deletes its image with the push secret and only logs a refusal, so without delete old images pile up in the
+// repository. Only a token service that lists its grants can tell; otherwise the rule says nothing.
+func ValidatePushSpecDeletePermission(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+	var f Findings
+	repo, err := pushRepository(string(mosc.Spec.RenderedImagePushSpec))
+	if err != nil {
+		return f
+	}
+	name := mosc.Spec.RenderedImagePushSecret.Name
+	secret, err := lookups.MCOSecret(ctx, name)
+	if err != nil {
+		return f
+	}
+	canonical, ok := canonicalSecret(secret)
+	if !ok {
+		return f
+	}
+	if r := lookups.ProbeDelete(ctx, repo.Name(), canonical); r.Delete == registry.StatusFailed {
+		f.add(field.Invalid(pushSecretPath, name, fmt.Sprintf(
+			"%s; the MCO deletes the images of deleted MachineOSBuilds with this secret and only logs a refusal, "+
+				"so grant delete on %s or prune the repository yourself", r.DeleteDetail, repo.Name())))
+	}
+	return f
+}

@@ -1,0 +1,69 @@
+package validators
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// EntitlementSecretNamespace and EntitlementSecretName locate the RHEL entitlement the MCO copies into each
+// pool's builds (etc-pki-entitlement-<pool>) when it exists; YumReposConfigMapName is the ConfigMap of repository
+// files in the MCO's namespace that builds mount as /etc/yum.repos.d when it exists.
+const (
+	EntitlementSecretNamespace = "openshift-config-managed"
+	EntitlementSecretName      = "etc-pki-entitlement"
+	YumReposConfigMapName      = "etc-yum-repos-d"
+)
+
+// packageInstall matches a RUN that installs packages from repositories. Installing local or URL rpm files needs
+// no repository, but telling them apart from package names in shell text is guesswork, so any install counts.
+var packageInstall = regexp.MustCompile(`\b(dnf|yum|microdnf|rpm-ostree)\b[^;&|\n]*\binstall\b`)
+
+// ValidateEntitlement is rule entitlement: RHCOS images have no enabled repositories, so a package install
+// resolves only with the entitlement the MCO copies into the build, or with repository files from
+// etc-yum-repos-d or from the Containerfile itself. Without any, dnf says "This system is not registered with an
+// entitlement server" and the build fails.
+func ValidateEntitlement(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+	var f Findings
+	i, content, ok := noArchEntry(mosc)
+	if !ok || strings.Contains(content, "yum.repos.d") {
+		return f // no build, or the Containerfile brings its own repositories
+	}
+	parsed, err := parsedFor(lookups, content)
+	if err != nil {
+		return f
+	}
+	line, found := firstPackageInstall(parsed.stages)
+	if !found {
+		return f
+	}
+	sources, err := lookups.Entitlement(ctx)
+	if err != nil {
+		f.warn("could not check RHEL entitlements for package installs: %v", err)
+		return f
+	}
+	if sources.Secret || sources.YumRepos {
+		return f
+	}
+	f.add(field.Invalid(containerfilePath.Index(i).Child("content"), field.OmitValueType{}, fmt.Sprintf(
+		"line %d installs packages, but there is no Secret %s/%s (RHEL entitlement) and no ConfigMap %s/%s "+
+			"(repository files), so RHEL content will not resolve; enable Simple Content Access or create %s with your repositories",
+		line, EntitlementSecretNamespace, EntitlementSecretName, MCONamespace, YumReposConfigMapName, YumReposConfigMapName)))
+	return f
+}
+
+func firstPackageInstall(stages []instructions.Stage) (int, bool) {
+	for _, st := range stages {
+		for _, cmd := range st.Commands {
+			if run, ok := cmd.(*instructions.RunCommand); ok && packageInstall.MatchString(strings.Join(run.CmdLine, " ")) {
+				return firstLine(run.Location()), true
+			}
+		}
+	}
+	return 0, false
+}
