@@ -113,7 +113,7 @@ func Start(opts Options) (*Bed, error) {
 		},
 	}
 	if opts.SelfManagedCerts != nil {
-		env.WebhookInstallOptions.LocalServingHost = selfManagedHost
+		env.WebhookInstallOptions.LocalServingHostExternalName = selfManagedHost
 	}
 	cfg, err := env.Start()
 	if err != nil {
