@@ -157,7 +157,7 @@ var _ = Describe("Self-managed serving certificates", Ordered, func() {
 				g.Expect(err).NotTo(HaveOccurred())
 			}).WithTimeout(30*time.Second).WithPolling(200*time.Millisecond).Should(Succeed(), "replica on port %d", port)
 		}
-		Eventually(watchServed(len(serials) + 2)).WithTimeout(30*time.Second).WithPolling(200*time.Millisecond).Should(Succeed(), "renewals under the new CA")
+		Eventually(watchServed(len(serials)+2)).WithTimeout(30*time.Second).WithPolling(200*time.Millisecond).Should(Succeed(), "renewals under the new CA")
 
 		stopLoad()
 		load.Wait()
