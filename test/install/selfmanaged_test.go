@@ -140,6 +140,19 @@ var _ = Describe("Self-managed serving certificates", Ordered, func() {
 		// the old one, and both replicas move to it.
 		oldCA := caSecret()
 		Expect(kube.Delete(ctx, &corev1.Secret{ObjectMeta: objectMeta(testbed.SelfManagedCerts().CASecret)})).To(Succeed())
+		// Right after the rotation, as fast as it can: what a replica serves verifies against the caBundle as it
+		// was before the handshake, so the API server could verify it too (a replica that served the new CA
+		// before publishing it would fail here).
+		unverifiable, looked := 0, 0
+		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); looked++ {
+			bundle := caBundle()
+			leaf, err := servedCertificate(webhookAddr(bed.WebhookOptions().Port))
+			Expect(err).NotTo(HaveOccurred())
+			if _, err := leaf.Verify(x509.VerifyOptions{Roots: bundle, DNSName: "localhost"}); err != nil {
+				unverifiable++
+			}
+		}
+		Expect(unverifiable).To(BeZero(), "of %d served certificates looked at after the rotation", looked)
 		var newCA []byte
 		Eventually(func(g Gomega) {
 			var s corev1.Secret
@@ -150,10 +163,11 @@ var _ = Describe("Self-managed serving certificates", Ordered, func() {
 		}).WithTimeout(30 * time.Second).Should(Succeed())
 		for _, port := range []int{bed.WebhookOptions().Port, second.Port} {
 			Eventually(func(g Gomega) {
+				bundle := caBundle()
 				leaf, err := servedCertificate(webhookAddr(port))
 				g.Expect(err).NotTo(HaveOccurred())
 				g.Expect(leaf.CheckSignatureFrom(parseOne(newCA))).To(Succeed())
-				_, err = leaf.Verify(x509.VerifyOptions{Roots: caBundle(), DNSName: "localhost"})
+				_, err = leaf.Verify(x509.VerifyOptions{Roots: bundle, DNSName: "localhost"})
 				g.Expect(err).NotTo(HaveOccurred())
 			}).WithTimeout(30*time.Second).WithPolling(200*time.Millisecond).Should(Succeed(), "replica on port %d", port)
 		}
