@@ -55,7 +55,7 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 // service CA or cert-manager) or self (issued by the webhook, see certs.SelfManaged).
 type selfManagedFlags struct {
 	mode, namespace, caSecret, service, webhookConfiguration *string
-	caDuration, certDuration                                  *time.Duration
+	caDuration, certDuration                                 *time.Duration
 }
 
 func bindSelfManagedFlags(fs *flag.FlagSet) *selfManagedFlags {
