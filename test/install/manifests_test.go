@@ -116,7 +116,25 @@ var _ = Describe("The rendered manifests", Ordered, func() {
 		Expect(find(cm, "Certificate", "ocl-guard-webhook").Object).To(HaveKeyWithValue("spec", HaveKeyWithValue("secretName", "ocl-guard-webhook-tls")))
 		self := render(configDir("overlays", "self-managed"))
 		Expect(find(self, "ValidatingWebhookConfiguration", "ocl-guard").GetAnnotations()).To(BeEmpty())
-		Expect(webhookArgs(self)).To(ContainElement("--cert-mode=self"))
+		// Neither overlay may depend on OpenShift's service CA.
+		for _, objs := range [][]*unstructured.Unstructured{cm, self} {
+			for _, obj := range objs {
+				for key := range obj.GetAnnotations() {
+					Expect(key).NotTo(HavePrefix("service.beta.openshift.io/"), "%s %s", obj.GetKind(), obj.GetName())
+				}
+			}
+		}
+		// The self-managed args are config/manager's without the certificate directories, plus --cert-mode=self.
+		base := render(configDir("default"))
+		for _, name := range []string{"webhook", "checker"} {
+			want := slices.DeleteFunc(slices.Clone(container(base, name).Args), func(a string) bool {
+				return strings.HasPrefix(a, "--cert-dir=") || strings.HasPrefix(a, "--metrics-cert-dir=")
+			})
+			if name == "webhook" {
+				want = append(want, "--cert-mode=self")
+			}
+			Expect(container(self, name).Args).To(ConsistOf(want), "container %s", name)
+		}
 	})
 
 	It("run both faces with exactly the rendered RBAC and settings (self-managed certificates)", func() {
@@ -268,8 +286,6 @@ func container(objs []*unstructured.Unstructured, name string) corev1.Container 
 	Expect(i).NotTo(Equal(-1), "container %s", name)
 	return d.Spec.Template.Spec.Containers[i]
 }
-
-func webhookArgs(objs []*unstructured.Unstructured) []string { return container(objs, "webhook").Args }
 
 // renderedSettings are the settings the containers read: the rendered ConfigMap's key at the path --settings
 // names, found through the Deployment's volume mount, exactly as the pod would see it.
