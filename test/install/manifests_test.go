@@ -36,6 +36,7 @@ import (
 // not created.
 var notInstallable = map[string]string{
 	"monitoring.coreos.com/ServiceMonitor": "prometheus-operator's CRDs are not in any Go module this project requires",
+	"monitoring.coreos.com/PrometheusRule": "prometheus-operator's CRDs are not in any Go module this project requires",
 }
 
 var _ = Describe("The rendered manifests", Ordered, func() {
