@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"time"
@@ -74,6 +75,8 @@ type WebhookOptions struct {
 	Host    string
 	Port    int
 	CertDir string
+	// SelfManagedCerts, when set, replaces CertDir: the webhook issues its own certificates and publishes their CA.
+	SelfManagedCerts *certs.SelfManaged
 	// MetricsAddr and ProbeAddr are bind addresses; "0" turns a listener off.
 	MetricsAddr string
 	ProbeAddr   string
@@ -92,17 +95,31 @@ func NewWebhookManager(cfg *rest.Config, opts WebhookOptions) (manager.Manager, 
 	if err != nil {
 		return nil, err
 	}
+	tlsOpts := certs.ServingTLSOptions()
+	servingCert := func(*tls.Config) {} // CertDir's files, unless self-managed
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme: scheme,
 		Cache:  CacheOptions(),
 		WebhookServer: crwebhook.NewServer(crwebhook.Options{
-			Host: opts.Host, Port: opts.Port, CertDir: opts.CertDir, TLSOpts: certs.ServingTLSOptions(),
+			Host: opts.Host, Port: opts.Port, CertDir: opts.CertDir,
+			// Evaluated when the server starts, after the self-managed source has been added below.
+			TLSOpts: append(tlsOpts, func(c *tls.Config) { servingCert(c) }),
 		}),
 		Metrics:                MetricsServing{Addr: opts.MetricsAddr, Insecure: opts.MetricsInsecure, CertDir: opts.MetricsCertDir}.serverOptions(),
 		HealthProbeBindAddress: opts.ProbeAddr,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+	if opts.SelfManagedCerts != nil {
+		serve, ready, err := opts.SelfManagedCerts.Setup(mgr)
+		if err != nil {
+			return nil, err
+		}
+		servingCert = serve
+		if err := mgr.AddReadyzCheck("serving-certificate", ready); err != nil {
+			return nil, err
+		}
 	}
 	// Register the informers now so they sync at start-up, not inside the first admission request.
 	for _, obj := range []client.Object{&corev1.Secret{}, &mcfgv1.MachineConfigPool{}} {

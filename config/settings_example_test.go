@@ -14,7 +14,7 @@ import (
 
 // The shipped example parses and spells out the defaults; the schema knows every rule.
 func TestExampleAndSchemaMatchTheCode(t *testing.T) {
-	example, err := Load("settings.example.yaml")
+	example, err := Load("manager/settings.example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ type processFlags struct {
 func bindProcessFlags(fs *flag.FlagSet, metricsPort, probePort string) *processFlags {
 	p := &processFlags{
 		kubeconfig:      fs.String("kubeconfig", "", "path to a kubeconfig; in-cluster config or $KUBECONFIG when empty"),
-		settings:        fs.String("settings", "", "settings file (YAML, see config/settings.example.yaml); built-in defaults when empty"),
+		settings:        fs.String("settings", "", "settings file (YAML, see config/manager/settings.example.yaml); built-in defaults when empty"),
 		metricsAddr:     fs.String("metrics-bind-address", ":"+metricsPort, "address of the Prometheus metrics endpoint (HTTPS; clients need a token allowed to get /metrics); 0 turns it off"),
 		metricsCertDir:  fs.String("metrics-cert-dir", "", "directory with tls.crt and tls.key for the metrics endpoint; a self-signed certificate when empty"),
 		metricsInsecure: fs.Bool("metrics-insecure", false, "serve metrics over plain HTTP without authentication (local runs only)"),

@@ -20,11 +20,13 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/ocl-guard/ocl-guard/app"
+	"github.com/ocl-guard/ocl-guard/certs"
 	"github.com/ocl-guard/ocl-guard/config"
 	"github.com/ocl-guard/ocl-guard/lookups"
 	"github.com/ocl-guard/ocl-guard/validators"
@@ -42,7 +44,25 @@ type Options struct {
 	// ExternalWebhook leaves serving the webhook to the caller (the real binary, say) at WebhookServing's address,
 	// with its certificate; the ValidatingWebhookConfiguration is registered either way.
 	ExternalWebhook bool
+	// SelfManagedCerts serves the webhook in --cert-mode=self instead of with envtest's certificates: the
+	// webhook issues its certificate and publishes its CA into the caBundle (see SelfManagedCerts()).
+	SelfManagedCerts *certs.SelfManaged
 }
+
+// SelfManagedCerts is --cert-mode=self as the test bed runs it: the CA in Secret ocl-guard/ocl-guard-webhook-ca,
+// a certificate for localhost (the address envtest registers), and a short publish grace for a quick start.
+func SelfManagedCerts() *certs.SelfManaged {
+	return &certs.SelfManaged{
+		CASecret:             types.NamespacedName{Namespace: "ocl-guard", Name: "ocl-guard-webhook-ca"},
+		WebhookConfiguration: "ocl-guard",
+		DNSNames:             []string{selfManagedHost},
+		PublishGrace:         time.Second,
+	}
+}
+
+// selfManagedHost is where envtest registers the webhook in self-managed mode: certificates of
+// cert-manager's DynamicSource carry DNS names only, no IP addresses.
+const selfManagedHost = "localhost"
 
 // Bed is a running control plane with the webhook registered.
 type Bed struct {
@@ -51,6 +71,7 @@ type Bed struct {
 	Client client.Client
 	stop   context.CancelFunc
 	done   chan error
+	opts   Options
 }
 
 // startTimeout bounds the start of etcd and kube-apiserver. `go test ./...` starts several control planes at once
@@ -91,19 +112,27 @@ func Start(opts Options) (*Bed, error) {
 			Paths: []string{filepath.Join(root, "config", "webhook", "manifests.yaml")},
 		},
 	}
+	if opts.SelfManagedCerts != nil {
+		env.WebhookInstallOptions.LocalServingHostExternalName = selfManagedHost
+	}
 	cfg, err := env.Start()
 	if err != nil {
 		return nil, fmt.Errorf("starting envtest control plane: %w", err)
 	}
-	bed := &Bed{Env: env, Config: cfg}
-	if err := bed.serve(opts); err != nil {
+	bed := &Bed{Env: env, Config: cfg, opts: opts}
+	err = bed.prepare()
+	if err == nil && !opts.ExternalWebhook {
+		err = bed.serve()
+	}
+	if err != nil {
 		_ = bed.Stop()
 		return nil, err
 	}
 	return bed, nil
 }
 
-func (b *Bed) serve(opts Options) error {
+// prepare creates the client and the namespaces the webhook reads from (and keeps its CA in).
+func (b *Bed) prepare() error {
 	scheme, err := app.Scheme()
 	if err != nil {
 		return err
@@ -111,8 +140,12 @@ func (b *Bed) serve(opts Options) error {
 	if b.Client, err = client.New(b.Config, client.Options{Scheme: scheme}); err != nil {
 		return err
 	}
+	namespaces := []string{validators.MCONamespace, lookups.ClusterPullSecretNamespace, validators.EntitlementSecretNamespace}
+	if b.opts.SelfManagedCerts != nil {
+		namespaces = append(namespaces, b.opts.SelfManagedCerts.CASecret.Namespace)
+	}
 	ctx := context.Background()
-	for _, ns := range []string{validators.MCONamespace, lookups.ClusterPullSecretNamespace, validators.EntitlementSecretNamespace} {
+	for _, ns := range namespaces {
 		if err := b.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 			return fmt.Errorf("creating namespace %s: %w", ns, err)
 		}
@@ -122,21 +155,47 @@ func (b *Bed) serve(opts Options) error {
 	if err := b.Client.Create(ctx, EntitlementSecret()); err != nil {
 		return fmt.Errorf("creating the entitlement Secret: %w", err)
 	}
-	if opts.ExternalWebhook {
-		return nil
-	}
+	return nil
+}
+
+// WebhookOptions are the options the bed's webhook runs with; with another Port they start a second replica.
+func (b *Bed) WebhookOptions() app.WebhookOptions {
 	wh := b.Env.WebhookInstallOptions
-	mgr, err := app.NewWebhookManager(b.Config, app.WebhookOptions{
-		Settings: opts.Settings, Host: wh.LocalServingHost, Port: wh.LocalServingPort, CertDir: wh.LocalServingCertDir,
-		MetricsAddr: "0", ProbeAddr: "0", Prober: opts.Prober, Actions: opts.Actions,
-	})
+	return app.WebhookOptions{
+		Settings: b.opts.Settings, Host: wh.LocalServingHost, Port: wh.LocalServingPort, CertDir: wh.LocalServingCertDir,
+		SelfManagedCerts: b.opts.SelfManagedCerts,
+		MetricsAddr:      "0", ProbeAddr: "0", Prober: b.opts.Prober, Actions: b.opts.Actions,
+	}
+}
+
+func (b *Bed) serve() error {
+	opts := b.WebhookOptions()
+	mgr, err := app.NewWebhookManager(b.Config, opts)
 	if err != nil {
 		return err
 	}
-	ctx, b.stop = context.WithCancel(ctx)
+	var ctx context.Context
+	ctx, b.stop = context.WithCancel(context.Background())
 	b.done = make(chan error, 1)
 	go func() { b.done <- mgr.Start(ctx) }()
-	return waitForTLS(net.JoinHostPort(wh.LocalServingHost, strconv.Itoa(wh.LocalServingPort)), 30*time.Second)
+	return WaitForTLS(net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)), 30*time.Second)
+}
+
+// RestartWebhook stops the webhook and starts it again, as a pod restart would.
+func (b *Bed) RestartWebhook() error {
+	if err := b.stopWebhook(); err != nil {
+		return err
+	}
+	return b.serve()
+}
+
+func (b *Bed) stopWebhook() error {
+	if b.stop == nil {
+		return nil
+	}
+	b.stop()
+	b.stop = nil
+	return <-b.done
 }
 
 // WebhookServing is where the registered ValidatingWebhookConfiguration sends requests, and the directory holding
@@ -149,7 +208,7 @@ func (b *Bed) WebhookServing() (host string, port int, certDir string) {
 // WaitForWebhook waits until something answers TLS at the webhook's address.
 func (b *Bed) WaitForWebhook(timeout time.Duration) error {
 	host, port, _ := b.WebhookServing()
-	return waitForTLS(net.JoinHostPort(host, strconv.Itoa(port)), timeout)
+	return WaitForTLS(net.JoinHostPort(host, strconv.Itoa(port)), timeout)
 }
 
 // EntitlementSecret is a stand-in for openshift-config-managed/etc-pki-entitlement (no real certificate).
@@ -162,15 +221,7 @@ func EntitlementSecret() *corev1.Secret {
 
 // Stop shuts the webhook and the control plane down.
 func (b *Bed) Stop() error {
-	var errs []error
-	if b.stop != nil {
-		b.stop()
-		if err := <-b.done; err != nil {
-			errs = append(errs, err)
-		}
-	}
-	errs = append(errs, b.Env.Stop())
-	return errors.Join(errs...)
+	return errors.Join(b.stopWebhook(), b.Env.Stop())
 }
 
 // Kubeconfig returns a kubeconfig for the control plane's admin user, for kubectl.
@@ -234,7 +285,9 @@ func hasPool(files []string) bool {
 	return false
 }
 
-func waitForTLS(addr string, timeout time.Duration) error {
+// WaitForTLS waits until addr completes a TLS handshake (a self-managed webhook has no certificate to offer
+// before its CA is published).
+func WaitForTLS(addr string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // only checks that the listener is up
