@@ -73,12 +73,17 @@ type countingClient struct {
 	counter *writeCounter
 }
 
+// Patch counts the patches that took effect: one refused for a stale resourceVersion (a Conflict) writes nothing.
 func (c countingClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
-	c.counter.mu.Lock()
-	c.counter.counts[obj.GetName()]++
-	c.counter.counts[""]++
-	c.counter.mu.Unlock()
-	return c.Client.Patch(ctx, obj, patch, opts...)
+	name := obj.GetName()
+	err := c.Client.Patch(ctx, obj, patch, opts...)
+	if err == nil {
+		c.counter.mu.Lock()
+		c.counter.counts[name]++
+		c.counter.counts[""]++
+		c.counter.mu.Unlock()
+	}
+	return err
 }
 
 func (w *writeCounter) of(name string) int {

@@ -68,7 +68,7 @@ var _ = Describe("The rendered manifests", Ordered, func() {
 		kube, err = client.New(cfg, client.Options{Scheme: scheme})
 		Expect(err).NotTo(HaveOccurred())
 		// Namespaces every OpenShift cluster has, where config/rbac puts Roles.
-		for _, ns := range []string{validators.MCONamespace, lookups.ClusterPullSecretNamespace} {
+		for _, ns := range []string{validators.MCONamespace, lookups.ClusterPullSecretNamespace, validators.EntitlementSecretNamespace} {
 			Expect(kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
 		}
 	})
