@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	configv1 "github.com/openshift/api/config/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -35,6 +36,9 @@ func Scheme() (*runtime.Scheme, error) {
 		return nil, err
 	}
 	if err := mcfgv1.Install(s); err != nil {
+		return nil, err
+	}
+	if err := configv1.Install(s); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -32,7 +32,7 @@ func IndexEvents(ctx context.Context, indexer client.FieldIndexer) error {
 }
 
 // eventsAbout reads the cached Events about the build and its MachineOSConfig.
-func eventsAbout(ctx context.Context, c client.Client, build *mcfgv1.MachineOSBuild) ([]diagnose.Event, error) {
+func eventsAbout(ctx context.Context, c client.Reader, build *mcfgv1.MachineOSBuild) ([]diagnose.Event, error) {
 	var out []diagnose.Event
 	for _, key := range []string{eventObjectKey("MachineOSBuild", build.Name), eventObjectKey("MachineOSConfig", build.Spec.MachineOSConfig.Name)} {
 		var list corev1.EventList
@@ -83,7 +83,7 @@ func (r *BuildReconciler) buildsOfEvent(ctx context.Context, o client.Object) []
 		if err := r.Client.Get(ctx, client.ObjectKey{Name: e.InvolvedObject.Name}, &config); err != nil {
 			return nil
 		}
-		build = config.Annotations[currentBuildAnnotation]
+		build = config.Annotations[diagnose.AnnotationCurrentBuild]
 	}
 	if build == "" {
 		return nil

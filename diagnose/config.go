@@ -55,6 +55,8 @@ type ConfigSnapshot struct {
 	Config *mcfgv1.MachineOSConfig
 	// Pool is the MachineOSConfig's pool, nil when it does not exist.
 	Pool *mcfgv1.MachineConfigPool
+	// CurrentBuild is the build the MCO started last (annotation AnnotationCurrentBuild), nil when none or not found.
+	CurrentBuild *mcfgv1.MachineOSBuild
 	// Verdict is the admission rules' verdict on Config (validators.Evaluate).
 	Verdict validators.Verdict
 	// Operator is ClusterOperator machine-config, nil when absent or unreadable.
@@ -107,6 +109,7 @@ type configRule struct {
 var configRules = []configRule{
 	{BuilderNotRunning, SeverityError, builderNotRunning},
 	{ConfigCheckFailed, SeverityError, func(v *configView) (configFinding, bool) { return configCheck(v, validators.ActionDeny) }},
+	{CurrentBuildFailed, SeverityError, currentBuildFailed},
 	{PoolDegradedBlocksBuild, SeverityError, poolDegradedBlocksBuild},
 	{RebuildNotStarted, SeverityWarning, rebuildNotStarted},
 	{GenerationNotObserved, SeverityWarning, generationNotObserved},
@@ -287,6 +290,29 @@ func configCheck(v *configView, action validators.Action) (configFinding, bool) 
 		outlook = "a build of it may fail"
 	}
 	return configFinding{message: fmt.Sprintf("%s: %s: %s", v.subject(), outlook, strings.Join(lines, "; "))}, true
+}
+
+func currentBuildFailed(v *configView) (configFinding, bool) {
+	b := v.s.CurrentBuild
+	if b == nil {
+		return configFinding{}, false
+	}
+	if phase, _ := PhaseOf(b, nil); phase != PhaseFailed {
+		return configFinding{}, false
+	}
+	running := "no image yet"
+	if img := v.s.Config.Status.CurrentImagePullSpec; img != "" {
+		running = "the previous image " + string(img)
+	}
+	evidence := "MachineOSBuild " + b.Name + " Failed=True"
+	if c := condTrue(b.Status.Conditions, mcfgv1.MachineOSBuildFailed); c != nil {
+		evidence += " " + conditionText(c.Reason, c.Message)
+	}
+	return configFinding{
+		message: fmt.Sprintf("%s: its current build, MachineOSBuild %s, failed; the pool's nodes keep %s; the cause is on the build (annotation ocl-guard.io/diagnosis): oc describe machineosbuild %s",
+			v.subject(), b.Name, running, b.Name),
+		evidence: evidence,
+	}, true
 }
 
 // nonBuildDegraded are the pool conditions that stop the MCO from creating builds

@@ -16,6 +16,13 @@ const (
 	// a push spec its reference parser refuses, or a non-CoreOS node in the pool. Fix: what that message says.
 	BuilderNotRunning Reason = "BuilderNotRunning"
 
+	// CurrentBuildFailed: the MachineOSConfig's current build (annotation
+	// machineconfiguration.openshift.io/current-machine-os-build, set by the MCO when a build starts) failed. Its
+	// status still names the last successful build, whose image the nodes keep running. The cause is diagnosed on
+	// the MachineOSBuild; fix that, and the MCO builds again when the MachineOSConfig changes or is annotated with
+	// machineconfiguration.openshift.io/rebuild.
+	CurrentBuildFailed Reason = "CurrentBuildFailed"
+
 	// PoolDegradedBlocksBuild: the pool is degraded for a reason other than the build (NodeDegraded, RenderDegraded,
 	// PinnedImageSetsDegraded, PoolSynchronizerDegraded) while the MachineOSConfig waits for a build; the MCO creates
 	// no MachineOSBuild until that is fixed ("MachineConfigPool <pool> is degraded due to non-build issues"). Fix the

@@ -207,6 +207,26 @@ func TestDiagnoseConfig(t *testing.T) {
 			want: GenerationNotObserved, inMsg: []string{"generation 3", "2m"},
 		},
 		{
+			// reconciler.go updateMachineOSConfigStatus: the annotation moves when a build starts, the status only
+			// after success.
+			name: "rebuild failed while the previous image is rolled out",
+			edit: func(s *ConfigSnapshot) {
+				s.Config.Annotations[AnnotationCurrentBuild] = "worker-bbb"
+				s.Config.Status.CurrentImagePullSpec = "quay.io/acme/os@sha256:aaa"
+				s.CurrentBuild = &mcfgv1.MachineOSBuild{ObjectMeta: metav1.ObjectMeta{Name: "worker-bbb"}, Status: mcfgv1.MachineOSBuildStatus{
+					Conditions: []metav1.Condition{{Type: string(mcfgv1.MachineOSBuildFailed), Status: metav1.ConditionTrue, Reason: "Failed", Message: "Build Failed"}}}}
+			},
+			want: CurrentBuildFailed, severity: SeverityError,
+			inMsg: []string{"worker-bbb", "the previous image quay.io/acme/os@sha256:aaa"}, inEvid: "Failed: Build Failed",
+		},
+		{
+			name: "current build still running: nothing to say here",
+			edit: func(s *ConfigSnapshot) {
+				s.CurrentBuild = &mcfgv1.MachineOSBuild{ObjectMeta: metav1.ObjectMeta{Name: "worker-aaa"}, Status: mcfgv1.MachineOSBuildStatus{
+					Conditions: []metav1.Condition{{Type: string(mcfgv1.MachineOSBuilding), Status: metav1.ConditionTrue}}}}
+			},
+		},
+		{
 			name: "pool paused with a newer build than the nodes run",
 			edit: func(s *ConfigSnapshot) {
 				s.Pool.Spec.Paused = true
@@ -289,7 +309,7 @@ func TestConfigWaitIsRemembered(t *testing.T) {
 
 func TestConfigReasonsAreListed(t *testing.T) {
 	got := ConfigReasons()
-	if len(got) != 6 || got[0] != BuilderNotRunning {
+	if len(got) != 7 || got[0] != BuilderNotRunning {
 		t.Errorf("ConfigReasons() = %v", got)
 	}
 	if d := DiagnoseConfig(ConfigSnapshot{}); !d.Healthy() {

@@ -169,8 +169,8 @@ func (b *Bed) Kubeconfig() ([]byte, error) {
 	return user.KubeConfig()
 }
 
-// OpenShiftCRDs returns the CRD manifests for MachineOSConfig, MachineOSBuild, MachineConfig and the
-// self-managed (default feature set) MachineConfigPool, straight from the openshift/api module in use.
+// OpenShiftCRDs returns the CRD manifests for MachineOSConfig, MachineOSBuild, MachineConfig, the self-managed
+// (default feature set) MachineConfigPool and ClusterOperator, straight from the openshift/api module in use.
 func OpenShiftCRDs(root string) ([]string, error) {
 	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/openshift/api")
 	cmd.Dir = root
@@ -178,7 +178,12 @@ func OpenShiftCRDs(root string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("locating the openshift/api module (go list -m): %w", err)
 	}
-	dir := filepath.Join(strings.TrimSpace(string(out)), "machineconfiguration", "v1", "zz_generated.crd-manifests")
+	module := strings.TrimSpace(string(out))
+	clusterOperators := filepath.Join(module, "config", "v1", "zz_generated.crd-manifests", "0000_00_cluster-version-operator_01_clusteroperators.crd.yaml")
+	if _, err := os.Stat(clusterOperators); err != nil {
+		return nil, fmt.Errorf("the ClusterOperator CRD: %w", err)
+	}
+	dir := filepath.Join(module, "machineconfiguration", "v1", "zz_generated.crd-manifests")
 	var files []string
 	for _, pattern := range []string{
 		"*_machineosconfigs.crd.yaml",
@@ -200,7 +205,7 @@ func OpenShiftCRDs(root string) ([]string, error) {
 	if len(files) != 4 {
 		return nil, fmt.Errorf("expected 4 CRD manifests in %s, found %d: %v", dir, len(files), files)
 	}
-	return files, nil
+	return append(files, clusterOperators), nil
 }
 
 func hasPool(files []string) bool {
