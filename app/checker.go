@@ -135,15 +135,15 @@ func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, 
 	controllers := []interface{ SetupWithManager(ctrl.Manager) error }{
 		&checker.BuildReconciler{
 			Client: writeClient, Logs: logs, LogLimit: c.LogLimitBytes, Recheck: c.Recheck.Duration, Now: now,
-			Limits: diagnose.BuildLimits{StuckAfter: c.BuildStuckAfter.Duration, PendingAfter: c.BuildPendingAfter.Duration},
+			Limits: c.BuildLimits(),
 		},
 		&checker.PoolReconciler{
 			Client: writeClient, Recheck: c.Recheck.Duration, Now: now,
-			Limits: diagnose.RolloutLimits{StartAfter: c.RolloutStartAfter.Duration, StallAfter: c.RolloutStallAfter.Duration, RebootAfter: c.NodeRebootAfter.Duration},
+			Limits: c.RolloutLimits(),
 		},
 		&checker.ConfigReconciler{
 			Client: writeClient, Actions: actions, Resync: c.AuditResync.Duration, Now: now,
-			Limits:  diagnose.ConfigLimits{ObserveAfter: c.ConfigObserveAfter.Duration},
+			Limits:  c.ConfigLimits(),
 			Lookups: &lookups.Cluster{Cached: mgr.GetClient(), Direct: mgr.GetAPIReader(), Prober: opts.Prober},
 		},
 	}

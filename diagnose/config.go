@@ -300,16 +300,16 @@ func currentBuildFailed(v *configView) (configFinding, bool) {
 	if phase, _ := PhaseOf(b, nil); phase != PhaseFailed {
 		return configFinding{}, false
 	}
-	running := "no image yet"
+	running := "the pool has no built image yet"
 	if img := v.s.Config.Status.CurrentImagePullSpec; img != "" {
-		running = "the previous image " + string(img)
+		running = "the pool's nodes keep the previous image " + string(img)
 	}
 	evidence := "MachineOSBuild " + b.Name + " Failed=True"
 	if c := condTrue(b.Status.Conditions, mcfgv1.MachineOSBuildFailed); c != nil {
 		evidence += " " + conditionText(c.Reason, c.Message)
 	}
 	return configFinding{
-		message: fmt.Sprintf("%s: its current build, MachineOSBuild %s, failed; the pool's nodes keep %s; the cause is on the build (annotation ocl-guard.io/diagnosis): oc describe machineosbuild %s",
+		message: fmt.Sprintf("%s: its current build, MachineOSBuild %s, failed; %s; the cause is on the build (annotation ocl-guard.io/diagnosis): oc describe machineosbuild %s",
 			v.subject(), b.Name, running, b.Name),
 		evidence: evidence,
 	}, true

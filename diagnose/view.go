@@ -1,0 +1,69 @@
+package diagnose
+
+import (
+	"slices"
+	"time"
+)
+
+// What `ocl-guard status` shows besides the diagnoses: a build's phase and the pool's node problems, derived by the
+// same code the diagnoses use.
+
+// Phase names of BuildPhase.
+const (
+	PhasePending     = "Pending"
+	PhaseBuilding    = "Building"
+	PhaseSucceeded   = "Succeeded"
+	PhaseFailed      = "Failed"
+	PhaseInterrupted = "Interrupted"
+)
+
+// BuildPhase returns the build's phase (one of the Phase* names) and, while Pending or Building, since when.
+func BuildPhase(s BuildSnapshot) (string, time.Time) {
+	if s.Build == nil {
+		return "", time.Time{}
+	}
+	phase, since := phaseOf(s)
+	return [...]string{phasePending: PhasePending, phaseBuilding: PhaseBuilding, phaseSucceeded: PhaseSucceeded,
+		phaseFailed: PhaseFailed, phaseInterrupted: PhaseInterrupted}[phase], since
+}
+
+// NodeProblem is the nodes of a pool that report one problem.
+type NodeProblem struct {
+	Reason Reason
+	// Nodes are the node names, sorted.
+	Nodes []string
+	// Detail is the first node's reason annotation, scrubbed and bounded.
+	Detail string
+}
+
+// NodeProblems groups a pool's Degraded and Unreconcilable nodes by reason, classified as DiagnosePool classifies
+// them, most severe first.
+func NodeProblems(s PoolSnapshot) []NodeProblem {
+	if s.Pool == nil || s.Config == nil {
+		return nil
+	}
+	target := string(s.Config.Status.CurrentImagePullSpec)
+	var nc nodeClassifier
+	byReason := map[Reason]*NodeProblem{}
+	for _, n := range s.Nodes {
+		state := n.Annotations[AnnotationState]
+		if state != StateDegraded && state != StateUnreconcilable {
+			continue
+		}
+		reason := n.Annotations[AnnotationReason]
+		r := nc.classify(reason, n.Annotations[AnnotationDesiredImage], target)
+		p := byReason[r]
+		if p == nil {
+			p = &NodeProblem{Reason: r, Detail: cleanEvidence(reason)}
+			byReason[r] = p
+		}
+		p.Nodes = append(p.Nodes, n.Name)
+	}
+	out := make([]NodeProblem, 0, len(byReason))
+	for _, p := range byReason {
+		slices.Sort(p.Nodes)
+		out = append(out, *p)
+	}
+	slices.SortFunc(out, func(a, b NodeProblem) int { return poolRankIndex(a.Reason) - poolRankIndex(b.Reason) })
+	return out
+}
