@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/ocl-guard/ocl-guard/app"
+	"github.com/ocl-guard/ocl-guard/checker"
+	"github.com/ocl-guard/ocl-guard/lookups"
+	"github.com/ocl-guard/ocl-guard/status"
+)
+
+// runStatus is `ocl-guard status [POOL]`: the three stages of every layered pool, live. It returns the exit code:
+// 0 when every pool is healthy, 1 when one has a problem, 2 for usage errors.
+func runStatus(args []string, stdout io.Writer) (int, error) {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	kubeconfig := fs.String("kubeconfig", "", "path to a kubeconfig; $KUBECONFIG or in-cluster config when empty")
+	settingsPath := fs.String("settings", "", "settings file (rules' actions, the checker's time limits); built-in defaults when empty")
+	output := fs.String("o", "text", "output format: text or json")
+	probe := fs.Bool("probe-registry", true, "probe the push registry (reachability and push rights) for stage 1")
+	var caBundles stringList
+	bindCABundleFlag(fs, &caBundles)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: %s status [POOL] [flags]\n", commandName)
+		fs.PrintDefaults()
+	}
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return 2, err
+	}
+	if len(positional) > 1 {
+		return 2, fmt.Errorf("give at most one pool, not %q", positional)
+	}
+	if *output != "text" && *output != "json" {
+		return 2, fmt.Errorf("-o %q: use text or json", *output)
+	}
+	settings, err := loadSettings(*settingsPath)
+	if err != nil {
+		return 2, err
+	}
+	settings.Registry.CABundles = append(settings.Registry.CABundles, caBundles...)
+	cfg, err := restConfig(*kubeconfig)
+	if err != nil {
+		return 2, err
+	}
+	c, err := liveClient(*kubeconfig)
+	if err != nil {
+		return 2, err
+	}
+	clientset, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return 2, err
+	}
+	cluster := &lookups.Cluster{Cached: c, Direct: c}
+	if *probe {
+		if cluster.Prober, err = app.NewProber(settings.Registry); err != nil {
+			return 2, err
+		}
+	}
+	opts := status.Options{
+		Lookups: cluster, Actions: settings.ActionFor, Checker: settings.Checker, Now: time.Now(),
+		Logs: checker.LogOptions{Logs: checker.PodLogReader{Client: clientset}, Limit: settings.Checker.LogLimitBytes},
+	}
+	if len(positional) == 1 {
+		opts.Pool = positional[0]
+	}
+	reports, err := status.Collect(context.Background(), c, opts)
+	if err != nil {
+		return 2, err // among them: the pool given is not layered
+	}
+	if *output == "json" {
+		err = status.WriteJSON(stdout, reports)
+	} else if len(reports) == 0 {
+		_, err = fmt.Fprintln(stdout, "no layered pool: no MachineOSConfig in the cluster")
+	} else {
+		err = status.WriteText(stdout, reports)
+	}
+	if err != nil {
+		return 2, err
+	}
+	return status.ExitCode(reports), nil
+}
+
+// parseInterspersed parses flags that may come before and after positional arguments ("status worker -o json").
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
