@@ -285,3 +285,18 @@ func TestJSONIsAnArray(t *testing.T) {
 		t.Errorf("%q: %v", b.String(), err)
 	}
 }
+
+// The README shows the real output for a failed build: the golden file, kept in step here.
+func TestReadmeShowsTheFailedBuild(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := os.ReadFile("testdata/failed-build.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(readme, golden) {
+		t.Error("README.md does not show status/testdata/failed-build.txt: paste it into the `ocl-guard status` section")
+	}
+}
