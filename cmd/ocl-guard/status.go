@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ocl-guard/ocl-guard/app"
 	"github.com/ocl-guard/ocl-guard/checker"
@@ -23,6 +24,8 @@ func runStatus(args []string, stdout io.Writer) (int, error) {
 	settingsPath := fs.String("settings", "", "settings file (rules' actions, the checker's time limits); built-in defaults when empty")
 	output := fs.String("o", "text", "output format: text or json")
 	probe := fs.Bool("probe-registry", true, "probe the push registry (reachability and push rights) for stage 1")
+	qps := fs.Float64("kube-api-qps", float64(app.DefaultKubeAPIQPS), "client-side limit of API requests per second; -1 leaves limiting to the server")
+	burst := fs.Int("kube-api-burst", app.DefaultKubeAPIBurst, "client-side burst of API requests, when --kube-api-qps is positive")
 	var caBundles stringList
 	bindCABundleFlag(fs, &caBundles)
 	fs.Usage = func() {
@@ -44,11 +47,15 @@ func runStatus(args []string, stdout io.Writer) (int, error) {
 		return 2, err
 	}
 	settings.Registry.CABundles = append(settings.Registry.CABundles, caBundles...)
-	cfg, err := restConfig(*kubeconfig)
+	cfg, err := app.RESTConfig(*kubeconfig, float32(*qps), *burst)
 	if err != nil {
 		return 2, err
 	}
-	c, err := liveClient(*kubeconfig)
+	scheme, err := app.Scheme()
+	if err != nil {
+		return 2, err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		return 2, err
 	}
