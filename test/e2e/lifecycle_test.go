@@ -147,9 +147,15 @@ func describeLifecycle(eventually func(any) AsyncAssertion) {
 			Consistently(annotationsOf(configOf(name))).WithTimeout(2 * time.Second).Should(BeEmpty())
 
 			// ... and fails on the push.
-			rebuild.Status = failedStatus()
-			rebuild.Status.Builder = &mcfgv1.MachineOSBuilderReference{ImageBuilderType: "Job", Job: &mcfgv1.ObjectReference{Name: "build-" + rebuild.Name}}
-			Expect(kube.Status().Update(ctx, rebuild)).To(Succeed())
+			Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error { // the checker annotates the build meanwhile
+				if err := kube.Get(ctx, client.ObjectKeyFromObject(rebuild), rebuild); err != nil {
+					return err
+				}
+				start, builder := rebuild.Status.BuildStart, rebuild.Status.Builder // immutable once set (CRD rules)
+				rebuild.Status = failedStatus()
+				rebuild.Status.BuildStart, rebuild.Status.Builder = start, builder
+				return kube.Status().Update(ctx, rebuild)
+			})).To(Succeed())
 			newBuildPod(rebuild, failedImageBuild(`Error: pushing image "quay.io/acme/os:x" to "docker://quay.io/acme/os:x": writing blob: initiating layer upload to /v2/acme/os/blobs/uploads/ in quay.io: denied: requested access to the resource is denied`))
 			setPoolStatus(pool, 2, 2, poolCondition(mcfgv1.MachineConfigPoolUpdated, corev1.ConditionTrue, "", ""),
 				poolCondition(mcfgv1.MachineConfigPoolImageBuildDegraded, corev1.ConditionTrue, "BuildFailed",
