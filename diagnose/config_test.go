@@ -316,3 +316,16 @@ func TestConfigReasonsAreListed(t *testing.T) {
 		t.Errorf("no config: %+v", d)
 	}
 }
+
+func BenchmarkDiagnoseConfig(b *testing.B) {
+	s := configFixture()
+	s.Config.Generation = 3
+	s.Previous = ConfigWait{Generation: 3, GenerationSince: configNow.Add(-time.Hour)}
+	s.Verdict.Results = []validators.RuleResult{ruleResult(validators.RuleSecretExists, validators.ActionDeny, "gone")}
+	b.ReportAllocs()
+	for b.Loop() {
+		if d := DiagnoseConfig(s); d.Reason != ConfigCheckFailed {
+			b.Fatal(d.Reason)
+		}
+	}
+}

@@ -47,19 +47,7 @@ func runStatus(args []string, stdout io.Writer) (int, error) {
 		return 2, err
 	}
 	settings.Registry.CABundles = append(settings.Registry.CABundles, caBundles...)
-	cfg, err := app.RESTConfig(*kubeconfig, float32(*qps), *burst)
-	if err != nil {
-		return 2, err
-	}
-	scheme, err := app.Scheme()
-	if err != nil {
-		return 2, err
-	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		return 2, err
-	}
-	clientset, err := kubernetes.NewForConfig(cfg)
+	c, clientset, err := statusClients(*kubeconfig, float32(*qps), *burst)
 	if err != nil {
 		return 2, err
 	}
@@ -80,17 +68,40 @@ func runStatus(args []string, stdout io.Writer) (int, error) {
 	if err != nil {
 		return 2, err // among them: the pool given is not layered
 	}
-	if *output == "json" {
-		err = status.WriteJSON(stdout, reports)
-	} else if len(reports) == 0 {
-		_, err = fmt.Fprintln(stdout, "no layered pool: no MachineOSConfig in the cluster")
-	} else {
-		err = status.WriteText(stdout, reports)
-	}
-	if err != nil {
+	if err := writeStatus(stdout, *output, reports); err != nil {
 		return 2, err
 	}
 	return status.ExitCode(reports), nil
+}
+
+// statusClients are a plain (uncached) client, so that a one-shot run lists nothing it does not read, and a
+// clientset for pod logs.
+func statusClients(kubeconfig string, qps float32, burst int) (client.Client, kubernetes.Interface, error) {
+	cfg, err := app.RESTConfig(kubeconfig, qps, burst)
+	if err != nil {
+		return nil, nil, err
+	}
+	scheme, err := app.Scheme()
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, nil, err
+	}
+	clientset, err := kubernetes.NewForConfig(cfg)
+	return c, clientset, err
+}
+
+func writeStatus(w io.Writer, output string, reports []status.Report) error {
+	switch {
+	case output == "json":
+		return status.WriteJSON(w, reports)
+	case len(reports) == 0:
+		_, err := fmt.Fprintln(w, "no layered pool: no MachineOSConfig in the cluster")
+		return err
+	}
+	return status.WriteText(w, reports)
 }
 
 // parseInterspersed parses flags that may come before and after positional arguments ("status worker -o json").
