@@ -65,10 +65,11 @@ func (r *ConfigReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	d := diagnose.DiagnoseConfig(s)
 	changes := annotationChanges(config.Annotations, d.Diagnosis, s.Now)
 	setAnnotation(changes, config.Annotations, AnnotationRules, joinRules(d.Rules))
+	// Remembered before writing: a write that conflicts (another writer, a stale cache) must not restart the clocks.
+	r.waits.Store(config.Name, d.Wait)
 	if _, err := r.writer().apply(ctx, &config, d.Diagnosis, changes); err != nil {
 		return reconcile.Result{}, err
 	}
-	r.waits.Store(config.Name, d.Wait)
 	requeue := r.Resync
 	if in := d.RecheckIn(s.Now, r.Limits); in > 0 && (requeue <= 0 || in < requeue) {
 		requeue = in
