@@ -279,7 +279,7 @@ func configCheck(v *configView, action validators.Action) (configFinding, bool) 
 			continue
 		}
 		for _, e := range r.Findings.Errs {
-			lines = append(lines, e.Error())
+			lines = append(lines, fmt.Sprintf("%s [%s]", e.Error(), r.Rule))
 		}
 	}
 	if len(lines) == 0 {
