@@ -94,7 +94,8 @@ func GatherBuild(ctx context.Context, c client.Reader, build *mcfgv1.MachineOSBu
 	if diagnose.NeedsEvents(s) {
 		events, err := eventsAbout(ctx, c, build)
 		if err != nil {
-			return s, err
+			// Events are evidence, not the diagnosis: say why they are missing and go on.
+			log.FromContext(ctx).Info("could not read the Events about the build", "build", build.Name, "error", err.Error())
 		}
 		s.Events = events
 	}

@@ -1,31 +1,9 @@
 package diagnose
 
-import (
-	"slices"
-	"time"
-)
+import "slices"
 
-// What `ocl-guard status` shows besides the diagnoses: a build's phase and the pool's node problems, derived by the
-// same code the diagnoses use.
-
-// Phase names of BuildPhase.
-const (
-	PhasePending     = "Pending"
-	PhaseBuilding    = "Building"
-	PhaseSucceeded   = "Succeeded"
-	PhaseFailed      = "Failed"
-	PhaseInterrupted = "Interrupted"
-)
-
-// BuildPhase returns the build's phase (one of the Phase* names) and, while Pending or Building, since when.
-func BuildPhase(s BuildSnapshot) (string, time.Time) {
-	if s.Build == nil {
-		return "", time.Time{}
-	}
-	phase, since := phaseOf(s)
-	return [...]string{phasePending: PhasePending, phaseBuilding: PhaseBuilding, phaseSucceeded: PhaseSucceeded,
-		phaseFailed: PhaseFailed, phaseInterrupted: PhaseInterrupted}[phase], since
-}
+// What `ocl-guard status` shows besides the diagnoses: the pool's node problems, grouped by the same code the pool
+// diagnosis uses (a build's phase is PhaseOf).
 
 // NodeProblem is the nodes of a pool that report one problem.
 type NodeProblem struct {
@@ -64,6 +42,16 @@ func NodeProblems(s PoolSnapshot) []NodeProblem {
 		slices.Sort(p.Nodes)
 		out = append(out, *p)
 	}
-	slices.SortFunc(out, func(a, b NodeProblem) int { return poolRankIndex(a.Reason) - poolRankIndex(b.Reason) })
+	slices.SortFunc(out, func(a, b NodeProblem) int { return poolRuleRank(a.Reason) - poolRuleRank(b.Reason) })
 	return out
+}
+
+// poolRuleRank is a reason's place in poolRules.
+func poolRuleRank(r Reason) int {
+	for i, rule := range poolRules {
+		if rule.Reason == r {
+			return i
+		}
+	}
+	return len(poolRules)
 }

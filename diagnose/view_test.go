@@ -2,36 +2,10 @@ package diagnose
 
 import (
 	"testing"
-	"time"
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
-
-func TestBuildPhase(t *testing.T) {
-	started := time.Date(2026, 12, 1, 11, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		cond  mcfgv1.BuildProgress
-		want  string
-		since bool
-	}{
-		{mcfgv1.MachineOSBuildPrepared, PhasePending, true},
-		{mcfgv1.MachineOSBuilding, PhaseBuilding, true},
-		{mcfgv1.MachineOSBuildSucceeded, PhaseSucceeded, false},
-		{mcfgv1.MachineOSBuildFailed, PhaseFailed, false},
-		{mcfgv1.MachineOSBuildInterrupted, PhaseInterrupted, false},
-	} {
-		b := &mcfgv1.MachineOSBuild{ObjectMeta: metav1.ObjectMeta{CreationTimestamp: metav1.NewTime(started)}, Status: mcfgv1.MachineOSBuildStatus{
-			Conditions: []metav1.Condition{{Type: string(tc.cond), Status: metav1.ConditionTrue, LastTransitionTime: metav1.NewTime(started)}}}}
-		got, since := BuildPhase(BuildSnapshot{Build: b})
-		if got != tc.want || since.IsZero() == tc.since {
-			t.Errorf("%s: phase %q since %v, want %q (since set: %v)", tc.cond, got, since, tc.want, tc.since)
-		}
-	}
-	if got, _ := BuildPhase(BuildSnapshot{}); got != "" {
-		t.Errorf("no build: %q", got)
-	}
-}
 
 func TestNodeProblems(t *testing.T) {
 	image := "quay.io/acme/os@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

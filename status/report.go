@@ -105,8 +105,8 @@ func configStage(s diagnose.ConfigSnapshot) ConfigStage {
 
 func buildStage(s diagnose.BuildSnapshot) *BuildStage {
 	b := s.Build
-	phase, _ := diagnose.BuildPhase(s)
-	st := &BuildStage{Name: b.Name, Phase: phase, Image: string(b.Status.DigestedImagePushSpec)}
+	phase, _ := diagnose.PhaseOf(b, s.Job)
+	st := &BuildStage{Name: b.Name, Phase: phase.String(), Image: string(b.Status.DigestedImagePushSpec)}
 	if start := b.Status.BuildStart; start != nil && !start.IsZero() {
 		t := start.UTC()
 		st.Started = &t
@@ -171,7 +171,7 @@ func next(r Report) string {
 	switch {
 	case r.Build == nil:
 		return "wait for the MCO to start the first build of MachineOSConfig " + r.Config.Name
-	case r.Build.Phase == diagnose.PhasePending || r.Build.Phase == diagnose.PhaseBuilding:
+	case r.Build.Phase == diagnose.PhasePending.String() || r.Build.Phase == diagnose.PhaseBuilding.String():
 		return "wait: MachineOSBuild " + r.Build.Name + " is " + r.Build.Phase
 	case r.Rollout.Total > 0 && r.Rollout.Updated < r.Rollout.Total:
 		return "wait: the rollout is in progress"

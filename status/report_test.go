@@ -262,7 +262,7 @@ func TestNextFollowsTheMostUpstreamProblem(t *testing.T) {
 	if r.Build == nil || r.Build.Diagnosis == nil || r.Build.Diagnosis.Reason != diagnose.PushDenied || r.Next != r.Build.Diagnosis.Message {
 		t.Errorf("next is the build's fix, the cause: %q", r.Next)
 	}
-	if r.Build.Phase != diagnose.PhaseFailed || r.Build.Duration != "9m0s" {
+	if r.Build.Phase != diagnose.PhaseFailed.String() || r.Build.Duration != "9m0s" {
 		t.Errorf("phase %s, duration %s", r.Build.Phase, r.Build.Duration)
 	}
 }
