@@ -9,12 +9,16 @@ GO_TEST_FLAGS ?=
 
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build test unit envtest-assets test-deps run image push bench vet lint fmt-check clean
+.PHONY: all build plugin test unit envtest-assets test-deps run image push bench vet lint fmt-check clean
 
 all: build
 
 build:
 	go build -o bin/ocl-guard ./cmd/ocl-guard
+
+## plugin: the same binary as a kubectl/oc plugin (`oc ocl-guard status`): put bin/kubectl-ocl_guard on $PATH.
+plugin:
+	go build -o bin/kubectl-ocl_guard ./cmd/ocl-guard
 
 ## envtest-assets: compile kube-apiserver, kubectl and etcd from Go modules into bin/k8s/<version> (cached).
 envtest-assets:
@@ -70,4 +74,4 @@ bench: envtest-assets test-deps
 	go test -run '^$$' -bench . -benchmem ./...
 
 clean:
-	rm -rf bin/ocl-guard bin/devenv .run dist
+	rm -rf bin/ocl-guard bin/kubectl-ocl_guard bin/devenv .run dist

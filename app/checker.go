@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"time"
 
+	configv1 "github.com/openshift/api/config/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -60,9 +62,11 @@ const LeaderElectionID = "ocl-guard-checker"
 var nodeGVK = schema.GroupVersionKind{Version: "v1", Kind: "Node"}
 
 // CheckerCacheOptions watches only what the checker reads: Jobs, Pods and Secrets in the MCO's namespace, the
-// metadata of Nodes (their annotations are all it reads, and a full Node is large), and the Events about OCL objects.
+// metadata of Nodes (their annotations are all it reads, and a full Node is large), the Events about OCL objects,
+// and by name the MCO's ClusterOperator and its machine-os-builder Deployment (the RBAC grants only those names).
 func CheckerCacheOptions() cache.Options {
 	mco := map[string]cache.Config{validators.MCONamespace: {}}
+	byName := func(name string) fields.Selector { return fields.OneTermEqualSelector("metadata.name", name) }
 	node := &metav1.PartialObjectMetadata{}
 	node.SetGroupVersionKind(nodeGVK)
 	return cache.Options{
@@ -78,6 +82,10 @@ func CheckerCacheOptions() cache.Options {
 				Namespaces: map[string]cache.Config{checker.EventNamespace: {}},
 				Field:      fields.OneTermEqualSelector("involvedObject.apiVersion", mcfgv1.GroupVersion.String()),
 			},
+			&configv1.ClusterOperator{}: {Field: byName(diagnose.OperatorName)},
+			&appsv1.Deployment{}: {Namespaces: map[string]cache.Config{
+				validators.MCONamespace: {FieldSelector: byName(diagnose.BuilderDeployment)},
+			}},
 		},
 	}
 }
@@ -131,14 +139,15 @@ func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, 
 	controllers := []interface{ SetupWithManager(ctrl.Manager) error }{
 		&checker.BuildReconciler{
 			Client: writeClient, Logs: logs, LogLimit: c.LogLimitBytes, Recheck: c.Recheck.Duration, Now: now,
-			Limits: diagnose.BuildLimits{StuckAfter: c.BuildStuckAfter.Duration, PendingAfter: c.BuildPendingAfter.Duration},
+			Limits: c.BuildLimits(),
 		},
 		&checker.PoolReconciler{
 			Client: writeClient, Recheck: c.Recheck.Duration, Now: now,
-			Limits: diagnose.RolloutLimits{StartAfter: c.RolloutStartAfter.Duration, StallAfter: c.RolloutStallAfter.Duration, RebootAfter: c.NodeRebootAfter.Duration},
+			Limits: c.RolloutLimits(),
 		},
-		&checker.AuditReconciler{
+		&checker.ConfigReconciler{
 			Client: writeClient, Actions: actions, Resync: c.AuditResync.Duration, Now: now, Report: report,
+			Limits: c.ConfigLimits(),
 			Lookups: &lookups.Cluster{Cached: mgr.GetClient(), Direct: mgr.GetAPIReader(), Prober: opts.Prober,
 				Facts: lookups.NewFacts(opts.Settings.Preflight.Rules(), opts.Settings.Preflight.FactTTL.Duration)},
 		},

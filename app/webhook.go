@@ -39,7 +39,7 @@ func Scheme() (*runtime.Scheme, error) {
 	if err := mcfgv1.Install(s); err != nil {
 		return nil, err
 	}
-	if err := configv1.Install(s); err != nil { // image.config and ClusterImagePolicy, read by the preflight rules
+	if err := configv1.Install(s); err != nil { // image.config and ClusterImagePolicy (preflight rules), ClusterOperator (the checker)
 		return nil, err
 	}
 	return s, nil

@@ -20,30 +20,23 @@ import (
 
 // The annotations the checker writes; all under one prefix, and only these.
 const (
-	AnnotationDiagnosis = "ocl-guard.io/diagnosis" // reason code (builds, pools) or failing rule IDs (MachineOSConfigs)
+	AnnotationDiagnosis = "ocl-guard.io/diagnosis" // the reason code
 	AnnotationMessage   = "ocl-guard.io/message"   // one line naming the object and the fix
 	AnnotationEvidence  = "ocl-guard.io/evidence"  // the log line or node reason it is based on
 	AnnotationSince     = "ocl-guard.io/since"     // when this diagnosis was first made (RFC 3339)
 	// AnnotationProgress is the pool's rollout memory, so that a restart of the checker does not reset the clock of
 	// RolloutStalled and NodeRebootStuck.
 	AnnotationProgress = "ocl-guard.io/progress"
+	// AnnotationRules (MachineOSConfigs) lists the IDs of the admission rules that fail, comma-separated, whatever
+	// the reason: "grep a reason, find its rule" holds for the reason, and the rule IDs stay out of metric labels.
+	AnnotationRules = "ocl-guard.io/rules"
 )
 
 // annotationChanges returns the annotation edits (nil value = remove) that make current describe d. Since keeps
 // its value while the reason stays the same, so re-diagnosing an unchanged failure writes nothing.
 func annotationChanges(current map[string]string, d diagnose.Diagnosis, now time.Time) map[string]*string {
 	changes := map[string]*string{}
-	set := func(key, value string) {
-		if value == "" {
-			if _, ok := current[key]; ok {
-				changes[key] = nil
-			}
-			return
-		}
-		if v, ok := current[key]; !ok || v != value {
-			changes[key] = &value
-		}
-	}
+	set := func(key, value string) { setAnnotation(changes, current, key, value) }
 	if d.Healthy() {
 		for _, key := range []string{AnnotationDiagnosis, AnnotationMessage, AnnotationEvidence, AnnotationSince} {
 			set(key, "")
@@ -61,12 +54,25 @@ func annotationChanges(current map[string]string, d diagnose.Diagnosis, now time
 	return changes
 }
 
+// setAnnotation records in changes the edit that makes current[key] hold value ("" removes it).
+func setAnnotation(changes map[string]*string, current map[string]string, key, value string) {
+	if value == "" {
+		if _, ok := current[key]; ok {
+			changes[key] = nil
+		}
+		return
+	}
+	if v, ok := current[key]; !ok || v != value {
+		changes[key] = &value
+	}
+}
+
 // eventSource names the checker in the Events it records.
 const eventSource = "ocl-guard-checker"
 
-func (r *BuildReconciler) writer() writer { return writer{client: r.Client, recorder: r.Recorder} }
-func (r *PoolReconciler) writer() writer  { return writer{client: r.Client, recorder: r.Recorder} }
-func (r *AuditReconciler) writer() writer { return writer{client: r.Client, recorder: r.Recorder} }
+func (r *BuildReconciler) writer() writer  { return writer{client: r.Client, recorder: r.Recorder} }
+func (r *PoolReconciler) writer() writer   { return writer{client: r.Client, recorder: r.Recorder} }
+func (r *ConfigReconciler) writer() writer { return writer{client: r.Client, recorder: r.Recorder} }
 
 // writer applies annotation edits with a merge patch and reports diagnosis changes as Events.
 type writer struct {
@@ -77,11 +83,6 @@ type writer struct {
 // apply patches obj's annotations when anything changed; it returns whether it wrote. When the reason changed it
 // also records an Event on obj: Warning with the reason for a problem, Normal "Recovered" when it is gone.
 func (w writer) apply(ctx context.Context, obj client.Object, d diagnose.Diagnosis, changes map[string]*string) (bool, error) {
-	return w.applyWithEventReason(ctx, obj, d, changes, string(d.Reason))
-}
-
-// applyWithEventReason is apply with the Event's reason given, for diagnoses whose code is not a CamelCase reason.
-func (w writer) applyWithEventReason(ctx context.Context, obj client.Object, d diagnose.Diagnosis, changes map[string]*string, eventReason string) (bool, error) {
 	if len(changes) == 0 {
 		diagnosed.record(obj, d)
 		return false, nil
@@ -110,7 +111,7 @@ func (w writer) applyWithEventReason(ctx context.Context, obj client.Object, d d
 		if d.Healthy() {
 			w.recorder.Eventf(obj, nil, corev1.EventTypeNormal, "Recovered", "Diagnose", "ocl-guard: %s is resolved", previous)
 		} else {
-			w.recorder.Eventf(obj, nil, eventType(d.Severity), eventReason, "Diagnose", "%s", d.Message)
+			w.recorder.Eventf(obj, nil, eventType(d.Severity), string(d.Reason), "Diagnose", "%s", d.Message)
 		}
 	}
 	return true, nil

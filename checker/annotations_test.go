@@ -10,12 +10,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/ocl-guard/ocl-guard/diagnose"
-	"github.com/ocl-guard/ocl-guard/validators"
 )
 
 func TestAnnotationChanges(t *testing.T) {
@@ -67,35 +65,6 @@ func render(m map[string]*string) string {
 		}
 	}
 	return b.String()
-}
-
-func TestAuditDiagnosis(t *testing.T) {
-	result := func(id validators.RuleID, action validators.Action, errs ...string) validators.RuleResult {
-		r := validators.RuleResult{Rule: id, Action: action}
-		for _, e := range errs {
-			r.Findings.Errs = append(r.Findings.Errs, field.Invalid(field.NewPath("spec", "x"), "v", e))
-		}
-		return r
-	}
-	if d := auditDiagnosis(validators.Verdict{Results: []validators.RuleResult{result(validators.RuleSecretExists, validators.ActionDeny)}}); !d.Healthy() {
-		t.Errorf("no errors: %+v", d)
-	}
-	d := auditDiagnosis(validators.Verdict{Results: []validators.RuleResult{
-		result(validators.RulePushSpecReachable, validators.ActionWarn, "unreachable"),
-		result(validators.RuleSecretExists, validators.ActionDeny, "gone"),
-	}})
-	if d.Reason != "pushspec-reachable,secret-exists" || d.Severity != diagnose.SeverityError ||
-		!strings.HasPrefix(d.Message, "a build of this MachineOSConfig would fail: spec.x: Invalid value") {
-		t.Errorf("deny and warn: %+v", d)
-	}
-	d = auditDiagnosis(validators.Verdict{Results: []validators.RuleResult{result(validators.RulePushSpecReachable, validators.ActionWarn, "unreachable")}})
-	if d.Severity != diagnose.SeverityWarning || !strings.HasPrefix(d.Message, "a build of this MachineOSConfig may fail") {
-		t.Errorf("warn only: %+v", d)
-	}
-	long := auditDiagnosis(validators.Verdict{Results: []validators.RuleResult{result(validators.RuleSecretFormat, validators.ActionDeny, strings.Repeat("x", 5000))}})
-	if len(long.Message) > maxAuditMessage+len("a build of this MachineOSConfig would fail: ") {
-		t.Errorf("message of %d bytes is not bounded", len(long.Message))
-	}
 }
 
 // A replica that lost its lease without knowing yet (SIGSTOP, a partition) reconciles from a stale cache; its write

@@ -46,7 +46,7 @@ func (r *BuildReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	snapshot, err := r.snapshot(ctx, &build)
+	snapshot, err := GatherBuild(ctx, r.Client, &build, LogOptions{Logs: r.Logs, Limit: r.LogLimit}, r.Now(), r.Limits)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
@@ -60,11 +60,20 @@ func (r *BuildReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	return reconcile.Result{RequeueAfter: r.Recheck}, nil
 }
 
-func (r *BuildReconciler) snapshot(ctx context.Context, build *mcfgv1.MachineOSBuild) (diagnose.BuildSnapshot, error) {
-	s := diagnose.BuildSnapshot{Build: build, Now: r.Now(), Limits: r.Limits}
+// LogOptions say how GatherBuild reads a build log: through Logs (nil: no log), at most Limit bytes.
+type LogOptions struct {
+	Logs  LogReader
+	Limit int64
+}
+
+// GatherBuild reads what diagnose.DiagnoseBuild looks at: the build's MachineOSConfig, Job and pods, and the build
+// log when the diagnosis needs it. The clock and the limits are part of the snapshot because whether the log is
+// needed depends on them.
+func GatherBuild(ctx context.Context, c client.Reader, build *mcfgv1.MachineOSBuild, logs LogOptions, now time.Time, limits diagnose.BuildLimits) (diagnose.BuildSnapshot, error) {
+	s := diagnose.BuildSnapshot{Build: build, Now: now, Limits: limits}
 
 	var config mcfgv1.MachineOSConfig
-	if err := r.Client.Get(ctx, client.ObjectKey{Name: build.Spec.MachineOSConfig.Name}, &config); err == nil {
+	if err := c.Get(ctx, client.ObjectKey{Name: build.Spec.MachineOSConfig.Name}, &config); err == nil {
 		s.Config = &config
 	} else if client.IgnoreNotFound(err) != nil {
 		return s, err
@@ -72,27 +81,28 @@ func (r *BuildReconciler) snapshot(ctx context.Context, build *mcfgv1.MachineOSB
 
 	jobName := diagnose.BuildJobName(build)
 	var job batchv1.Job
-	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: jobName}, &job); err == nil {
+	if err := c.Get(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: jobName}, &job); err == nil {
 		s.Job = &job
 	} else if client.IgnoreNotFound(err) != nil {
 		return s, err
 	}
 	var pods corev1.PodList
-	if err := r.Client.List(ctx, &pods, client.InNamespace(validators.MCONamespace), client.MatchingLabels{jobNameLabel: jobName}); err != nil {
+	if err := c.List(ctx, &pods, client.InNamespace(validators.MCONamespace), client.MatchingLabels{jobNameLabel: jobName}); err != nil {
 		return s, err
 	}
 	s.Pods = pods.Items
 	if diagnose.NeedsEvents(s) {
-		events, err := eventsAbout(ctx, r.Client, build)
+		events, err := eventsAbout(ctx, c, build)
 		if err != nil {
-			return s, err
+			// Events are evidence, not the diagnosis: say why they are missing and go on.
+			log.FromContext(ctx).Info("could not read the Events about the build", "build", build.Name, "error", err.Error())
 		}
 		s.Events = events
 	}
 
-	if diagnose.NeedsLog(s) && r.Logs != nil {
+	if diagnose.NeedsLog(s) && logs.Logs != nil {
 		if pod := newestPod(s.Pods); pod != nil {
-			logText, err := r.Logs.TailLog(ctx, pod.Namespace, pod.Name, diagnose.ImageBuildContainer, r.LogLimit)
+			logText, err := logs.Logs.TailLog(ctx, pod.Namespace, pod.Name, diagnose.ImageBuildContainer, logs.Limit)
 			if err != nil {
 				// The diagnosis still stands on the termination message; say why the log is missing and go on.
 				log.FromContext(ctx).Info("could not read the build log", "pod", pod.Name, "error", err.Error())

@@ -1,7 +1,6 @@
 package checker
 
 import (
-	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,7 +36,7 @@ type currentDiagnoses struct {
 	byObject map[objectKey][]reasonLevel
 }
 
-const diagnosedHelp = "Objects currently holding an ocl-guard diagnosis, by kind, reason (on MachineOSConfigs: each failing rule ID) and level (Error, Warning, Info)."
+const diagnosedHelp = "Objects currently holding an ocl-guard diagnosis, by kind, reason (never a rule ID: those are in the ocl-guard.io/rules annotation) and level (Error, Warning, Info)."
 
 var diagnosedDesc = prometheus.NewDesc(MetricDiagnosedObjects, diagnosedHelp, []string{"kind", "reason", "level"}, nil)
 
@@ -50,16 +49,7 @@ func (c *currentDiagnoses) record(obj client.Object, d diagnose.Diagnosis) {
 		delete(c.byObject, key)
 		return
 	}
-	// A MachineOSConfig's reason lists its failing rule IDs (auditDiagnosis); one series per rule keeps the label
-	// set bounded by the rules table rather than by its combinations.
-	reasons := []string{string(d.Reason)}
-	if key.kind == "MachineOSConfig" {
-		reasons = strings.Split(string(d.Reason), ",")
-	}
-	held := make([]reasonLevel, 0, len(reasons))
-	for _, r := range reasons {
-		held = append(held, reasonLevel{reason: r, level: d.Severity})
-	}
+	held := []reasonLevel{{reason: string(d.Reason), level: d.Severity}}
 	c.byObject[key] = held
 }
 

@@ -39,12 +39,11 @@ func TestCurrentDiagnoses(t *testing.T) {
 	c.record(build("b"), pushAuth)
 	c.record(build("c"), diagnose.Diagnosis{Reason: diagnose.BuildStuck, Severity: diagnose.SeverityWarning})
 	c.record(&mcfgv1.MachineOSConfig{ObjectMeta: metav1.ObjectMeta{Name: "b"}},
-		diagnose.Diagnosis{Reason: "secret-exists,pushspec-syntax", Severity: diagnose.SeverityError})
+		diagnose.Diagnosis{Reason: diagnose.ConfigCheckFailed, Severity: diagnose.SeverityError})
 	expectGauge(t, c,
 		`ocl_guard_checker_diagnosed_objects{kind="MachineOSBuild",level="Error",reason="PushAuth"} 2`,
 		`ocl_guard_checker_diagnosed_objects{kind="MachineOSBuild",level="Warning",reason="BuildStuck"} 1`,
-		`ocl_guard_checker_diagnosed_objects{kind="MachineOSConfig",level="Error",reason="pushspec-syntax"} 1`,
-		`ocl_guard_checker_diagnosed_objects{kind="MachineOSConfig",level="Error",reason="secret-exists"} 1`,
+		`ocl_guard_checker_diagnosed_objects{kind="MachineOSConfig",level="Error",reason="ConfigCheckFailed"} 1`,
 	)
 
 	// A new diagnosis replaces the old one, healthy clears it, and a deleted object is forgotten.

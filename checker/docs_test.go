@@ -15,7 +15,7 @@ func TestReadmeDocumentsEveryReasonAndRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range diagnose.Reasons() {
+	for _, r := range append(diagnose.Reasons(), diagnose.ConfigReasons()...) {
 		if !strings.Contains(string(readme), "| `"+string(r)+"` |") {
 			t.Errorf("README.md has no table row for reason %s", r)
 		}

@@ -32,12 +32,17 @@ func IndexEvents(ctx context.Context, indexer client.FieldIndexer) error {
 }
 
 // eventsAbout reads the cached Events about the build and its MachineOSConfig.
-func eventsAbout(ctx context.Context, c client.Client, build *mcfgv1.MachineOSBuild) ([]diagnose.Event, error) {
+func eventsAbout(ctx context.Context, c client.Reader, build *mcfgv1.MachineOSBuild) ([]diagnose.Event, error) {
 	var out []diagnose.Event
-	for _, key := range []string{eventObjectKey("MachineOSBuild", build.Name), eventObjectKey("MachineOSConfig", build.Spec.MachineOSConfig.Name)} {
+	for _, about := range [][2]string{{"MachineOSBuild", build.Name}, {"MachineOSConfig", build.Spec.MachineOSConfig.Name}} {
 		var list corev1.EventList
-		if err := c.List(ctx, &list, client.InNamespace(EventNamespace), client.MatchingFields{eventObjectIndex: key}, client.UnsafeDisableDeepCopy); err != nil {
-			return nil, err
+		if err := c.List(ctx, &list, client.InNamespace(EventNamespace), client.MatchingFields{eventObjectIndex: eventObjectKey(about[0], about[1])}, client.UnsafeDisableDeepCopy); err != nil {
+			// An uncached reader (ocl-guard status) has no index: the API server's own Event field selectors do it.
+			list = corev1.EventList{}
+			if liveErr := c.List(ctx, &list, client.InNamespace(EventNamespace),
+				client.MatchingFields{"involvedObject.kind": about[0], "involvedObject.name": about[1]}); liveErr != nil {
+				return nil, err
+			}
 		}
 		for i := range list.Items {
 			e := &list.Items[i]
@@ -83,7 +88,7 @@ func (r *BuildReconciler) buildsOfEvent(ctx context.Context, o client.Object) []
 		if err := r.Client.Get(ctx, client.ObjectKey{Name: e.InvolvedObject.Name}, &config); err != nil {
 			return nil
 		}
-		build = config.Annotations[currentBuildAnnotation]
+		build = config.Annotations[diagnose.AnnotationCurrentBuild]
 	}
 	if build == "" {
 		return nil

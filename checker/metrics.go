@@ -5,7 +5,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
-// diagnosesMade counts new diagnoses by object kind and reason (rule IDs for MachineOSConfigs), so an alert can
+// diagnosesMade counts new diagnoses by object kind and reason (a bounded set: rule IDs are never a label), so an alert can
 // fire on, say, a rise in NodeImagePullAuth without scraping annotations.
 var diagnosesMade = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Name: "ocl_guard_checker_diagnoses_total",

@@ -19,9 +19,6 @@ import (
 	"github.com/ocl-guard/ocl-guard/diagnose"
 )
 
-// currentBuildAnnotation is where older MCO releases record a MachineOSConfig's build before status.machineOSBuild.
-const currentBuildAnnotation = "machineconfiguration.openshift.io/current-machine-os-build"
-
 var nodeListGVK = schema.GroupVersionKind{Version: "v1", Kind: "NodeList"}
 
 // PoolReconciler diagnoses the rollout of a layered pool (stage 3) from its nodes' annotations.
@@ -43,9 +40,15 @@ func (r *PoolReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	snapshot, err := r.snapshot(ctx, &pool)
+	snapshot, err := GatherPool(ctx, r.Client, &pool)
 	if err != nil {
 		return reconcile.Result{}, err
+	}
+	snapshot.Now, snapshot.Limits = r.Now(), r.Limits
+	if p, err := diagnose.DecodeProgress(pool.Annotations[AnnotationProgress]); err == nil {
+		snapshot.Previous = p
+	} else {
+		log.FromContext(ctx).Info("ignoring an unreadable progress annotation", "error", err.Error())
 	}
 	d, progress := diagnose.DiagnosePool(snapshot)
 	changes := annotationChanges(pool.Annotations, d, snapshot.Now)
@@ -65,28 +68,23 @@ func (r *PoolReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 	return reconcile.Result{RequeueAfter: r.Recheck}, nil
 }
 
-func (r *PoolReconciler) snapshot(ctx context.Context, pool *mcfgv1.MachineConfigPool) (diagnose.PoolSnapshot, error) {
-	s := diagnose.PoolSnapshot{Pool: pool, Now: r.Now(), Limits: r.Limits}
-	if p, err := diagnose.DecodeProgress(pool.Annotations[AnnotationProgress]); err == nil {
-		s.Previous = p
-	} else {
-		log.FromContext(ctx).Info("ignoring an unreadable progress annotation", "error", err.Error())
-	}
-
+// GatherPool reads what diagnose.DiagnosePool looks at, except the clock and the memory: the pool's
+// MachineOSConfig, its current build and the metadata of its nodes.
+func GatherPool(ctx context.Context, c client.Reader, pool *mcfgv1.MachineConfigPool) (diagnose.PoolSnapshot, error) {
+	s := diagnose.PoolSnapshot{Pool: pool}
 	// A MachineOSConfig must be named after its pool (a CEL rule of the CRD).
 	var config mcfgv1.MachineOSConfig
-	if err := r.Client.Get(ctx, client.ObjectKey{Name: pool.Name}, &config); err != nil {
+	if err := c.Get(ctx, client.ObjectKey{Name: pool.Name}, &config); err != nil {
 		return s, client.IgnoreNotFound(err)
 	}
 	s.Config = &config
 
-	buildName := config.Annotations[currentBuildAnnotation]
-	if config.Status.MachineOSBuild != nil && config.Status.MachineOSBuild.Name != "" {
-		buildName = config.Status.MachineOSBuild.Name
-	}
-	if buildName != "" {
+	// The build the MCO follows: the one it started last, recorded in an annotation when it starts. The status
+	// (machineOSBuild, currentImagePullSpec) names the last successful build, the image the nodes should run, and
+	// lags behind during a rebuild or after a failed one.
+	if buildName := CurrentBuildName(&config); buildName != "" {
 		var build mcfgv1.MachineOSBuild
-		if err := r.Client.Get(ctx, client.ObjectKey{Name: buildName}, &build); err == nil {
+		if err := c.Get(ctx, client.ObjectKey{Name: buildName}, &build); err == nil {
 			s.LatestBuild = &build
 		} else if client.IgnoreNotFound(err) != nil {
 			return s, err
@@ -101,13 +99,25 @@ func (r *PoolReconciler) snapshot(ctx context.Context, pool *mcfgv1.MachineConfi
 	nodes.SetGroupVersionKind(nodeListGVK)
 	// Read-only use, so the cached objects are not copied: a pool of 1,000 nodes would otherwise cost a deep copy
 	// of every node's metadata on every reconcile.
-	if err := r.Client.List(ctx, &nodes, client.MatchingLabelsSelector{Selector: selector}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := c.List(ctx, &nodes, client.MatchingLabelsSelector{Selector: selector}, client.UnsafeDisableDeepCopy); err != nil {
 		return s, err
 	}
 	for _, n := range nodes.Items {
 		s.Nodes = append(s.Nodes, diagnose.NodeInfo{Name: n.Name, Annotations: n.Annotations})
 	}
 	return s, nil
+}
+
+// CurrentBuildName names a MachineOSConfig's current build: the annotation the MCO sets when a build starts, else
+// (a config the MCO has not annotated, e.g. seeded at install time) the last successful build of its status.
+func CurrentBuildName(config *mcfgv1.MachineOSConfig) string {
+	if name := config.Annotations[diagnose.AnnotationCurrentBuild]; name != "" {
+		return name
+	}
+	if b := config.Status.MachineOSBuild; b != nil {
+		return b.Name
+	}
+	return ""
 }
 
 // SetupWithManager watches pools, their MachineOSConfigs and builds, and the metadata (never the spec or status)

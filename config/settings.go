@@ -39,6 +39,9 @@ type CheckerSettings struct {
 	RolloutStallAfter metav1.Duration `json:"rolloutStallAfter,omitempty"`
 	// NodeRebootAfter: a node rebooting or updating this long is NodeRebootStuck.
 	NodeRebootAfter metav1.Duration `json:"nodeRebootAfter,omitempty"`
+	// ConfigObserveAfter: a MachineOSConfig change (a new config, a spec edit, a rebuild request) the MCO has not
+	// acted on after this long is GenerationNotObserved or RebuildNotStarted.
+	ConfigObserveAfter metav1.Duration `json:"configObserveAfter,omitempty"`
 	// Recheck is how often running builds and layered pools are looked at again.
 	Recheck metav1.Duration `json:"recheck,omitempty"`
 	// AuditResync is how often every MachineOSConfig is audited again.
@@ -110,14 +113,15 @@ const (
 	DefaultFactTTL        = time.Minute
 	maxRegistryBudget     = 8 * time.Second
 
-	DefaultBuildStuckAfter   = 2 * time.Hour
-	DefaultBuildPendingAfter = 15 * time.Minute
-	DefaultRolloutStartAfter = 10 * time.Minute
-	DefaultRolloutStallAfter = 30 * time.Minute
-	DefaultNodeRebootAfter   = 20 * time.Minute
-	DefaultRecheck           = time.Minute
-	DefaultAuditResync       = 10 * time.Minute
-	DefaultLogLimitBytes     = 64 << 10
+	DefaultBuildStuckAfter    = 2 * time.Hour
+	DefaultBuildPendingAfter  = 15 * time.Minute
+	DefaultRolloutStartAfter  = 10 * time.Minute
+	DefaultRolloutStallAfter  = 30 * time.Minute
+	DefaultNodeRebootAfter    = 20 * time.Minute
+	DefaultConfigObserveAfter = 10 * time.Minute
+	DefaultRecheck            = time.Minute
+	DefaultAuditResync        = 10 * time.Minute
+	DefaultLogLimitBytes      = 64 << 10
 )
 
 // Defaults returns the settings used when no file is given.
@@ -182,6 +186,7 @@ func (s *Settings) applyDefaults() {
 	setDefault(&c.RolloutStartAfter, DefaultRolloutStartAfter)
 	setDefault(&c.RolloutStallAfter, DefaultRolloutStallAfter)
 	setDefault(&c.NodeRebootAfter, DefaultNodeRebootAfter)
+	setDefault(&c.ConfigObserveAfter, DefaultConfigObserveAfter)
 	setDefault(&c.Recheck, DefaultRecheck)
 	setDefault(&c.AuditResync, DefaultAuditResync)
 	if c.LogLimitBytes == 0 {
@@ -227,7 +232,7 @@ func (s Settings) validate() error {
 	c := s.Checker
 	for name, d := range map[string]metav1.Duration{
 		"buildStuckAfter": c.BuildStuckAfter, "buildPendingAfter": c.BuildPendingAfter, "rolloutStartAfter": c.RolloutStartAfter,
-		"rolloutStallAfter": c.RolloutStallAfter, "nodeRebootAfter": c.NodeRebootAfter, "recheck": c.Recheck, "auditResync": c.AuditResync,
+		"rolloutStallAfter": c.RolloutStallAfter, "nodeRebootAfter": c.NodeRebootAfter, "configObserveAfter": c.ConfigObserveAfter, "recheck": c.Recheck, "auditResync": c.AuditResync,
 	} {
 		if d.Duration < 0 {
 			problems = append(problems, fmt.Sprintf("checker.%s: must not be negative", name))

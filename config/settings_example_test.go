@@ -30,14 +30,14 @@ func TestExampleAndSchemaMatchTheCode(t *testing.T) {
 
 	var schema struct {
 		Properties struct {
+			Checker struct {
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"checker"`
 			Rules struct {
 				PropertyNames struct {
 					Enum []validators.RuleID `json:"enum"`
 				} `json:"propertyNames"`
 			} `json:"rules"`
-			Checker struct {
-				Properties map[string]json.RawMessage `json:"properties"`
-			} `json:"checker"`
 		} `json:"properties"`
 	}
 	data, err := os.ReadFile("settings.schema.json")
@@ -47,6 +47,25 @@ func TestExampleAndSchemaMatchTheCode(t *testing.T) {
 	if err := json.Unmarshal(data, &schema); err != nil {
 		t.Fatal(err)
 	}
+	// Every checker setting is in the schema and spelled out in the example.
+	exampleText, err := os.ReadFile("settings.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := reflect.TypeOf(CheckerSettings{})
+	for i := range fields.NumField() {
+		key, _, _ := strings.Cut(fields.Field(i).Tag.Get("json"), ",")
+		if _, ok := schema.Properties.Checker.Properties[key]; !ok {
+			t.Errorf("settings.schema.json has no checker.%s", key)
+		}
+		if !strings.Contains(string(exampleText), "\n  "+key+": ") {
+			t.Errorf("settings.example.yaml does not spell out checker.%s", key)
+		}
+	}
+	if len(schema.Properties.Checker.Properties) != fields.NumField() {
+		t.Errorf("schema has %d checker settings, the code %d", len(schema.Properties.Checker.Properties), fields.NumField())
+	}
+
 	got, want := schema.Properties.Rules.PropertyNames.Enum, validators.RuleIDs()
 	slices.Sort(got)
 	slices.Sort(want)

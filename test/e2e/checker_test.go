@@ -35,6 +35,8 @@ var _ = Describe("Checker", Ordered, func() {
 		settings := config.Defaults()
 		settings.Checker.BuildPendingAfter = metav1.Duration{Duration: 2 * time.Second}
 		settings.Checker.Recheck = metav1.Duration{Duration: time.Second}
+		settings.Checker.ConfigObserveAfter = metav1.Duration{Duration: observeAfter}
+		playTheOperator()
 		var runCtx context.Context
 		runCtx, stop = context.WithCancel(ctx)
 		for _, counter := range replicas {
@@ -381,22 +383,26 @@ var _ = Describe("Checker", Ordered, func() {
 			p := createLayeredPool("quay.io")
 			mosc := p.machineOSConfig("quay.io/acme/os-image:latest")
 			Expect(kube.Create(ctx, mosc)).To(Succeed())
+			observe(mosc, "")
 			Consistently(diagnosisOf(mosc)).WithTimeout(2 * time.Second).Should(BeEmpty())
 
 			secret := &corev1.Secret{}
 			Expect(kube.Get(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: p.pushSecret}, secret)).To(Succeed())
 			Expect(kube.Delete(ctx, secret)).To(Succeed())
 			eventually(annotationsOf(mosc)).Should(SatisfyAll(
-				HaveKeyWithValue(checker.AnnotationDiagnosis, string(validators.RuleSecretExists)),
+				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.ConfigCheckFailed)),
+				HaveKeyWithValue(checker.AnnotationRules, string(validators.RuleSecretExists)),
 				HaveKeyWithValue(checker.AnnotationMessage, ContainSubstring("spec.renderedImagePushSecret.name"))))
 
 			Expect(kube.Create(ctx, dockerConfigSecret(p.pushSecret, "quay.io"))).To(Succeed())
-			eventually(diagnosisOf(mosc)).Should(BeEmpty())
+			eventually(annotationsOf(mosc)).Should(BeEmpty())
 			var fresh mcfgv1.MachineOSConfig
 			Expect(kube.Get(ctx, client.ObjectKeyFromObject(mosc), &fresh)).To(Succeed())
 			Expect(fresh.Spec).To(Equal(mosc.Spec), "the checker never touches spec")
 		})
 	})
+
+	describeLifecycle(eventually)
 
 	Describe("writes", func() {
 		It("patches only when the diagnosis changes", func() {

@@ -13,6 +13,7 @@ import (
 	. "github.com/onsi/gomega"
 	configv1 "github.com/openshift/api/config/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ocl-guard/ocl-guard/app"
+	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/config"
 	"github.com/ocl-guard/ocl-guard/diagnose"
 	"github.com/ocl-guard/ocl-guard/lookups"
@@ -110,8 +112,10 @@ var _ = Describe("The shipped RBAC", func() {
 	It("lets the checker elect a leader, read builds, pods and nodes, and write its diagnosis", func() {
 		runCtx, stop := context.WithCancel(ctx)
 		defer stop()
+		settings := config.Defaults()
+		settings.Checker.ConfigObserveAfter = metav1.Duration{Duration: observeAfter}
 		mgr, err := app.NewCheckerManager(asServiceAccount, app.CheckerOptions{
-			Settings: config.Defaults(), MetricsAddr: "0", ProbeAddr: "0",
+			Settings: settings, MetricsAddr: "0", ProbeAddr: "0",
 			LeaderElectionNamespace: checkerNamespace, LeaderElectionID: "ocl-guard-rbac-test",
 			Logs: &recordedLogs{logs: map[string]string{}}, SeveralPerProcess: true,
 		})
@@ -139,6 +143,43 @@ var _ = Describe("The shipped RBAC", func() {
 		Expect(direct.List(ctx, &corev1.EventList{}, client.InNamespace("default"))).To(Succeed())
 		err = direct.List(ctx, &corev1.EventList{}, client.InNamespace(validators.MCONamespace))
 		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "Events outside namespace default: %v", err)
+
+		// The MCO's ClusterOperator and its build controller's Deployment, read by name through the cache.
+		playTheOperator()
+		DeferCleanup(playTheOperator)
+		mosc := &mcfgv1.MachineOSConfig{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		observe(mosc, "")
+		setOperatorDegraded("Failed to resync 4.20.0 because: could not update Machine OS Builder deployment: could not validate renderdImagePushspec quay.io/A/b for MachineOSConfig " + name + ": invalid reference format")
+		Eventually(diagnosisOf(mosc)).WithTimeout(30 * time.Second).Should(Equal(string(diagnose.BuilderNotRunning)))
+		setOperatorDegraded("")
+		setBuilderAvailable(0)
+		editConfig(mosc, func(m *mcfgv1.MachineOSConfig) { m.Spec.Containerfile = nil }) // a change the MCO does not pick up
+		Eventually(annotationsOf(mosc)).WithTimeout(30 * time.Second).Should(HaveKeyWithValue(checker.AnnotationEvidence, ContainSubstring("0 of 1 replicas available")))
+	})
+
+	It("grants the MCO's ClusterOperator and Deployment by name only", func() {
+		scheme, err := app.Scheme()
+		Expect(err).NotTo(HaveOccurred())
+		direct, err := client.New(asServiceAccount, client.Options{Scheme: scheme})
+		Expect(err).NotTo(HaveOccurred())
+		playTheOperator()
+		Expect(direct.Get(ctx, client.ObjectKey{Name: diagnose.OperatorName}, &configv1.ClusterOperator{})).To(Succeed())
+		Expect(direct.Get(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: diagnose.BuilderDeployment}, &appsv1.Deployment{})).To(Succeed())
+		for _, forbidden := range []func() error{
+			func() error {
+				return direct.Get(ctx, client.ObjectKey{Name: "kube-apiserver"}, &configv1.ClusterOperator{})
+			},
+			func() error { return direct.List(ctx, &configv1.ClusterOperatorList{}) },
+			func() error {
+				return direct.Get(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: "machine-config-controller"}, &appsv1.Deployment{})
+			},
+			func() error {
+				return direct.List(ctx, &appsv1.DeploymentList{}, client.InNamespace(validators.MCONamespace))
+			},
+			func() error { return direct.List(ctx, &appsv1.DeploymentList{}, client.InNamespace("default")) },
+		} {
+			Expect(apierrors.IsForbidden(forbidden())).To(BeTrue())
+		}
 	})
 })
 

@@ -234,8 +234,8 @@ func (b *Bed) Kubeconfig() ([]byte, error) {
 }
 
 // OpenShiftCRDs returns the CRD manifests for MachineOSConfig, MachineOSBuild, MachineConfig, the self-managed
-// (default feature set) MachineConfigPool, and the config.openshift.io Image and ClusterImagePolicy that the
-// preflight rules read, straight from the openshift/api module in use.
+// (default feature set) MachineConfigPool, ClusterOperator, and the config.openshift.io Image and ClusterImagePolicy
+// that the preflight rules read, straight from the openshift/api module in use.
 func OpenShiftCRDs(root string) ([]string, error) {
 	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/openshift/api")
 	cmd.Dir = root
@@ -243,7 +243,12 @@ func OpenShiftCRDs(root string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("locating the openshift/api module (go list -m): %w", err)
 	}
-	dir := filepath.Join(strings.TrimSpace(string(out)), "machineconfiguration", "v1", "zz_generated.crd-manifests")
+	module := strings.TrimSpace(string(out))
+	clusterOperators := filepath.Join(module, "config", "v1", "zz_generated.crd-manifests", "0000_00_cluster-version-operator_01_clusteroperators.crd.yaml")
+	if _, err := os.Stat(clusterOperators); err != nil {
+		return nil, fmt.Errorf("the ClusterOperator CRD: %w", err)
+	}
+	dir := filepath.Join(module, "machineconfiguration", "v1", "zz_generated.crd-manifests")
 	var files []string
 	for _, pattern := range []string{
 		"*_machineosconfigs.crd.yaml",
@@ -273,7 +278,7 @@ func OpenShiftCRDs(root string) ([]string, error) {
 	if len(files) != 6 {
 		return nil, fmt.Errorf("expected 6 CRD manifests in %s and %s, found %d: %v", dir, configDir, len(files), files)
 	}
-	return files, nil
+	return append(files, clusterOperators), nil
 }
 
 func hasPool(files []string) bool {

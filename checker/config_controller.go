@@ -1,0 +1,266 @@
+package checker
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	configv1 "github.com/openshift/api/config/v1"
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/validators"
+)
+
+// ConfigReconciler diagnoses MachineOSConfigs: it re-runs the admission rules after admission (a config admitted
+// yesterday breaks when its push secret is deleted or rotated today, and GitOps tools such as Argo CD do not show
+// admission warnings), and says why the MCO builds nothing ("nothing happens"). It writes only annotations; spec
+// and status belong to the user and the MCO.
+type ConfigReconciler struct {
+	Client client.Client
+	// Recorder records Events; SetupWithManager provides one.
+	Recorder events.EventRecorder
+	Lookups  validators.Lookups
+	Actions  validators.ActionFor
+	Limits   diagnose.ConfigLimits
+	// Resync re-checks every config this often, for what no watch sees (a registry that went away).
+	Resync time.Duration
+	Now    func() time.Time
+	// Report, when set, also receives every verdict (the ClusterPolicyReport, policyreport.go).
+	Report AuditSink
+
+	// waits holds each config's diagnose.ConfigWait in memory: the clocks restart with the checker, which delays a
+	// wait diagnosis by at most the limit and costs no write while the MCO is on time.
+	waits sync.Map // name → diagnose.ConfigWait
+}
+
+func (r *ConfigReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	var config mcfgv1.MachineOSConfig
+	if err := r.Client.Get(ctx, req.NamespacedName, &config); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.waits.Delete(req.Name)
+			diagnosed.forget(&config, req.NamespacedName)
+			if r.Report != nil {
+				return reconcile.Result{}, r.Report.Forget(ctx, req.Name)
+			}
+		}
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	s, err := GatherConfig(ctx, r.Client, r.Lookups, r.Actions, &config)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if prev, ok := r.waits.Load(config.Name); ok {
+		s.Previous = prev.(diagnose.ConfigWait)
+	}
+	s.Now, s.Limits = r.Now(), r.Limits
+	d := diagnose.DiagnoseConfig(s)
+	changes := annotationChanges(config.Annotations, d.Diagnosis, s.Now)
+	setAnnotation(changes, config.Annotations, AnnotationRules, joinRules(d.Rules))
+	// Remembered before writing: a write that conflicts (another writer, a stale cache) must not restart the clocks.
+	r.waits.Store(config.Name, d.Wait)
+	if _, err := r.writer().apply(ctx, &config, d.Diagnosis, changes); err != nil {
+		return reconcile.Result{}, err
+	}
+	if r.Report != nil {
+		if err := r.Report.Record(ctx, &config, s.Verdict); err != nil {
+			return reconcile.Result{}, err
+		}
+	}
+	requeue := r.Resync
+	if in := d.RecheckIn(s.Now, r.Limits); in > 0 && (requeue <= 0 || in < requeue) {
+		requeue = in
+	}
+	return reconcile.Result{RequeueAfter: requeue}, nil
+}
+
+// GatherConfig reads everything diagnose.DiagnoseConfig looks at, except the clock and the memory: the
+// MachineOSConfig's pool and current build, the admission rules' verdict, ClusterOperator machine-config and the machine-os-builder
+// Deployment. What the reader may not see (no such CRD outside OpenShift, no permission) is left unknown.
+func GatherConfig(ctx context.Context, c client.Reader, lookups validators.Lookups, actions validators.ActionFor, config *mcfgv1.MachineOSConfig) (diagnose.ConfigSnapshot, error) {
+	s := diagnose.ConfigSnapshot{Config: config, Verdict: validators.Evaluate(ctx, config, lookups, actions)}
+	var pool mcfgv1.MachineConfigPool
+	switch err := c.Get(ctx, client.ObjectKey{Name: config.Spec.MachineConfigPool.Name}, &pool); {
+	case err == nil:
+		s.Pool = &pool
+	case !apierrors.IsNotFound(err):
+		return s, err
+	}
+	if name := CurrentBuildName(config); name != "" {
+		var build mcfgv1.MachineOSBuild
+		switch err := c.Get(ctx, client.ObjectKey{Name: name}, &build); {
+		case err == nil:
+			s.CurrentBuild = &build
+		case !apierrors.IsNotFound(err):
+			return s, err
+		}
+	}
+	var operator configv1.ClusterOperator
+	switch err := c.Get(ctx, client.ObjectKey{Name: diagnose.OperatorName}, &operator); {
+	case err == nil:
+		s.Operator = &operator
+	case !unknowable(err):
+		return s, err
+	}
+	var builder appsv1.Deployment
+	switch err := c.Get(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: diagnose.BuilderDeployment}, &builder); {
+	case err == nil:
+		s.BuilderRead, s.Builder = true, &builder
+	case apierrors.IsNotFound(err):
+		s.BuilderRead = true
+	case !unknowable(err):
+		return s, err
+	}
+	return s, nil
+}
+
+// unknowable reports errors that leave an object unknown rather than failing the diagnosis.
+func unknowable(err error) bool {
+	return apierrors.IsNotFound(err) || apierrors.IsForbidden(err) || apimeta.IsNoMatchError(err)
+}
+
+func joinRules(ids []validators.RuleID) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = string(id)
+	}
+	return strings.Join(s, ",")
+}
+
+// SetupWithManager watches MachineOSConfigs, the Secrets of the MCO's namespace they name, their pools, the MCO's
+// ClusterOperator and its build controller's Deployment.
+func (r *ConfigReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Recorder == nil {
+		r.Recorder = mgr.GetEventRecorder(eventSource)
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("machineosconfig-diagnosis").
+		// Reacting to our own annotation writes would only re-run the rules.
+		For(&mcfgv1.MachineOSConfig{}, builder.WithPredicates(configChanged)).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.configsUsingSecret)).
+		Watches(&mcfgv1.MachineConfigPool{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: o.GetName()}}} // named after its pool (CRD rule)
+		}), builder.WithPredicates(poolStateChanged)).
+		Watches(&mcfgv1.MachineOSBuild{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			b, ok := o.(*mcfgv1.MachineOSBuild)
+			if !ok || b.Spec.MachineOSConfig.Name == "" {
+				return nil
+			}
+			return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: b.Spec.MachineOSConfig.Name}}}
+		}), builder.WithPredicates(buildConditionsChanged)).
+		Watches(&configv1.ClusterOperator{}, handler.EnqueueRequestsFromMapFunc(r.allConfigs)).
+		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.allConfigs)).
+		Complete(r)
+}
+
+func (r *ConfigReconciler) allConfigs(ctx context.Context, _ client.Object) []reconcile.Request {
+	var configs mcfgv1.MachineOSConfigList
+	if err := r.Client.List(ctx, &configs); err != nil {
+		return nil
+	}
+	requests := make([]reconcile.Request, 0, len(configs.Items))
+	for _, c := range configs.Items {
+		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKey{Name: c.Name}})
+	}
+	return requests
+}
+
+func (r *ConfigReconciler) configsUsingSecret(ctx context.Context, secret client.Object) []reconcile.Request {
+	if secret.GetNamespace() != validators.MCONamespace {
+		return nil
+	}
+	var configs mcfgv1.MachineOSConfigList
+	if err := r.Client.List(ctx, &configs); err != nil {
+		return nil
+	}
+	var requests []reconcile.Request
+	for _, c := range configs.Items {
+		pull := validators.GlobalPullSecretCopy
+		if c.Spec.BaseImagePullSecret != nil && c.Spec.BaseImagePullSecret.Name != "" {
+			pull = c.Spec.BaseImagePullSecret.Name
+		}
+		if secret.GetName() == c.Spec.RenderedImagePushSecret.Name || secret.GetName() == pull {
+			requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKey{Name: c.Name}})
+		}
+	}
+	return requests
+}
+
+// configChanged passes a MachineOSConfig update when its spec, its status or an annotation of the MCO's changed:
+// not on the checker's own annotations.
+var configChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+	o, ok1 := e.ObjectOld.(*mcfgv1.MachineOSConfig)
+	n, ok2 := e.ObjectNew.(*mcfgv1.MachineOSConfig)
+	if !ok1 || !ok2 {
+		return true
+	}
+	if o.Generation != n.Generation || !sameStatus(o, n) {
+		return true
+	}
+	for _, key := range []string{diagnose.AnnotationCurrentBuild, diagnose.AnnotationRebuild} {
+		ov, oOK := o.Annotations[key]
+		nv, nOK := n.Annotations[key]
+		if ov != nv || oOK != nOK {
+			return true
+		}
+	}
+	return false
+}}
+
+func sameStatus(o, n *mcfgv1.MachineOSConfig) bool {
+	ob, nb := o.Status.MachineOSBuild, n.Status.MachineOSBuild
+	return o.Status.ObservedGeneration == n.Status.ObservedGeneration && o.Status.CurrentImagePullSpec == n.Status.CurrentImagePullSpec &&
+		(ob == nil) == (nb == nil) && (ob == nil || ob.Name == nb.Name)
+}
+
+// buildConditionsChanged passes a MachineOSBuild's creation, deletion and condition changes, not the checker's own
+// annotation writes.
+var buildConditionsChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+	o, ok1 := e.ObjectOld.(*mcfgv1.MachineOSBuild)
+	n, ok2 := e.ObjectNew.(*mcfgv1.MachineOSBuild)
+	if !ok1 || !ok2 {
+		return true
+	}
+	return !sameConditions(len(o.Status.Conditions), len(n.Status.Conditions), func(i int) bool {
+		return o.Status.Conditions[i].Type == n.Status.Conditions[i].Type && o.Status.Conditions[i].Status == n.Status.Conditions[i].Status
+	})
+}, GenericFunc: func(event.GenericEvent) bool { return false }}
+
+// sameConditions compares two condition lists by type and status, pairwise through same(i).
+func sameConditions(lenOld, lenNew int, same func(i int) bool) bool {
+	if lenOld != lenNew {
+		return false
+	}
+	for i := range lenNew {
+		if !same(i) {
+			return false
+		}
+	}
+	return true
+}
+
+// poolStateChanged passes pool creation and deletion, and updates that pause or unpause it or flip a condition:
+// not the machine counts that change all through a rollout.
+var poolStateChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+	o, ok1 := e.ObjectOld.(*mcfgv1.MachineConfigPool)
+	n, ok2 := e.ObjectNew.(*mcfgv1.MachineConfigPool)
+	if !ok1 || !ok2 {
+		return true
+	}
+	return o.Spec.Paused != n.Spec.Paused || !sameConditions(len(o.Status.Conditions), len(n.Status.Conditions), func(i int) bool {
+		return o.Status.Conditions[i].Type == n.Status.Conditions[i].Type && o.Status.Conditions[i].Status == n.Status.Conditions[i].Status
+	})
+}, GenericFunc: func(event.GenericEvent) bool { return false }}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ocl-guard/ocl-guard/app"
+	"github.com/ocl-guard/ocl-guard/checker"
+	"github.com/ocl-guard/ocl-guard/lookups"
+	"github.com/ocl-guard/ocl-guard/status"
+)
+
+// runStatus is `ocl-guard status [POOL]`: the three stages of every layered pool, live. It returns the exit code:
+// 0 when every pool is healthy, 1 when one has a problem, 2 for usage errors.
+func runStatus(args []string, stdout io.Writer) (int, error) {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	kubeconfig := fs.String("kubeconfig", "", "path to a kubeconfig; $KUBECONFIG or in-cluster config when empty")
+	settingsPath := fs.String("settings", "", "settings file (rules' actions, the checker's time limits); built-in defaults when empty")
+	output := fs.String("o", "text", "output format: text or json")
+	probe := fs.Bool("probe-registry", true, "probe the push registry (reachability and push rights) for stage 1")
+	qps := fs.Float64("kube-api-qps", float64(app.DefaultKubeAPIQPS), "client-side limit of API requests per second; -1 leaves limiting to the server")
+	burst := fs.Int("kube-api-burst", app.DefaultKubeAPIBurst, "client-side burst of API requests, when --kube-api-qps is positive")
+	var caBundles stringList
+	bindCABundleFlag(fs, &caBundles)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: %s status [POOL] [flags]\n", commandName)
+		fs.PrintDefaults()
+	}
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return 2, err
+	}
+	if len(positional) > 1 {
+		return 2, fmt.Errorf("give at most one pool, not %q", positional)
+	}
+	if *output != "text" && *output != "json" {
+		return 2, fmt.Errorf("-o %q: use text or json", *output)
+	}
+	settings, err := loadSettings(*settingsPath)
+	if err != nil {
+		return 2, err
+	}
+	settings.Registry.CABundles = append(settings.Registry.CABundles, caBundles...)
+	c, clientset, err := statusClients(*kubeconfig, float32(*qps), *burst)
+	if err != nil {
+		return 2, err
+	}
+	cluster := &lookups.Cluster{Cached: c, Direct: c, Facts: lookups.NewFacts(settings.Preflight.Rules(), settings.Preflight.FactTTL.Duration)}
+	if *probe {
+		if cluster.Prober, err = app.NewProber(settings.Registry); err != nil {
+			return 2, err
+		}
+	}
+	opts := status.Options{
+		Lookups: cluster, Actions: settings.ActionFor, Checker: settings.Checker, Now: time.Now(),
+		Logs: checker.LogOptions{Logs: checker.PodLogReader{Client: clientset}, Limit: settings.Checker.LogLimitBytes},
+	}
+	if len(positional) == 1 {
+		opts.Pool = positional[0]
+	}
+	reports, err := status.Collect(context.Background(), c, opts)
+	if err != nil {
+		return 2, err // among them: the pool given is not layered
+	}
+	if err := writeStatus(stdout, *output, reports); err != nil {
+		return 2, err
+	}
+	return status.ExitCode(reports), nil
+}
+
+// statusClients are a plain (uncached) client, so that a one-shot run lists nothing it does not read, and a
+// clientset for pod logs.
+func statusClients(kubeconfig string, qps float32, burst int) (client.Client, kubernetes.Interface, error) {
+	cfg, err := app.RESTConfig(kubeconfig, qps, burst)
+	if err != nil {
+		return nil, nil, err
+	}
+	scheme, err := app.Scheme()
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, nil, err
+	}
+	clientset, err := kubernetes.NewForConfig(cfg)
+	return c, clientset, err
+}
+
+func writeStatus(w io.Writer, output string, reports []status.Report) error {
+	switch {
+	case output == "json":
+		return status.WriteJSON(w, reports)
+	case len(reports) == 0:
+		_, err := fmt.Fprintln(w, "no layered pool: no MachineOSConfig in the cluster")
+		return err
+	}
+	return status.WriteText(w, reports)
+}
+
+// parseInterspersed parses flags that may come before and after positional arguments ("status worker -o json").
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}

@@ -1,0 +1,95 @@
+package status
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ocl-guard/ocl-guard/checker"
+	"github.com/ocl-guard/ocl-guard/config"
+	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/validators"
+)
+
+// Options configure Collect.
+type Options struct {
+	// Pool limits the reports to one pool; empty means every layered pool.
+	Pool string
+	// Lookups and Actions run the admission rules (stage 1).
+	Lookups validators.Lookups
+	Actions validators.ActionFor
+	// Logs reads build logs when a diagnosis needs one.
+	Logs    checker.LogOptions
+	Checker config.CheckerSettings
+	Now     time.Time
+}
+
+// NotLayeredError says that a pool asked for has no MachineOSConfig.
+type NotLayeredError struct{ Pool string }
+
+func (e NotLayeredError) Error() string {
+	return fmt.Sprintf("pool %s is not layered: no MachineOSConfig has spec.machineConfigPool.name %s (oc get machineosconfigs)", e.Pool, e.Pool)
+}
+
+// Collect reads a live snapshot of every layered pool (or opts.Pool) through c, with the checker's own gatherers,
+// and reports on it. It reads the checker's rollout memory (the pool's ocl-guard.io/progress annotation) when the
+// checker has written one; its other clocks start now, so a one-shot run reports a spec change the MCO ignores only
+// for a new MachineOSConfig (whose creation time is known).
+func Collect(ctx context.Context, c client.Reader, opts Options) ([]Report, error) {
+	var configs mcfgv1.MachineOSConfigList
+	if err := c.List(ctx, &configs); err != nil {
+		return nil, fmt.Errorf("listing MachineOSConfigs: %w", err)
+	}
+	slices.SortFunc(configs.Items, func(a, b mcfgv1.MachineOSConfig) int {
+		return cmp.Compare(a.Spec.MachineConfigPool.Name, b.Spec.MachineConfigPool.Name)
+	})
+	var reports []Report
+	for i := range configs.Items {
+		mosc := &configs.Items[i]
+		if opts.Pool != "" && mosc.Spec.MachineConfigPool.Name != opts.Pool {
+			continue
+		}
+		s, err := gather(ctx, c, mosc, opts)
+		if err != nil {
+			return nil, fmt.Errorf("MachineOSConfig %s: %w", mosc.Name, err)
+		}
+		reports = append(reports, NewReport(s))
+	}
+	if opts.Pool != "" && len(reports) == 0 {
+		return nil, NotLayeredError{Pool: opts.Pool}
+	}
+	return reports, nil
+}
+
+func gather(ctx context.Context, c client.Reader, mosc *mcfgv1.MachineOSConfig, opts Options) (Snapshots, error) {
+	var s Snapshots
+	var err error
+	if s.Config, err = checker.GatherConfig(ctx, c, opts.Lookups, opts.Actions, mosc); err != nil {
+		return s, err
+	}
+	s.Config.Now, s.Config.Limits = opts.Now, opts.Checker.ConfigLimits()
+	current := s.Config.CurrentBuild
+	if pool := s.Config.Pool; pool != nil {
+		if s.Pool, err = checker.GatherPool(ctx, c, pool); err != nil {
+			return s, err
+		}
+		s.Pool.Now, s.Pool.Limits = opts.Now, opts.Checker.RolloutLimits()
+		if p, err := diagnose.DecodeProgress(pool.Annotations[checker.AnnotationProgress]); err == nil {
+			s.Pool.Previous = p
+		}
+		current = s.Pool.LatestBuild
+	}
+	if current != nil {
+		b, err := checker.GatherBuild(ctx, c, current, opts.Logs, opts.Now, opts.Checker.BuildLimits())
+		if err != nil {
+			return s, err
+		}
+		s.Build = &b
+	}
+	return s, nil
+}

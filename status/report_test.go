@@ -1,0 +1,304 @@
+package status
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	configv1 "github.com/openshift/api/config/v1"
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	"github.com/ocl-guard/ocl-guard/app"
+	"github.com/ocl-guard/ocl-guard/config"
+	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/lookups"
+	"github.com/ocl-guard/ocl-guard/validators"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+var now = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+
+const (
+	image    = "quay.io/acme/os@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	oldImage = "quay.io/acme/os@sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+	builder  = "quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+)
+
+// cluster is what a layered pool "worker" looks like to `ocl-guard status`, as the MCO leaves it.
+type cluster struct {
+	objects []client.Object
+	mosc    *mcfgv1.MachineOSConfig
+	pool    *mcfgv1.MachineConfigPool
+}
+
+func newCluster(nodes int) *cluster {
+	c := &cluster{}
+	c.pool = &mcfgv1.MachineConfigPool{
+		ObjectMeta: metav1.ObjectMeta{Name: "worker"},
+		Spec:       mcfgv1.MachineConfigPoolSpec{NodeSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"node-role.kubernetes.io/worker": ""}}},
+		Status:     mcfgv1.MachineConfigPoolStatus{MachineCount: int32(nodes)},
+	}
+	c.mosc = &mcfgv1.MachineOSConfig{
+		ObjectMeta: metav1.ObjectMeta{Name: "worker", Generation: 1, CreationTimestamp: metav1.NewTime(now.Add(-24 * time.Hour))},
+		Spec: mcfgv1.MachineOSConfigSpec{
+			MachineConfigPool:       mcfgv1.MachineConfigPoolReference{Name: "worker"},
+			ImageBuilder:            mcfgv1.MachineOSImageBuilder{ImageBuilderType: "Job"},
+			RenderedImagePushSecret: mcfgv1.ImageSecretObjectReference{Name: "push"},
+			RenderedImagePushSpec:   "quay.io/acme/os:latest",
+			Containerfile:           []mcfgv1.MachineOSContainerfile{{ContainerfileArch: mcfgv1.NoArch, Content: "FROM configs AS final\nRUN rpm-ostree install tree && ostree container commit\n"}},
+		},
+		Status: mcfgv1.MachineOSConfigStatus{ObservedGeneration: 1},
+	}
+	auth := base64.StdEncoding.EncodeToString([]byte("robot:s3cr3t-never-shown"))
+	c.objects = append(c.objects, c.pool, c.mosc,
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: validators.MCONamespace}, Type: corev1.SecretTypeDockerConfigJson,
+			Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"quay.io":{"auth":"` + auth + `"}}}`)}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: lookups.ClusterPullSecretName, Namespace: lookups.ClusterPullSecretNamespace}, Type: corev1.SecretTypeDockerConfigJson,
+			Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"registry.redhat.io":{"auth":"` + auth + `"}}}`)}})
+	for i := range nodes {
+		c.objects = append(c.objects, &corev1.Node{ObjectMeta: metav1.ObjectMeta{
+			Name: "worker-" + string(rune('a'+i)), Labels: map[string]string{"node-role.kubernetes.io/worker": ""},
+			Annotations: map[string]string{diagnose.AnnotationCurrentImage: oldImage, diagnose.AnnotationDesiredImage: oldImage, diagnose.AnnotationState: diagnose.StateDone},
+		}})
+	}
+	return c
+}
+
+func (c *cluster) node(i int) *corev1.Node {
+	for _, o := range c.objects {
+		if n, ok := o.(*corev1.Node); ok && n.Name == "worker-"+string(rune('a'+i)) {
+			return n
+		}
+	}
+	panic("no node")
+}
+
+// build adds a MachineOSBuild started 20 minutes ago and makes it the config's current build.
+func (c *cluster) build(name string, conditions map[mcfgv1.BuildProgress]bool, ended bool) *mcfgv1.MachineOSBuild {
+	start := metav1.NewTime(now.Add(-20 * time.Minute))
+	b := &mcfgv1.MachineOSBuild{
+		ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: start},
+		Spec:       mcfgv1.MachineOSBuildSpec{MachineOSConfig: mcfgv1.MachineOSConfigReference{Name: "worker"}, RenderedImagePushSpec: mcfgv1.ImageTagFormat("quay.io/acme/os:" + name)},
+		Status: mcfgv1.MachineOSBuildStatus{BuildStart: &start, Builder: &mcfgv1.MachineOSBuilderReference{ImageBuilderType: "Job",
+			Job: &mcfgv1.ObjectReference{Group: "batch", Resource: "jobs", Namespace: validators.MCONamespace, Name: "build-" + name}}},
+	}
+	// Reasons and messages of openshift/machine-config-operator pkg/apihelpers/machineosbuild.go.
+	for _, c := range []struct {
+		t               mcfgv1.BuildProgress
+		reason, message string
+	}{
+		{mcfgv1.MachineOSBuildPrepared, "Prepared", "Build Prepared and Pending"},
+		{mcfgv1.MachineOSBuilding, "Building", "Image Build In Progress"},
+		{mcfgv1.MachineOSBuildFailed, "Failed", "Build Failed"},
+		{mcfgv1.MachineOSBuildInterrupted, "Interrupted", "Build Interrupted"},
+		{mcfgv1.MachineOSBuildSucceeded, "Ready", "Build Ready"},
+	} {
+		status := metav1.ConditionFalse
+		if conditions[c.t] {
+			status = metav1.ConditionTrue
+		}
+		b.Status.Conditions = append(b.Status.Conditions, metav1.Condition{Type: string(c.t), Status: status, Reason: c.reason, Message: c.message, LastTransitionTime: start})
+	}
+	if ended {
+		end := metav1.NewTime(now.Add(-11 * time.Minute))
+		b.Status.BuildEnd = &end
+	}
+	if c.mosc.Annotations == nil {
+		c.mosc.Annotations = map[string]string{}
+	}
+	c.mosc.Annotations[diagnose.AnnotationCurrentBuild] = name
+	c.objects = append(c.objects, b,
+		&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "build-" + name, Namespace: validators.MCONamespace}})
+	return b
+}
+
+// failedPod adds the build's pod whose image-build container ended with message (FallbackToLogsOnError).
+func (c *cluster) failedPod(build, message string) {
+	c.objects = append(c.objects, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "build-" + build + "-x7k2p", Namespace: validators.MCONamespace, CreationTimestamp: metav1.NewTime(now.Add(-20 * time.Minute)),
+			Labels: map[string]string{"batch.kubernetes.io/job-name": "build-" + build}},
+		Status: corev1.PodStatus{Phase: corev1.PodFailed, InitContainerStatuses: []corev1.ContainerStatus{{Name: diagnose.ImageBuildContainer, Image: builder,
+			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error", Message: message}}}}},
+	})
+}
+
+func (c *cluster) reports(t *testing.T, pool string) ([]Report, error) {
+	t.Helper()
+	scheme, err := app.Scheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A cluster with Simple Content Access, as most have: the entitlement the MCO copies into builds exists.
+	entitlement := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: validators.EntitlementSecretNamespace, Name: validators.EntitlementSecretName}}
+	fc := fake.NewClientBuilder().WithScheme(scheme).WithObjects(append(c.objects, entitlement)...).Build()
+	return Collect(context.Background(), fc, Options{
+		Pool: pool, Lookups: &lookups.Cluster{Cached: fc, Direct: fc}, Actions: config.Defaults().ActionFor,
+		Checker: config.Defaults().Checker, Now: now,
+	})
+}
+
+// The push is refused: buildah's words, as in diagnose's PushDenied fixtures.
+const pushDenied = `Error: pushing image "quay.io/acme/os:worker-5e1f" to "docker://quay.io/acme/os:worker-5e1f": writing blob: initiating layer upload to /v2/acme/os/blobs/uploads/ in quay.io: denied: requested access to the resource is denied`
+
+func TestGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(c *cluster)
+	}{
+		{"failed-build", func(c *cluster) {
+			// A rebuild fails while the previous build's image runs on every node.
+			c.mosc.Status.CurrentImagePullSpec, c.mosc.Status.MachineOSBuild = oldImage, &mcfgv1.ObjectReference{Name: "worker-0a1b"}
+			b := c.build("worker-5e1f", map[mcfgv1.BuildProgress]bool{mcfgv1.MachineOSBuildFailed: true}, true)
+			c.failedPod(b.Name, pushDenied)
+			c.pool.Status.Conditions = []mcfgv1.MachineConfigPoolCondition{{Type: mcfgv1.MachineConfigPoolImageBuildDegraded, Status: corev1.ConditionTrue, Reason: "BuildFailed",
+				Message: "Failed to build OS image for pool worker (MachineOSBuild: worker-5e1f): Failed: Build Failed"}}
+			c.pool.Status.UpdatedMachineCount = 3
+		}},
+		{"healthy", func(c *cluster) {
+			b := c.build("worker-5e1f", map[mcfgv1.BuildProgress]bool{mcfgv1.MachineOSBuildSucceeded: true}, true)
+			b.Status.DigestedImagePushSpec = image
+			c.mosc.Status.CurrentImagePullSpec, c.mosc.Status.MachineOSBuild = image, &mcfgv1.ObjectReference{Name: b.Name}
+			for i := range 3 {
+				c.node(i).Annotations = map[string]string{diagnose.AnnotationCurrentImage: image, diagnose.AnnotationDesiredImage: image, diagnose.AnnotationState: diagnose.StateDone}
+			}
+			c.pool.Status.UpdatedMachineCount = 3
+		}},
+		{"nodes-cannot-pull", func(c *cluster) {
+			b := c.build("worker-5e1f", map[mcfgv1.BuildProgress]bool{mcfgv1.MachineOSBuildSucceeded: true}, true)
+			b.Status.DigestedImagePushSpec = image
+			c.mosc.Status.CurrentImagePullSpec, c.mosc.Status.MachineOSBuild = image, &mcfgv1.ObjectReference{Name: b.Name}
+			c.node(0).Annotations = map[string]string{diagnose.AnnotationCurrentImage: image, diagnose.AnnotationDesiredImage: image, diagnose.AnnotationState: diagnose.StateDone}
+			// The daemon's words (pkg/daemon/update.go, "failed to update OS to ... after retries"), as in diagnose's fixtures.
+			for _, i := range []int{1, 2} {
+				c.node(i).Annotations = map[string]string{diagnose.AnnotationDesiredImage: image, diagnose.AnnotationCurrentImage: oldImage, diagnose.AnnotationState: diagnose.StateDegraded,
+					diagnose.AnnotationReason: "failed to update OS to " + image + " after retries: error running rpm-ostree rebase --experimental ostree-unverified-registry:" + image +
+						": error: Creating importer: failed to invoke method OpenImage: reading manifest sha256:0123 in quay.io/acme/os: unauthorized: access to the requested resource is not authorized"}
+			}
+			c.pool.Status.UpdatedMachineCount = 1
+			c.pool.Status.Conditions = []mcfgv1.MachineConfigPoolCondition{{Type: mcfgv1.MachineConfigPoolUpdating, Status: corev1.ConditionTrue}}
+		}},
+		{"never-built", func(c *cluster) {
+			// A new config, an hour old, naming a push secret that does not exist: the MCO's operator refuses to run its
+			// builder (pkg/controller/build/helpers.go validateSecret, wrapped by pkg/operator/sync.go and status.go).
+			c.mosc.CreationTimestamp = metav1.NewTime(now.Add(-time.Hour))
+			c.mosc.Status.ObservedGeneration = 0
+			c.mosc.Spec.RenderedImagePushSecret.Name = "push-typo"
+			c.objects = append(c.objects, &configv1.ClusterOperator{ObjectMeta: metav1.ObjectMeta{Name: diagnose.OperatorName},
+				Status: configv1.ClusterOperatorStatus{Conditions: []configv1.ClusterOperatorStatusCondition{{
+					Type: configv1.OperatorDegraded, Status: configv1.ConditionTrue, Reason: "MachineOSBuilderFailed",
+					Message: `Failed to resync 4.20.0 because: could not update Machine OS Builder deployment: could not validate renderedImagePushSecret "push-typo" for MachineOSConfig worker: secret push-typo from worker is not found. Did you use the right secret name?`,
+				}}}})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCluster(3)
+			tc.setup(c)
+			reports, err := c.reports(t, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text, js bytes.Buffer
+			if err := WriteText(&text, reports); err != nil {
+				t.Fatal(err)
+			}
+			if err := WriteJSON(&js, reports); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.name+".txt", text.Bytes())
+			golden(t, tc.name+".json", js.Bytes())
+			if strings.Contains(text.String(), "s3cr3t") || strings.Contains(js.String(), "s3cr3t") {
+				t.Error("a credential leaked into the output")
+			}
+			wantHealthy := tc.name == "healthy"
+			if got := ExitCode(reports); (got == 0) != wantHealthy {
+				t.Errorf("exit code %d for %s", got, tc.name)
+			}
+		})
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./status/ -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the output (go test ./status/ -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestNextFollowsTheMostUpstreamProblem(t *testing.T) {
+	c := newCluster(3)
+	b := c.build("worker-5e1f", map[mcfgv1.BuildProgress]bool{mcfgv1.MachineOSBuildFailed: true}, true)
+	c.failedPod(b.Name, pushDenied)
+	reports, err := c.reports(t, "worker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := reports[0]
+	if r.Config.Diagnosis == nil || r.Config.Diagnosis.Reason != diagnose.CurrentBuildFailed {
+		t.Fatalf("the config reports its failed build: %+v", r.Config.Diagnosis)
+	}
+	if r.Build == nil || r.Build.Diagnosis == nil || r.Build.Diagnosis.Reason != diagnose.PushDenied || r.Next != r.Build.Diagnosis.Message {
+		t.Errorf("next is the build's fix, the cause: %q", r.Next)
+	}
+	if r.Build.Phase != diagnose.PhaseFailed.String() || r.Build.Duration != "9m0s" {
+		t.Errorf("phase %s, duration %s", r.Build.Phase, r.Build.Duration)
+	}
+}
+
+func TestPoolNotLayered(t *testing.T) {
+	_, err := newCluster(1).reports(t, "infra")
+	var notLayered NotLayeredError
+	if !errors.As(err, &notLayered) || notLayered.Pool != "infra" {
+		t.Errorf("error %v", err)
+	}
+}
+
+func TestJSONIsAnArray(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteJSON(&b, nil); err != nil {
+		t.Fatal(err)
+	}
+	var v []Report
+	if err := json.Unmarshal(b.Bytes(), &v); err != nil || v == nil {
+		t.Errorf("%q: %v", b.String(), err)
+	}
+}
+
+// The README shows the real output for a failed build: the golden file, kept in step here.
+func TestReadmeShowsTheFailedBuild(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := os.ReadFile("testdata/failed-build.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(readme, golden) {
+		t.Error("README.md does not show status/testdata/failed-build.txt: paste it into the `ocl-guard status` section")
+	}
+}
