@@ -48,7 +48,7 @@ func TestExampleAndSchemaMatchTheCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Every checker setting is in the schema and spelled out in the example.
-	exampleText, err := os.ReadFile("settings.example.yaml")
+	exampleText, err := os.ReadFile("manager/settings.example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ var _ = Describe("The checker's ClusterPolicyReport", Ordered, func() {
 	})
 
 	It("is not written, and the audit carries on, while the wgpolicyk8s.io CRD is absent", func() {
-		patient(diagnosisOf(mosc())).Should(Equal(string(validators.RuleSecretExists)))
+		patient(annotationsOf(mosc())).Should(HaveKeyWithValue(checker.AnnotationRules, string(validators.RuleSecretExists)))
 		err := kube.Get(ctx, client.ObjectKey{Name: checker.PolicyReportName}, newReport())
 		Expect(meta.IsNoMatchError(err)).To(BeTrue(), "the CRD must be absent here: %v", err)
 		Expect(writes.count()).To(BeZero())
@@ -112,7 +112,7 @@ var _ = Describe("The checker's ClusterPolicyReport", Ordered, func() {
 		Expect(kube.Create(ctx, offConfig)).To(Succeed())
 		DeferCleanup(deleteQuietly, offConfig)
 		deleteQuietly(dockerConfigSecret(off.pushSecret, "quay.io"))
-		patient(diagnosisOf(offConfig)).Should(Equal(string(validators.RuleSecretExists)))
+		patient(annotationsOf(offConfig)).Should(HaveKeyWithValue(checker.AnnotationRules, string(validators.RuleSecretExists)))
 		Consistently(func() error {
 			return kube.Get(ctx, client.ObjectKey{Name: checker.PolicyReportName}, newReport())
 		}).WithTimeout(3 * time.Second).Should(Satisfy(func(err error) bool { return client.IgnoreNotFound(err) == nil && err != nil }))

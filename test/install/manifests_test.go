@@ -197,7 +197,7 @@ var _ = Describe("The rendered manifests", Ordered, func() {
 			var got unstructured.Unstructured
 			got.SetGroupVersionKind(mosc.GroupVersionKind())
 			g.Expect(kube.Get(ctx, client.ObjectKey{Name: "worker"}, &got)).To(Succeed())
-			g.Expect(got.GetAnnotations()[checker.AnnotationDiagnosis]).To(ContainSubstring(string(validators.RuleSecretExists)))
+			g.Expect(got.GetAnnotations()[checker.AnnotationRules]).To(ContainSubstring(string(validators.RuleSecretExists)))
 		}).WithTimeout(60 * time.Second).Should(Succeed())
 	})
 })
