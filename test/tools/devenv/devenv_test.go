@@ -87,7 +87,7 @@ func TestMakeRunShowsAllThreeFaces(t *testing.T) {
 	})
 	t.Run("the audit flags the config whose push secret was rotated", func(t *testing.T) {
 		mosc := &mcfgv1.MachineOSConfig{ObjectMeta: nameOnly(failedPool)}
-		expectDiagnosis(ctx, t, kube, mosc, string(validators.RulePushSpecPushPermission), "")
+		expectDiagnosis(ctx, t, kube, mosc, string(diagnose.ConfigCheckFailed), "["+string(validators.RulePushSpecPushPermission)+"]")
 	})
 
 	t.Run("the pull-only sample is denied by the registry probe", func(t *testing.T) {

@@ -71,9 +71,9 @@ func start(ctx context.Context, root string, opts options) (_ *devEnv, err error
 	}
 	probe := loopbackOnly{prober}
 
-	// The webhook's serving certificate is envtest's (testbed.Start writes it and the caBundle); a self-managed
-	// certificate mode would be switched on here.
-	if e.bed, err = testbed.Start(testbed.Options{Settings: settings, Prober: probe}); err != nil {
+	// The webhook's serving certificate is self-managed, as `ocl-guard webhook --cert-mode=self` runs it on a cluster
+	// with neither the service CA nor cert-manager: its CA in a Secret, the caBundle published by the webhook itself.
+	if e.bed, err = testbed.Start(testbed.Options{Settings: settings, Prober: probe, SelfManagedCerts: testbed.SelfManagedCerts()}); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
