@@ -89,7 +89,10 @@ var _ = Describe("The checker's ClusterPolicyReport", Ordered, func() {
 
 	It("is rewritten only when a result changes", func() {
 		settled := writes.count()
-		Consistently(writes.count).WithTimeout(4*time.Second).Should(Equal(settled), "audits every second, same outcome")
+		// Audited every second with the same outcome: a writer that rewrote on every audit would write 4 times here.
+		// The report covers every MachineOSConfig of the shared test cluster, and another spec's config may still
+		// change its result once in the window, so one write is tolerated.
+		Consistently(writes.count).WithTimeout(4*time.Second).Should(BeNumerically("<=", settled+1), "audits every second, same outcome")
 		Expect(kube.Create(ctx, dockerConfigSecret(p.pushSecret, "quay.io"))).To(Succeed())
 		patient(resultsFor(p.name)).Should(HaveKeyWithValue(string(validators.RuleSecretExists), HaveKeyWithValue("result", "pass")))
 		Expect(writes.count()).To(BeNumerically(">", settled))
