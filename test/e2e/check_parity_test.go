@@ -17,8 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
-
-	"github.com/ocl-guard/ocl-guard/test/testbed"
 )
 
 // parityBase is a MachineOSConfig the CRD admits; each case breaks it in one way the API server refuses.
@@ -60,11 +58,7 @@ var _ = Describe("ocl-guard check refuses what the API server refuses", Ordered,
 	var binary, dir string
 	BeforeAll(func() {
 		dir = GinkgoT().TempDir()
-		binary = filepath.Join(dir, "ocl-guard")
-		build := exec.Command("go", "build", "-o", binary, "./cmd/ocl-guard")
-		build.Dir = testbed.RepoRoot()
-		out, err := build.CombinedOutput()
-		Expect(err).NotTo(HaveOccurred(), "%s", out)
+		binary, _ = oclGuardBinary("ocl-guard")
 	})
 
 	It("rejects each case at the same field paths as the real API server", func() {

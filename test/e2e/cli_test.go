@@ -7,22 +7,12 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-
-	"github.com/ocl-guard/ocl-guard/test/testbed"
 )
 
 var _ = Describe("ocl-guard check --live", func() {
 	It("checks manifests against the cluster's Secrets and pools, and the cluster's own configs", func() {
 		dir := GinkgoT().TempDir()
-		binary := filepath.Join(dir, "ocl-guard")
-		build := exec.Command("go", "build", "-o", binary, "./cmd/ocl-guard")
-		build.Dir = testbed.RepoRoot()
-		out, err := build.CombinedOutput()
-		Expect(err).NotTo(HaveOccurred(), "%s", out)
-		kubeconfig, err := bed.Kubeconfig()
-		Expect(err).NotTo(HaveOccurred())
-		kubeconfigPath := filepath.Join(dir, "kubeconfig")
-		Expect(os.WriteFile(kubeconfigPath, kubeconfig, 0o600)).To(Succeed())
+		binary, kubeconfigPath := oclGuardBinary("ocl-guard")
 
 		// The manifest names a secret that exists only in the cluster: offline that is a warning, live it is fine.
 		p := createLayeredPool("quay.io")

@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -16,22 +14,12 @@ import (
 
 	"github.com/ocl-guard/ocl-guard/diagnose"
 	"github.com/ocl-guard/ocl-guard/status"
-	"github.com/ocl-guard/ocl-guard/test/testbed"
 )
 
 // `ocl-guard status` live against the API server, built and run as the kubectl/oc plugin, with no checker needed.
 var _ = Describe("ocl-guard status, as kubectl-ocl_guard", func() {
 	It("reports each stage of a layered pool and exits 1 on a problem, 0 when healthy, 2 for a pool that is not layered", func() {
-		dir := GinkgoT().TempDir()
-		plugin := filepath.Join(dir, "kubectl-ocl_guard")
-		build := exec.Command("go", "build", "-o", plugin, "./cmd/ocl-guard")
-		build.Dir = testbed.RepoRoot()
-		out, err := build.CombinedOutput()
-		Expect(err).NotTo(HaveOccurred(), "%s", out)
-		kubeconfig, err := bed.Kubeconfig()
-		Expect(err).NotTo(HaveOccurred())
-		kubeconfigPath := filepath.Join(dir, "kubeconfig")
-		Expect(os.WriteFile(kubeconfigPath, kubeconfig, 0o600)).To(Succeed())
+		plugin, kubeconfigPath := oclGuardBinary("kubectl-ocl_guard")
 		run := func(args ...string) (string, int) {
 			cmd := exec.Command(plugin, append(args, "--kubeconfig", kubeconfigPath, "--probe-registry=false")...)
 			out, err := cmd.Output()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -60,6 +61,9 @@ var _ = BeforeSuite(func() {
 })
 
 var _ = AfterSuite(func() {
+	if binaryDir != "" {
+		_ = os.RemoveAll(binaryDir) // oclGuardBinary's build
+	}
 	if bed != nil {
 		Expect(bed.Stop()).To(Succeed())
 	}
