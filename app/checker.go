@@ -24,8 +24,8 @@ import (
 
 	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/config"
-	"github.com/ocl-guard/ocl-guard/diagnose"
 	"github.com/ocl-guard/ocl-guard/lookups"
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
 
@@ -65,7 +65,7 @@ var nodeGVK = schema.GroupVersionKind{Version: "v1", Kind: "Node"}
 // metadata of Nodes (their annotations are all it reads, and a full Node is large), the Events about OCL objects,
 // and by name the MCO's ClusterOperator and its machine-os-builder Deployment (the RBAC grants only those names).
 func CheckerCacheOptions() cache.Options {
-	mco := map[string]cache.Config{validators.MCONamespace: {}}
+	inMCONamespace := map[string]cache.Config{mco.Namespace: {}}
 	byName := func(name string) fields.Selector { return fields.OneTermEqualSelector("metadata.name", name) }
 	node := &metav1.PartialObjectMetadata{}
 	node.SetGroupVersionKind(nodeGVK)
@@ -73,18 +73,18 @@ func CheckerCacheOptions() cache.Options {
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Secret{}: {Namespaces: SecretNamespaces()},
-			&batchv1.Job{}:   {Namespaces: mco},
-			&corev1.Pod{}:    {Namespaces: mco},
+			&batchv1.Job{}:   {Namespaces: inMCONamespace},
+			&corev1.Pod{}:    {Namespaces: inMCONamespace},
 			node:             {},
 			// The MCO's Events about MachineOSBuilds and MachineOSConfigs: core/v1 Events of cluster-scoped objects
 			// live in namespace default; the field selector keeps every other Event out of the cache.
 			&corev1.Event{}: {
-				Namespaces: map[string]cache.Config{checker.EventNamespace: {}},
+				Namespaces: map[string]cache.Config{mco.EventNamespace: {}},
 				Field:      fields.OneTermEqualSelector("involvedObject.apiVersion", mcfgv1.GroupVersion.String()),
 			},
-			&configv1.ClusterOperator{}: {Field: byName(diagnose.OperatorName)},
+			&configv1.ClusterOperator{}: {Field: byName(mco.OperatorName)},
 			&appsv1.Deployment{}: {Namespaces: map[string]cache.Config{
-				validators.MCONamespace: {FieldSelector: byName(diagnose.BuilderDeployment)},
+				mco.Namespace: {FieldSelector: byName(mco.BuilderDeployment)},
 			}},
 		},
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/ocl-guard/ocl-guard/certs"
 	"github.com/ocl-guard/ocl-guard/config"
 	"github.com/ocl-guard/ocl-guard/lookups"
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/validators"
 	"github.com/ocl-guard/ocl-guard/webhook"
 )
@@ -61,9 +62,9 @@ func CacheOptions() cache.Options {
 // so that reading it costs the API server nothing per admission.
 func SecretNamespaces() map[string]cache.Config {
 	return map[string]cache.Config{
-		validators.MCONamespace: {},
-		lookups.ClusterPullSecretNamespace: {
-			FieldSelector: fields.OneTermEqualSelector("metadata.name", lookups.ClusterPullSecretName),
+		mco.Namespace: {},
+		mco.ClusterPullSecretNamespace: {
+			FieldSelector: fields.OneTermEqualSelector("metadata.name", mco.ClusterPullSecretName),
 		},
 	}
 }

@@ -2,7 +2,6 @@ package checker
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
@@ -18,11 +17,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ocl-guard/ocl-guard/diagnose"
-	"github.com/ocl-guard/ocl-guard/validators"
+	"github.com/ocl-guard/ocl-guard/mco"
 )
-
-// jobNameLabel is set by the Job controller on every pod of a Job.
-const jobNameLabel = "batch.kubernetes.io/job-name"
 
 // BuildReconciler diagnoses MachineOSBuilds (stage 2).
 type BuildReconciler struct {
@@ -54,7 +50,7 @@ func (r *BuildReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	if _, err := r.writer().apply(ctx, &build, d, annotationChanges(build.Annotations, d, snapshot.Now)); err != nil {
 		return reconcile.Result{}, err
 	}
-	if phase, _ := diagnose.PhaseOf(&build, snapshot.Job); phase.Terminal() {
+	if phase, _ := mco.PhaseOf(&build, snapshot.Job); phase.Terminal() {
 		return reconcile.Result{}, nil
 	}
 	return reconcile.Result{RequeueAfter: r.Recheck}, nil
@@ -79,15 +75,15 @@ func GatherBuild(ctx context.Context, c client.Reader, build *mcfgv1.MachineOSBu
 		return s, err
 	}
 
-	jobName := diagnose.BuildJobName(build)
+	jobName := mco.BuildJobName(build)
 	var job batchv1.Job
-	if err := c.Get(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: jobName}, &job); err == nil {
+	if err := c.Get(ctx, client.ObjectKey{Namespace: mco.Namespace, Name: jobName}, &job); err == nil {
 		s.Job = &job
 	} else if client.IgnoreNotFound(err) != nil {
 		return s, err
 	}
 	var pods corev1.PodList
-	if err := c.List(ctx, &pods, client.InNamespace(validators.MCONamespace), client.MatchingLabels{jobNameLabel: jobName}); err != nil {
+	if err := c.List(ctx, &pods, client.InNamespace(mco.Namespace), client.MatchingLabels{mco.LabelJobName: jobName}); err != nil {
 		return s, err
 	}
 	s.Pods = pods.Items
@@ -101,8 +97,8 @@ func GatherBuild(ctx context.Context, c client.Reader, build *mcfgv1.MachineOSBu
 	}
 
 	if diagnose.NeedsLog(s) && logs.Logs != nil {
-		if pod := newestPod(s.Pods); pod != nil {
-			logText, err := logs.Logs.TailLog(ctx, pod.Namespace, pod.Name, diagnose.ImageBuildContainer, logs.Limit)
+		if pod := mco.NewestPod(s.Pods); pod != nil {
+			logText, err := logs.Logs.TailLog(ctx, pod.Namespace, pod.Name, mco.ImageBuildContainer, logs.Limit)
 			if err != nil {
 				// The diagnosis still stands on the termination message; say why the log is missing and go on.
 				log.FromContext(ctx).Info("could not read the build log", "pod", pod.Name, "error", err.Error())
@@ -111,16 +107,6 @@ func GatherBuild(ctx context.Context, c client.Reader, build *mcfgv1.MachineOSBu
 		}
 	}
 	return s, nil
-}
-
-func newestPod(pods []corev1.Pod) *corev1.Pod {
-	if len(pods) == 0 {
-		return nil
-	}
-	newest := slices.MaxFunc(pods, func(a, b corev1.Pod) int {
-		return a.CreationTimestamp.Compare(b.CreationTimestamp.Time)
-	})
-	return &newest
 }
 
 // SetupWithManager watches builds, and the Jobs and pods of builds in the MCO's namespace.
@@ -132,7 +118,7 @@ func (r *BuildReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return err
 	}
 	toBuild := func(jobName string) []reconcile.Request {
-		name, ok := diagnose.BuildNameOfJob(jobName)
+		name, ok := mco.BuildNameOfJob(jobName)
 		if !ok {
 			return nil
 		}
@@ -145,7 +131,7 @@ func (r *BuildReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return toBuild(o.GetName())
 		})).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-			return toBuild(o.GetLabels()[jobNameLabel])
+			return toBuild(o.GetLabels()[mco.LabelJobName])
 		})).
 		// The MCO's Events (5.0+) may follow the status change they explain.
 		Watches(&corev1.Event{}, handler.EnqueueRequestsFromMapFunc(r.buildsOfEvent), builder.WithPredicates(notOurs)).

@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
 
@@ -99,7 +100,7 @@ func GatherConfig(ctx context.Context, c client.Reader, lookups validators.Looku
 	case !apierrors.IsNotFound(err):
 		return s, err
 	}
-	if name := CurrentBuildName(config); name != "" {
+	if name := mco.CurrentBuildName(config); name != "" {
 		var build mcfgv1.MachineOSBuild
 		switch err := c.Get(ctx, client.ObjectKey{Name: name}, &build); {
 		case err == nil:
@@ -109,14 +110,14 @@ func GatherConfig(ctx context.Context, c client.Reader, lookups validators.Looku
 		}
 	}
 	var operator configv1.ClusterOperator
-	switch err := c.Get(ctx, client.ObjectKey{Name: diagnose.OperatorName}, &operator); {
+	switch err := c.Get(ctx, client.ObjectKey{Name: mco.OperatorName}, &operator); {
 	case err == nil:
 		s.Operator = &operator
 	case !unknowable(err):
 		return s, err
 	}
 	var builder appsv1.Deployment
-	switch err := c.Get(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: diagnose.BuilderDeployment}, &builder); {
+	switch err := c.Get(ctx, client.ObjectKey{Namespace: mco.Namespace, Name: mco.BuilderDeployment}, &builder); {
 	case err == nil:
 		s.BuilderRead, s.Builder = true, &builder
 	case apierrors.IsNotFound(err):
@@ -179,7 +180,7 @@ func (r *ConfigReconciler) allConfigs(ctx context.Context, _ client.Object) []re
 }
 
 func (r *ConfigReconciler) configsUsingSecret(ctx context.Context, secret client.Object) []reconcile.Request {
-	if secret.GetNamespace() != validators.MCONamespace {
+	if secret.GetNamespace() != mco.Namespace {
 		return nil
 	}
 	var configs mcfgv1.MachineOSConfigList
@@ -188,7 +189,7 @@ func (r *ConfigReconciler) configsUsingSecret(ctx context.Context, secret client
 	}
 	var requests []reconcile.Request
 	for _, c := range configs.Items {
-		pull := validators.GlobalPullSecretCopy
+		pull := mco.GlobalPullSecretCopy
 		if c.Spec.BaseImagePullSecret != nil && c.Spec.BaseImagePullSecret.Name != "" {
 			pull = c.Spec.BaseImagePullSecret.Name
 		}
@@ -210,7 +211,7 @@ var configChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 	if o.Generation != n.Generation || !sameStatus(o, n) {
 		return true
 	}
-	for _, key := range []string{diagnose.AnnotationCurrentBuild, diagnose.AnnotationRebuild} {
+	for _, key := range []string{mco.AnnotationCurrentBuild, mco.AnnotationRebuild} {
 		ov, oOK := o.Annotations[key]
 		nv, nOK := n.Annotations[key]
 		if ov != nv || oOK != nOK {

@@ -11,11 +11,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/mco"
 )
-
-// EventNamespace is where core/v1 Events about cluster-scoped objects (MachineOSBuilds, MachineOSConfigs) are
-// stored: client-go's recorder puts them in "default" when the object has no namespace (tools/record makeEvent).
-const EventNamespace = "default"
 
 // eventObjectIndex indexes cached Events by the object they are about, "<kind>/<name>".
 const eventObjectIndex = "ocl-guard.io/involved-object"
@@ -36,10 +33,10 @@ func eventsAbout(ctx context.Context, c client.Reader, build *mcfgv1.MachineOSBu
 	var out []diagnose.Event
 	for _, about := range [][2]string{{"MachineOSBuild", build.Name}, {"MachineOSConfig", build.Spec.MachineOSConfig.Name}} {
 		var list corev1.EventList
-		if err := c.List(ctx, &list, client.InNamespace(EventNamespace), client.MatchingFields{eventObjectIndex: eventObjectKey(about[0], about[1])}, client.UnsafeDisableDeepCopy); err != nil {
+		if err := c.List(ctx, &list, client.InNamespace(mco.EventNamespace), client.MatchingFields{eventObjectIndex: eventObjectKey(about[0], about[1])}, client.UnsafeDisableDeepCopy); err != nil {
 			// An uncached reader (ocl-guard status) has no index: the API server's own Event field selectors do it.
 			list = corev1.EventList{}
-			if liveErr := c.List(ctx, &list, client.InNamespace(EventNamespace),
+			if liveErr := c.List(ctx, &list, client.InNamespace(mco.EventNamespace),
 				client.MatchingFields{"involvedObject.kind": about[0], "involvedObject.name": about[1]}); liveErr != nil {
 				return nil, err
 			}
@@ -88,7 +85,7 @@ func (r *BuildReconciler) buildsOfEvent(ctx context.Context, o client.Object) []
 		if err := r.Client.Get(ctx, client.ObjectKey{Name: e.InvolvedObject.Name}, &config); err != nil {
 			return nil
 		}
-		build = config.Annotations[diagnose.AnnotationCurrentBuild]
+		build = config.Annotations[mco.AnnotationCurrentBuild]
 	}
 	if build == "" {
 		return nil

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/mco"
 )
 
 var nodeListGVK = schema.GroupVersionKind{Version: "v1", Kind: "NodeList"}
@@ -82,7 +83,7 @@ func GatherPool(ctx context.Context, c client.Reader, pool *mcfgv1.MachineConfig
 	// The build the MCO follows: the one it started last, recorded in an annotation when it starts. The status
 	// (machineOSBuild, currentImagePullSpec) names the last successful build, the image the nodes should run, and
 	// lags behind during a rebuild or after a failed one.
-	if buildName := CurrentBuildName(&config); buildName != "" {
+	if buildName := mco.CurrentBuildName(&config); buildName != "" {
 		var build mcfgv1.MachineOSBuild
 		if err := c.Get(ctx, client.ObjectKey{Name: buildName}, &build); err == nil {
 			s.LatestBuild = &build
@@ -108,18 +109,6 @@ func GatherPool(ctx context.Context, c client.Reader, pool *mcfgv1.MachineConfig
 	return s, nil
 }
 
-// CurrentBuildName names a MachineOSConfig's current build: the annotation the MCO sets when a build starts, else
-// (a config the MCO has not annotated, e.g. seeded at install time) the last successful build of its status.
-func CurrentBuildName(config *mcfgv1.MachineOSConfig) string {
-	if name := config.Annotations[diagnose.AnnotationCurrentBuild]; name != "" {
-		return name
-	}
-	if b := config.Status.MachineOSBuild; b != nil {
-		return b.Name
-	}
-	return ""
-}
-
 // SetupWithManager watches pools, their MachineOSConfigs and builds, and the metadata (never the spec or status)
 // of nodes.
 func (r *PoolReconciler) SetupWithManager(mgr ctrl.Manager) error {
@@ -135,7 +124,7 @@ func (r *PoolReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: o.GetName()}}}
 		})).
 		Watches(&mcfgv1.MachineOSBuild{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-			pool := o.GetLabels()["machineconfiguration.openshift.io/target-machine-config-pool"]
+			pool := o.GetLabels()[mco.LabelTargetPool]
 			if pool == "" {
 				return nil
 			}

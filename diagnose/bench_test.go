@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -20,20 +21,20 @@ func pool1000() PoolSnapshot {
 		name := fmt.Sprintf("ip-10-0-%d-%d.ec2.internal", i/250, i%250)
 		switch {
 		case i < 700:
-			nodes = append(nodes, node(name, target, target, StateDone, ""))
+			nodes = append(nodes, node(name, target, target, mco.StateDone, ""))
 		case i < 850:
-			nodes = append(nodes, node(name, oldImage, oldImage, StateDone, ""))
+			nodes = append(nodes, node(name, oldImage, oldImage, mco.StateDone, ""))
 		case i < 900:
-			st := StateWorking
+			st := mco.StateWorking
 			if i%2 == 0 {
-				st = StateRebooting
+				st = mco.StateRebooting
 			}
 			nodes = append(nodes, node(name, target, oldImage, st, ""))
 			if i%4 < 2 {
 				prev.NodeStateSince[name] = StateSince{State: st, Since: t0.Add(-time.Hour)}
 			}
 		default:
-			nodes = append(nodes, node(name, target, oldImage, StateDegraded, degraded[i%len(degraded)]))
+			nodes = append(nodes, node(name, target, oldImage, mco.StateDegraded, degraded[i%len(degraded)]))
 		}
 	}
 	return PoolSnapshot{

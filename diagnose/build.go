@@ -2,19 +2,14 @@ package diagnose
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 )
-
-// ImageBuildContainer is the container that runs buildah (an init container from OCP 4.20, a regular container in
-// 4.18–4.19). The MCO sets TerminationMessagePolicy FallbackToLogsOnError on it, so its termination message holds
-// the tail of its log when it fails.
-const ImageBuildContainer = "image-build"
 
 // BuildLimits are the thresholds of the build rules.
 type BuildLimits struct {
@@ -46,7 +41,7 @@ type BuildSnapshot struct {
 	// Config is the build's MachineOSConfig, optional: when set, messages name its secrets, and a build that failed
 	// before any Job existed has its Containerfile re-checked.
 	Config *mcfgv1.MachineOSConfig
-	// Job is the build Job (BuildJobName), nil if not found.
+	// Job is the build Job (mco.BuildJobName), nil if not found.
 	Job *batchv1.Job
 	// Pods are the pods of the build Job, in any order.
 	Pods []corev1.Pod
@@ -66,7 +61,7 @@ type BuildSnapshot struct {
 type buildView struct {
 	s      BuildSnapshot
 	lim    BuildLimits
-	phase  BuildPhase
+	phase  mco.BuildPhase
 	since  time.Time // start of a Pending or Building phase
 	mosc   string
 	job    string
@@ -77,29 +72,15 @@ type buildView struct {
 func newBuildView(s BuildSnapshot) *buildView {
 	b := s.Build
 	v := &buildView{s: s, lim: s.Limits.withDefaults(), mosc: b.Spec.MachineOSConfig.Name, subjID: "MachineOSBuild " + b.Name}
-	v.phase, v.since = PhaseOf(b, s.Job)
-	v.job = BuildJobName(b)
-	if !jobRecorded(b) && s.Job != nil && s.Job.Name != "" {
+	v.phase, v.since = mco.PhaseOf(b, s.Job)
+	v.job = mco.BuildJobName(b)
+	if !mco.JobRecorded(b) && s.Job != nil && s.Job.Name != "" {
 		v.job = s.Job.Name
 	}
 	if v.mosc == "" && s.Config != nil {
 		v.mosc = s.Config.Name
 	}
-	v.pods = make([]*corev1.Pod, len(s.Pods))
-	for i := range s.Pods {
-		v.pods[i] = &s.Pods[i]
-	}
-	sort.SliceStable(v.pods, func(i, j int) bool {
-		ti, tj := v.pods[i].CreationTimestamp.Time, v.pods[j].CreationTimestamp.Time
-		if !ti.Equal(tj) {
-			return ti.After(tj)
-		}
-		// Within one second (the timestamps' resolution), the Job's replacement of a finished pod is the newer.
-		if fi, fj := podFinished(v.pods[i]), podFinished(v.pods[j]); fi != fj {
-			return fj
-		}
-		return v.pods[i].Name > v.pods[j].Name
-	})
+	v.pods = mco.PodsNewestFirst(s.Pods)
 	return v
 }
 
@@ -121,7 +102,7 @@ func NeedsLog(s BuildSnapshot) bool {
 }
 
 func (v *buildView) logCmd() string {
-	return fmt.Sprintf("oc logs -n %s job/%s -c %s", MCONamespace, v.job, ImageBuildContainer)
+	return fmt.Sprintf("oc logs -n %s job/%s -c %s", mco.Namespace, v.job, mco.ImageBuildContainer)
 }
 
 func (v *buildView) moscRef() string {
@@ -140,7 +121,7 @@ func (v *buildView) moscOrPlaceholder() string {
 
 func (v *buildView) pushSecret() string {
 	if c := v.s.Config; c != nil && c.Spec.RenderedImagePushSecret.Name != "" {
-		return MCONamespace + "/" + c.Spec.RenderedImagePushSecret.Name
+		return mco.Namespace + "/" + c.Spec.RenderedImagePushSecret.Name
 	}
 	return "spec.renderedImagePushSecret"
 }
@@ -148,7 +129,7 @@ func (v *buildView) pushSecret() string {
 func (v *buildView) baseSecret() string {
 	c := v.s.Config
 	if c != nil && c.Spec.BaseImagePullSecret != nil && c.Spec.BaseImagePullSecret.Name != "" {
-		return MCONamespace + "/" + c.Spec.BaseImagePullSecret.Name
+		return mco.Namespace + "/" + c.Spec.BaseImagePullSecret.Name
 	}
 	if c != nil {
 		return "openshift-config/pull-secret (copied to global-pull-secret-copy; spec.baseImagePullSecret is unset)"
@@ -178,10 +159,6 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
-}
-
-func podFinished(p *corev1.Pod) bool {
-	return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
 }
 
 // podStarted reports whether any container of the pod has run.
@@ -228,7 +205,7 @@ func (v *buildView) failedContainer() (terminatedContainer, bool) {
 				if t == nil || t.ExitCode == 0 {
 					continue
 				}
-				if cs.Name == ImageBuildContainer {
+				if cs.Name == mco.ImageBuildContainer {
 					return terminatedContainer{p, cs.Name, t}, true
 				}
 				if other.t == nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -55,15 +56,15 @@ func evaluateBuild(s BuildSnapshot) (finding, int) {
 func found(d Diagnosis) (finding, bool) { return finding{Diagnosis: d}, true }
 
 func buildSucceeded(v *buildView) (finding, bool) {
-	return finding{}, v.phase == PhaseSucceeded
+	return finding{}, v.phase == mco.PhaseSucceeded
 }
 
 func buildInterrupted(v *buildView) (finding, bool) {
-	if v.phase != PhaseInterrupted {
+	if v.phase != mco.PhaseInterrupted {
 		return finding{}, false
 	}
 	ev := ""
-	if cond := condTrue(v.s.Build.Status.Conditions, mcfgv1.MachineOSBuildInterrupted); cond != nil {
+	if cond := mco.ConditionTrue(v.s.Build.Status.Conditions, mcfgv1.MachineOSBuildInterrupted); cond != nil {
 		ev = conditionText(cond.Reason, cond.Message)
 	}
 	return found(newDiagnosis(Interrupted, "", fmt.Sprintf(
@@ -104,7 +105,7 @@ func builderImagePull(v *buildView) (finding, bool) {
 
 // failedWithCause: a failed build whose Failed condition, MCO Events, termination message or log names a cause.
 func failedWithCause(v *buildView) (finding, bool) {
-	if v.phase != PhaseFailed {
+	if v.phase != mco.PhaseFailed {
 		return finding{}, false
 	}
 	best := v.causeWithoutLog()
@@ -124,7 +125,7 @@ func failedWithCause(v *buildView) (finding, bool) {
 // MCO's Events and the newest failed container's termination message name.
 func (v *buildView) causeWithoutLog() scanResult {
 	var best scanResult
-	if cond := condTrue(v.s.Build.Status.Conditions, mcfgv1.MachineOSBuildFailed); cond != nil && !genericFailed(cond.Message) {
+	if cond := mco.ConditionTrue(v.s.Build.Status.Conditions, mcfgv1.MachineOSBuildFailed); cond != nil && !genericFailed(cond.Message) {
 		best = scanLog(cond.Message)
 	}
 	for _, e := range v.mcoWarnings() {
@@ -140,7 +141,7 @@ func (v *buildView) causeWithoutLog() scanResult {
 
 // failedUnknown: a failed build with no recognised cause; the evidence holds what there is.
 func failedUnknown(v *buildView) (finding, bool) {
-	if v.phase != PhaseFailed {
+	if v.phase != mco.PhaseFailed {
 		return finding{}, false
 	}
 	return finding{Diagnosis: v.unknown(), wantsLog: true}, true
@@ -148,7 +149,7 @@ func failedUnknown(v *buildView) (finding, bool) {
 
 func (v *buildView) unknown() Diagnosis {
 	var parts, status []string
-	if jc := jobCondition(v.s.Job, batchv1.JobFailed); jc != nil {
+	if jc := mco.JobCondition(v.s.Job, batchv1.JobFailed); jc != nil {
 		status = append(status, fmt.Sprintf("Job %s: %s", v.job, orDefault(jc.Reason, string(jc.Type))))
 	}
 	tc, hasTC := v.failedContainer()
@@ -158,7 +159,7 @@ func (v *buildView) unknown() Diagnosis {
 	if len(status) > 0 {
 		parts = append(parts, strings.Join(status, "; "))
 	}
-	if cond := condTrue(v.s.Build.Status.Conditions, mcfgv1.MachineOSBuildFailed); cond != nil && !genericFailed(cond.Message) {
+	if cond := mco.ConditionTrue(v.s.Build.Status.Conditions, mcfgv1.MachineOSBuildFailed); cond != nil && !genericFailed(cond.Message) {
 		parts = append(parts, conditionText(cond.Reason, cond.Message))
 	}
 	for _, e := range v.mcoWarnings() {
@@ -206,9 +207,9 @@ func (v *buildView) noPodTooLong() (finding, bool) {
 	if v.since.IsZero() || now.Sub(v.since) <= limit {
 		return finding{}, false
 	}
-	ev := fmt.Sprintf("Job %s/%s has no pod", MCONamespace, v.job)
+	ev := fmt.Sprintf("Job %s/%s has no pod", mco.Namespace, v.job)
 	if v.s.Job == nil {
-		ev = fmt.Sprintf("Job %s/%s not found", MCONamespace, v.job)
+		ev = fmt.Sprintf("Job %s/%s not found", mco.Namespace, v.job)
 	} else {
 		for _, jc := range v.s.Job.Status.Conditions {
 			if jc.Status == corev1.ConditionTrue {
@@ -217,7 +218,7 @@ func (v *buildView) noPodTooLong() (finding, bool) {
 		}
 	}
 	msg := fmt.Sprintf("%s has had no build pod for %s (limit %s); check the Job %s and quotas and events in %s",
-		v.subjID, humanDuration(now.Sub(v.since)), humanDuration(limit), v.job, MCONamespace)
+		v.subjID, humanDuration(now.Sub(v.since)), humanDuration(limit), v.job, mco.Namespace)
 	return found(newDiagnosis(BuildPendingTooLong, "", msg, ev))
 }
 
@@ -258,13 +259,13 @@ func (v *buildView) podPendingTooLong(p *corev1.Pod) (finding, bool) {
 		}
 	}
 	msg := fmt.Sprintf("%s: build pod %s has been Pending for %s (limit %s) without starting; check its events (oc describe pod -n %s %s), e.g. a missing secret or volume",
-		v.subjID, p.Name, age, humanDuration(limit), MCONamespace, p.Name)
+		v.subjID, p.Name, age, humanDuration(limit), mco.Namespace, p.Name)
 	return found(newDiagnosis(BuildPendingTooLong, "", msg, ev))
 }
 
 // buildStuck: Building for longer than StuckAfter. The log, when read, says what the build was doing.
 func buildStuck(v *buildView) (finding, bool) {
-	if v.phase != PhaseBuilding || v.since.IsZero() || v.s.Now.Sub(v.since) <= v.lim.StuckAfter {
+	if v.phase != mco.PhaseBuilding || v.since.IsZero() || v.s.Now.Sub(v.since) <= v.lim.StuckAfter {
 		return finding{}, false
 	}
 	ev, hint := "", ""

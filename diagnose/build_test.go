@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -63,7 +64,7 @@ unauthorized: authentication required`,
 		msg: logRunOK + logCommitAndPushStart +
 			`Error: pushing image "registry.example.com/ocl/os-image:` + mosbName + `" to "docker://registry.example.com/ocl/os-image:` + mosbName + `": writing blob: initiating layer upload to /v2/ocl/os-image/blobs/uploads/ in registry.example.com: unauthorized: access to the requested resource is not authorized`,
 		reason: PushAuth,
-		inMsg:  []string{"registry.example.com refused the push credentials", MCONamespace + "/push-secret"},
+		inMsg:  []string{"registry.example.com refused the push credentials", mco.Namespace + "/push-secret"},
 		inEv:   []string{"initiating layer upload"},
 	},
 	{

@@ -12,23 +12,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/validators"
-)
-
-// Names the MCO uses for what the MachineOSConfig diagnosis reads (openshift/machine-config-operator
-// pkg/controller/build/constants/constants.go, manifests/machineosbuilder/deployment.yaml, pkg/operator/status.go).
-const (
-	// AnnotationCurrentBuild is set by the MCO on a MachineOSConfig to the MachineOSBuild it started last,
-	// when that build starts (reconciler.go updateMachineOSConfigStatus): "the current build".
-	AnnotationCurrentBuild = "machineconfiguration.openshift.io/current-machine-os-build"
-	// AnnotationRebuild asks the MCO to build again; the MCO removes it when the new build starts.
-	AnnotationRebuild = "machineconfiguration.openshift.io/rebuild"
-	// OperatorName is the MCO's ClusterOperator.
-	OperatorName = "machine-config"
-	// BuilderDeployment runs the MCO's build controller in MCONamespace.
-	BuilderDeployment = "machine-os-builder"
-	// builderFailedReason is the Degraded reason of a failed MachineOSBuilder sync: taskFailed("MachineOSBuilder").
-	builderFailedReason = "MachineOSBuilderFailed"
 )
 
 // ConfigLimits are the thresholds of the MachineOSConfig rules.
@@ -55,7 +40,7 @@ type ConfigSnapshot struct {
 	Config *mcfgv1.MachineOSConfig
 	// Pool is the MachineOSConfig's pool, nil when it does not exist.
 	Pool *mcfgv1.MachineConfigPool
-	// CurrentBuild is the build the MCO started last (annotation AnnotationCurrentBuild), nil when none or not found.
+	// CurrentBuild is the build the MCO started last (annotation mco.AnnotationCurrentBuild), nil when none or not found.
 	CurrentBuild *mcfgv1.MachineOSBuild
 	// Verdict is the admission rules' verdict on Config (validators.Evaluate).
 	Verdict validators.Verdict
@@ -159,12 +144,12 @@ func newConfigView(s ConfigSnapshot) *configView {
 			v.wait.GenerationSince = v.now
 		}
 		what := fmt.Sprintf("generation %d (status.observedGeneration %d)", c.Generation, c.Status.ObservedGeneration)
-		if c.Annotations[AnnotationCurrentBuild] == "" {
+		if c.Annotations[mco.AnnotationCurrentBuild] == "" {
 			what = "its first build"
 		}
 		v.addWait(what, v.wait.GenerationSince)
 	}
-	if _, ok := c.Annotations[AnnotationRebuild]; ok {
+	if _, ok := c.Annotations[mco.AnnotationRebuild]; ok {
 		v.wait.RebuildSince = v.now
 		if !s.Previous.RebuildSince.IsZero() {
 			v.wait.RebuildSince = s.Previous.RebuildSince
@@ -189,13 +174,13 @@ func (v *configView) waitedTooLong(since time.Time) bool {
 func (v *configView) subject() string { return "MachineOSConfig " + v.name }
 
 func (v *configView) builderLogCmd() string {
-	return fmt.Sprintf("oc logs -n %s deployment/%s", MCONamespace, BuilderDeployment)
+	return fmt.Sprintf("oc logs -n %s deployment/%s", mco.Namespace, mco.BuilderDeployment)
 }
 
 // builderHints turn the operator's refusal (pkg/controller/build/helpers.go ValidateOnClusterBuildConfig,
 // pkg/operator/sync.go validateLayeredPoolNodes) into the fix.
 var builderHints = []struct{ contains, fix string }{
-	{"Did you use the right secret name?", "create the secret it names in " + MCONamespace + " or correct the secret name in the MachineOSConfig"},
+	{"Did you use the right secret name?", "create the secret it names in " + mco.Namespace + " or correct the secret name in the MachineOSConfig"},
 	{"could not validate renderdImagePushspec", "correct spec.renderedImagePushSpec so that it parses as an image reference"},
 	{"non-CoreOS OS", "move the non-CoreOS (e.g. RHEL) nodes out of the layered pool: On-Cluster Layering supports only CoreOS nodes"},
 	{"missing, did you create it?", "create the MachineOSConfig for that pool, or remove the pool's layering"},
@@ -215,8 +200,8 @@ func builderNotRunning(v *configView) (configFinding, bool) {
 		}
 		return configFinding{
 			message: fmt.Sprintf("%s: the MCO refuses to run its build controller (%s), so no build starts: ClusterOperator %s is Degraded (%s); %s; see oc get clusteroperator %s -o yaml",
-				v.subject(), BuilderDeployment, OperatorName, builderFailedReason, fix, OperatorName),
-			evidence: fmt.Sprintf("ClusterOperator %s Degraded=True %s: %s", OperatorName, builderFailedReason, c.Message),
+				v.subject(), mco.BuilderDeployment, mco.OperatorName, mco.BuilderFailedReason, fix, mco.OperatorName),
+			evidence: fmt.Sprintf("ClusterOperator %s Degraded=True %s: %s", mco.OperatorName, mco.BuilderFailedReason, c.Message),
 		}, true
 	}
 	if !down || !v.waitedTooLong(v.since) {
@@ -224,8 +209,8 @@ func builderNotRunning(v *configView) (configFinding, bool) {
 	}
 	return configFinding{
 		message: fmt.Sprintf("%s: waiting %s for %s, and the MCO's build controller is not running (Deployment %s/%s: %s); check oc get clusteroperator %s and oc logs -n %s deployment/machine-config-operator",
-			v.subject(), humanDuration(v.now.Sub(v.since)), strings.Join(v.waiting, " and "), MCONamespace, BuilderDeployment, state, OperatorName, MCONamespace),
-		evidence: fmt.Sprintf("Deployment %s/%s: %s", MCONamespace, BuilderDeployment, state),
+			v.subject(), humanDuration(v.now.Sub(v.since)), strings.Join(v.waiting, " and "), mco.Namespace, mco.BuilderDeployment, state, mco.OperatorName, mco.Namespace),
+		evidence: fmt.Sprintf("Deployment %s/%s: %s", mco.Namespace, mco.BuilderDeployment, state),
 	}, true
 }
 
@@ -257,7 +242,7 @@ func (v *configView) operatorRefusal() *configv1.ClusterOperatorStatusCondition 
 	}
 	for i := range v.s.Operator.Status.Conditions {
 		c := &v.s.Operator.Status.Conditions[i]
-		if c.Type == configv1.OperatorDegraded && c.Status == configv1.ConditionTrue && c.Reason == builderFailedReason {
+		if c.Type == configv1.OperatorDegraded && c.Status == configv1.ConditionTrue && c.Reason == mco.BuilderFailedReason {
 			return c
 		}
 	}
@@ -297,7 +282,7 @@ func currentBuildFailed(v *configView) (configFinding, bool) {
 	if b == nil {
 		return configFinding{}, false
 	}
-	if phase, _ := PhaseOf(b, nil); phase != PhaseFailed {
+	if phase, _ := mco.PhaseOf(b, nil); phase != mco.PhaseFailed {
 		return configFinding{}, false
 	}
 	running := "the pool has no built image yet"
@@ -305,7 +290,7 @@ func currentBuildFailed(v *configView) (configFinding, bool) {
 		running = "the pool's nodes keep the previous image " + string(img)
 	}
 	evidence := "MachineOSBuild " + b.Name + " Failed=True"
-	if c := condTrue(b.Status.Conditions, mcfgv1.MachineOSBuildFailed); c != nil {
+	if c := mco.ConditionTrue(b.Status.Conditions, mcfgv1.MachineOSBuildFailed); c != nil {
 		evidence += " " + conditionText(c.Reason, c.Message)
 	}
 	return configFinding{
@@ -345,15 +330,15 @@ func rebuildNotStarted(v *configView) (configFinding, bool) {
 	if !v.waitedTooLong(since) {
 		return configFinding{}, false
 	}
-	current := v.s.Config.Annotations[AnnotationCurrentBuild]
+	current := v.s.Config.Annotations[mco.AnnotationCurrentBuild]
 	why := fmt.Sprintf("the MCO normally deletes MachineOSBuild %s and starts a new one within seconds", current)
 	if current == "" {
-		why = fmt.Sprintf("the MCO ignores it while the MachineOSConfig has no %s annotation (no build yet)", AnnotationCurrentBuild)
+		why = fmt.Sprintf("the MCO ignores it while the MachineOSConfig has no %s annotation (no build yet)", mco.AnnotationCurrentBuild)
 	}
 	return configFinding{
 		message: fmt.Sprintf("%s: annotation %s set %s ago and no new build has started; %s; read the build controller's log: %s",
-			v.subject(), AnnotationRebuild, humanDuration(v.now.Sub(since)), why, v.builderLogCmd()),
-		evidence: fmt.Sprintf("%s present since %s; %s=%q", AnnotationRebuild, since.Format(time.RFC3339), AnnotationCurrentBuild, current),
+			v.subject(), mco.AnnotationRebuild, humanDuration(v.now.Sub(since)), why, v.builderLogCmd()),
+		evidence: fmt.Sprintf("%s present since %s; %s=%q", mco.AnnotationRebuild, since.Format(time.RFC3339), mco.AnnotationCurrentBuild, current),
 	}, true
 }
 
@@ -364,7 +349,7 @@ func generationNotObserved(v *configView) (configFinding, bool) {
 	}
 	c := v.s.Config
 	what := fmt.Sprintf("spec change (generation %d) not picked up by the MCO after %s", c.Generation, humanDuration(v.now.Sub(since)))
-	if c.Annotations[AnnotationCurrentBuild] == "" {
+	if c.Annotations[mco.AnnotationCurrentBuild] == "" {
 		what = fmt.Sprintf("no build started %s after the MachineOSConfig was created", humanDuration(v.now.Sub(since)))
 	}
 	return configFinding{
@@ -379,7 +364,7 @@ func poolPaused(v *configView) (configFinding, bool) {
 		return configFinding{}, false
 	}
 	c := v.s.Config
-	current := c.Annotations[AnnotationCurrentBuild]
+	current := c.Annotations[mco.AnnotationCurrentBuild]
 	newer := current != "" && (c.Status.MachineOSBuild == nil || c.Status.MachineOSBuild.Name != current)
 	if len(v.waiting) == 0 && !newer {
 		return configFinding{}, false
@@ -387,7 +372,7 @@ func poolPaused(v *configView) (configFinding, bool) {
 	return configFinding{
 		message: fmt.Sprintf("%s: pool %s is paused: the MCO still builds, but rolls no new image out to its nodes until it is unpaused: oc patch mcp %s --type merge -p '{\"spec\":{\"paused\":false}}'",
 			v.subject(), v.pool, v.pool),
-		evidence: fmt.Sprintf("pool %s spec.paused=true; %s=%q", v.pool, AnnotationCurrentBuild, current),
+		evidence: fmt.Sprintf("pool %s spec.paused=true; %s=%q", v.pool, mco.AnnotationCurrentBuild, current),
 	}, true
 }
 

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
 
@@ -23,7 +24,7 @@ func configFixture() ConfigSnapshot {
 	mosc := &mcfgv1.MachineOSConfig{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: "worker", Generation: 2, CreationTimestamp: metav1.NewTime(configNow.Add(-48 * time.Hour)),
-			Annotations: map[string]string{AnnotationCurrentBuild: "worker-aaa"},
+			Annotations: map[string]string{mco.AnnotationCurrentBuild: "worker-aaa"},
 		},
 		Spec: mcfgv1.MachineOSConfigSpec{MachineConfigPool: mcfgv1.MachineConfigPoolReference{Name: "worker"}},
 		Status: mcfgv1.MachineOSConfigStatus{
@@ -34,7 +35,7 @@ func configFixture() ConfigSnapshot {
 	return ConfigSnapshot{
 		Config:      mosc,
 		Pool:        &mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: "worker"}},
-		Operator:    &configv1.ClusterOperator{ObjectMeta: metav1.ObjectMeta{Name: OperatorName}},
+		Operator:    &configv1.ClusterOperator{ObjectMeta: metav1.ObjectMeta{Name: mco.OperatorName}},
 		BuilderRead: true,
 		Builder:     &appsv1.Deployment{Status: appsv1.DeploymentStatus{Replicas: 1, AvailableReplicas: 1}},
 		Now:         configNow,
@@ -43,7 +44,7 @@ func configFixture() ConfigSnapshot {
 
 func degradedOperator(message string) *configv1.ClusterOperator {
 	return &configv1.ClusterOperator{
-		ObjectMeta: metav1.ObjectMeta{Name: OperatorName},
+		ObjectMeta: metav1.ObjectMeta{Name: mco.OperatorName},
 		Status: configv1.ClusterOperatorStatus{Conditions: []configv1.ClusterOperatorStatusCondition{
 			{Type: configv1.OperatorAvailable, Status: configv1.ConditionTrue},
 			{Type: configv1.OperatorDegraded, Status: configv1.ConditionTrue, Reason: "MachineOSBuilderFailed", Message: message},
@@ -161,21 +162,21 @@ func TestDiagnoseConfig(t *testing.T) {
 		{
 			name: "rebuild annotation set an hour ago",
 			edit: func(s *ConfigSnapshot) {
-				s.Config.Annotations[AnnotationRebuild] = ""
+				s.Config.Annotations[mco.AnnotationRebuild] = ""
 				s.Previous = ConfigWait{RebuildSince: configNow.Add(-time.Hour)}
 			},
 			want: RebuildNotStarted, severity: SeverityWarning, inMsg: []string{"worker-aaa", "deployment/machine-os-builder"},
 		},
 		{
 			name: "rebuild annotation just seen: the clock starts",
-			edit: func(s *ConfigSnapshot) { s.Config.Annotations[AnnotationRebuild] = "" },
+			edit: func(s *ConfigSnapshot) { s.Config.Annotations[mco.AnnotationRebuild] = "" },
 		},
 		{
 			// reconciler.go rebuildMachineOSConfig: "does not have current build annotation ... skipping rebuild".
 			name: "rebuild on a config that never built",
 			edit: func(s *ConfigSnapshot) {
-				delete(s.Config.Annotations, AnnotationCurrentBuild)
-				s.Config.Annotations[AnnotationRebuild] = ""
+				delete(s.Config.Annotations, mco.AnnotationCurrentBuild)
+				s.Config.Annotations[mco.AnnotationRebuild] = ""
 				s.Previous = ConfigWait{RebuildSince: configNow.Add(-time.Hour)}
 			},
 			want: RebuildNotStarted, inMsg: []string{"ignores it"},
@@ -185,7 +186,7 @@ func TestDiagnoseConfig(t *testing.T) {
 			edit: func(s *ConfigSnapshot) {
 				s.Config.Generation, s.Config.Status = 1, mcfgv1.MachineOSConfigStatus{}
 				s.Config.CreationTimestamp = metav1.NewTime(configNow.Add(-time.Hour))
-				delete(s.Config.Annotations, AnnotationCurrentBuild)
+				delete(s.Config.Annotations, mco.AnnotationCurrentBuild)
 			},
 			want: GenerationNotObserved, inMsg: []string{"no build started 1h after"},
 		},
@@ -194,7 +195,7 @@ func TestDiagnoseConfig(t *testing.T) {
 			edit: func(s *ConfigSnapshot) {
 				s.Config.Generation, s.Config.Status = 1, mcfgv1.MachineOSConfigStatus{}
 				s.Config.CreationTimestamp = metav1.NewTime(configNow.Add(-time.Minute))
-				delete(s.Config.Annotations, AnnotationCurrentBuild)
+				delete(s.Config.Annotations, mco.AnnotationCurrentBuild)
 			},
 		},
 		{
@@ -211,7 +212,7 @@ func TestDiagnoseConfig(t *testing.T) {
 			// after success.
 			name: "rebuild failed while the previous image is rolled out",
 			edit: func(s *ConfigSnapshot) {
-				s.Config.Annotations[AnnotationCurrentBuild] = "worker-bbb"
+				s.Config.Annotations[mco.AnnotationCurrentBuild] = "worker-bbb"
 				s.Config.Status.CurrentImagePullSpec = "quay.io/acme/os@sha256:aaa"
 				s.CurrentBuild = &mcfgv1.MachineOSBuild{ObjectMeta: metav1.ObjectMeta{Name: "worker-bbb"}, Status: mcfgv1.MachineOSBuildStatus{
 					Conditions: []metav1.Condition{{Type: string(mcfgv1.MachineOSBuildFailed), Status: metav1.ConditionTrue, Reason: "Failed", Message: "Build Failed"}}}}
@@ -230,7 +231,7 @@ func TestDiagnoseConfig(t *testing.T) {
 			name: "pool paused with a newer build than the nodes run",
 			edit: func(s *ConfigSnapshot) {
 				s.Pool.Spec.Paused = true
-				s.Config.Annotations[AnnotationCurrentBuild] = "worker-bbb"
+				s.Config.Annotations[mco.AnnotationCurrentBuild] = "worker-bbb"
 			},
 			want: PoolPaused, severity: SeverityInfo, inMsg: []string{"paused", "oc patch mcp worker"},
 		},
@@ -287,7 +288,7 @@ func TestDiagnoseConfigRulesAndRanking(t *testing.T) {
 func TestConfigWaitIsRemembered(t *testing.T) {
 	s := configFixture()
 	s.Config.Generation = 3
-	s.Config.Annotations[AnnotationRebuild] = ""
+	s.Config.Annotations[mco.AnnotationRebuild] = ""
 	first := DiagnoseConfig(s)
 	if !first.Healthy() || first.Wait.Generation != 3 || !first.Wait.GenerationSince.Equal(configNow) || !first.Wait.RebuildSince.Equal(configNow) {
 		t.Fatalf("first sight starts both clocks: %+v", first)
@@ -301,7 +302,7 @@ func TestConfigWaitIsRemembered(t *testing.T) {
 		t.Errorf("the clocks keep running from the first sight: %+v", later)
 	}
 	s.Config.Status.ObservedGeneration = 3
-	delete(s.Config.Annotations, AnnotationRebuild)
+	delete(s.Config.Annotations, mco.AnnotationRebuild)
 	if done := DiagnoseConfig(s); !done.Healthy() || done.Wait != (ConfigWait{}) || done.RecheckIn(s.Now, ConfigLimits{}) != 0 {
 		t.Errorf("observed and rebuilt: nothing to wait for: %+v", done)
 	}

@@ -38,9 +38,6 @@ const MaxEvidenceBytes = 512
 // MaxMessageBytes bounds Diagnosis.Message.
 const MaxMessageBytes = 1024
 
-// MCONamespace is where the MCO runs builds and its daemons.
-const MCONamespace = "openshift-machine-config-operator"
-
 func newDiagnosis(r Reason, sev Severity, msg, evidence string) Diagnosis {
 	if sev == "" {
 		sev = DefaultSeverity(r)

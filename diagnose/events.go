@@ -3,6 +3,8 @@ package diagnose
 import (
 	"sort"
 	"time"
+
+	"github.com/ocl-guard/ocl-guard/mco"
 )
 
 // Event is an Event recorded about a MachineOSBuild or its MachineOSConfig, as the checker gathered it.
@@ -51,6 +53,6 @@ func NeedsEvents(s BuildSnapshot) bool {
 	if s.Build == nil {
 		return false
 	}
-	phase, _ := PhaseOf(s.Build, s.Job)
-	return phase == PhaseFailed
+	phase, _ := mco.PhaseOf(s.Build, s.Job)
+	return phase == mco.PhaseFailed
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -49,7 +50,7 @@ func newMOSB(conds []metav1.Condition, start time.Time) *mcfgv1.MachineOSBuild {
 		Status: mcfgv1.MachineOSBuildStatus{
 			Conditions: conds,
 			Builder: &mcfgv1.MachineOSBuilderReference{ImageBuilderType: "Job", Job: &mcfgv1.ObjectReference{
-				Group: "batch", Resource: "jobs", Namespace: MCONamespace, Name: "build-" + mosbName}},
+				Group: "batch", Resource: "jobs", Namespace: mco.Namespace, Name: "build-" + mosbName}},
 		},
 	}
 	if !start.IsZero() {
@@ -73,7 +74,7 @@ func newMOSC() *mcfgv1.MachineOSConfig {
 func failedJob() *batchv1.Job {
 	bl := int32(3)
 	return &batchv1.Job{
-		ObjectMeta: metav1.ObjectMeta{Name: "build-" + mosbName, Namespace: MCONamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: "build-" + mosbName, Namespace: mco.Namespace},
 		Spec:       batchv1.JobSpec{BackoffLimit: &bl},
 		Status: batchv1.JobStatus{Failed: 4, Conditions: []batchv1.JobCondition{{
 			Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit"}}},
@@ -83,7 +84,7 @@ func failedJob() *batchv1.Job {
 func runningJob() *batchv1.Job {
 	bl := int32(3)
 	return &batchv1.Job{
-		ObjectMeta: metav1.ObjectMeta{Name: "build-" + mosbName, Namespace: MCONamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: "build-" + mosbName, Namespace: mco.Namespace},
 		Spec:       batchv1.JobSpec{BackoffLimit: &bl},
 		Status:     batchv1.JobStatus{Active: 1},
 	}
@@ -99,7 +100,7 @@ const (
 
 func buildPod(name string, created time.Time, phase corev1.PodPhase) corev1.Pod {
 	return corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: MCONamespace, CreationTimestamp: metav1.NewTime(created),
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: mco.Namespace, CreationTimestamp: metav1.NewTime(created),
 			Labels: map[string]string{"batch.kubernetes.io/job-name": "build-" + mosbName}},
 		Spec: corev1.PodSpec{
 			InitContainers: []corev1.Container{{Name: "image-build", Image: builder}},
@@ -187,13 +188,13 @@ Complete!
 
 func node(name, desired, current, state, reason string) NodeInfo {
 	a := map[string]string{
-		AnnotationDesiredImage: desired,
-		AnnotationCurrentImage: current,
-		AnnotationState:        state,
+		mco.AnnotationDesiredImage:                        desired,
+		mco.AnnotationCurrentImage:                        current,
+		mco.AnnotationState:                               state,
 		"machineconfiguration.openshift.io/desiredConfig": "rendered-worker-ec40d2965ff81bce7cd7a7e82a680739",
 	}
 	if reason != "" {
-		a[AnnotationReason] = reason
+		a[mco.AnnotationReason] = reason
 	}
 	return NodeInfo{Name: name, Annotations: a}
 }

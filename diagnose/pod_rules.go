@@ -7,13 +7,14 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
 
 // buildPodKilled: the newest build pod was evicted, or a container of it OOM-killed. The pod's status (not the
 // progress lines of its log) is the evidence. Error once the build failed, Warning while the Job retries.
 func buildPodKilled(v *buildView) (finding, bool) {
-	if v.phase == PhaseSucceeded || v.phase == PhaseInterrupted || len(v.pods) == 0 {
+	if v.phase == mco.PhaseSucceeded || v.phase == mco.PhaseInterrupted || len(v.pods) == 0 {
 		return finding{}, false
 	}
 	p := v.pods[0]
@@ -31,7 +32,7 @@ func buildPodKilled(v *buildView) (finding, bool) {
 			return finding{}, false
 		}
 		msg := fmt.Sprintf("%s: container %s of build pod %s ran out of memory (OOMKilled); give the build more memory (check LimitRanges in %s and the node size) or split large dnf transactions in spec.containerFile of %s",
-			v.subjID, name, p.Name, MCONamespace, v.moscRef())
+			v.subjID, name, p.Name, mco.Namespace, v.moscRef())
 		d = newDiagnosis(BuildOOMKilled, "", msg, fmt.Sprintf("pod %s container %s terminated: OOMKilled (exit code 137)", p.Name, name))
 	}
 	if !v.phase.Terminal() {
@@ -60,7 +61,7 @@ func oomKilled(p *corev1.Pod) (string, bool) {
 // pkg/controller/build reconciler: "has an invalid Containerfile; marking as failed"), so the MachineOSConfig's
 // Containerfile is checked again here, with the containerfile rule itself. There is no Job, so no log to point at.
 func failedBeforeJob(v *buildView) (finding, bool) {
-	if v.phase != PhaseFailed || v.s.Job != nil || len(v.pods) > 0 {
+	if v.phase != mco.PhaseFailed || v.s.Job != nil || len(v.pods) > 0 {
 		return finding{}, false
 	}
 	evidence := []string{v.failedConditionText()}
@@ -79,7 +80,7 @@ func failedBeforeJob(v *buildView) (finding, bool) {
 		checked = v.moscRef() + " is gone, so its Containerfile could not be checked again"
 	}
 	msg := fmt.Sprintf("%s failed before any build Job was created (no Job %s, no build pod) and %s; the cause is in the machine-os-builder log: oc logs -n %s deployment/machine-os-builder",
-		v.subjID, v.job, checked, MCONamespace)
+		v.subjID, v.job, checked, mco.Namespace)
 	return found(newDiagnosis(FailedBeforeJob, "", msg, strings.Join(evidence, "\n")))
 }
 

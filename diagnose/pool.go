@@ -9,26 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
-)
-
-// Node annotations written by the MCO's node controller (desired*) and machine-config-daemon (current*, state,
-// reason).
-const (
-	AnnotationDesiredImage = "machineconfiguration.openshift.io/desiredImage"
-	AnnotationCurrentImage = "machineconfiguration.openshift.io/currentImage"
-	AnnotationState        = "machineconfiguration.openshift.io/state"
-	AnnotationReason       = "machineconfiguration.openshift.io/reason"
-)
-
-// Values of the state annotation.
-const (
-	StateWorking        = "Working"
-	StateDone           = "Done"
-	StateDegraded       = "Degraded"
-	StateRebooting      = "Rebooting"
-	StateUnreconcilable = "Unreconcilable"
 )
 
 // NodeInfo is a metadata-only node.
@@ -95,7 +78,7 @@ type poolView struct {
 	desiredTarget      bool
 	pendingNames       [3]string
 	buildDegraded      *mcfgv1.MachineConfigPoolCondition
-	buildPhase         BuildPhase
+	buildPhase         mco.BuildPhase
 	buildDone          time.Time // when the latest build succeeded
 	hasBuild           bool
 }
@@ -108,8 +91,8 @@ func newPoolView(s PoolSnapshot) *poolView {
 	v.buildDegraded = poolCondTrue(s.Pool, mcfgv1.MachineConfigPoolImageBuildDegraded)
 	if b := s.LatestBuild; b != nil {
 		v.hasBuild = true
-		v.buildPhase, _ = PhaseOf(b, nil)
-		if succ := condTrue(b.Status.Conditions, mcfgv1.MachineOSBuildSucceeded); succ != nil {
+		v.buildPhase, _ = mco.PhaseOf(b, nil)
+		if succ := mco.ConditionTrue(b.Status.Conditions, mcfgv1.MachineOSBuildSucceeded); succ != nil {
 			v.buildDone = succ.LastTransitionTime.Time
 			if b.Status.BuildEnd != nil && !b.Status.BuildEnd.IsZero() {
 				v.buildDone = b.Status.BuildEnd.Time
@@ -136,24 +119,24 @@ func (v *poolView) groupNodes() {
 	for i := range v.s.Nodes {
 		n := &v.s.Nodes[i]
 		a := n.Annotations
-		desired, current, state := a[AnnotationDesiredImage], a[AnnotationCurrentImage], a[AnnotationState]
+		desired, current, state := a[mco.AnnotationDesiredImage], a[mco.AnnotationCurrentImage], a[mco.AnnotationState]
 		if v.target != "" && desired == v.target {
 			v.desiredTarget = true
 		}
-		if v.target != "" && current == v.target && state == StateDone {
+		if v.target != "" && current == v.target && state == mco.StateDone {
 			v.onTarget++
 		} else {
 			keepFirstNames(v.pendingNames[:], v.pending, n.Name)
 			v.pending++
 		}
 		switch state {
-		case StateDegraded, StateUnreconcilable:
-			reason := a[AnnotationReason]
+		case mco.StateDegraded, mco.StateUnreconcilable:
+			reason := a[mco.AnnotationReason]
 			v.group(nc.classify(reason, desired, v.target)).add(n.Name, desired, func() (string, string) {
 				return fmt.Sprintf("node %s (%s): %s", n.Name, state, reason), reason
 			})
-		case StateRebooting, StateWorking:
-			if state == StateWorking && (desired == "" || desired == current) {
+		case mco.StateRebooting, mco.StateWorking:
+			if state == mco.StateWorking && (desired == "" || desired == current) {
 				break
 			}
 			v.trackNodeState(n.Name, state, desired, current)
@@ -222,7 +205,7 @@ func (v *poolView) pendingList() string { return nameList(v.pendingNames[:], v.p
 // notStarted: the latest build succeeded StartAfter ago, and either the MachineOSConfig points elsewhere or no node
 // was given the image while the pool is not Updating.
 func (v *poolView) notStarted() bool {
-	if v.buildPhase != PhaseSucceeded || !v.hasBuild || v.buildDegraded != nil || v.s.Pool.Spec.Paused || v.buildDone.IsZero() || v.now.Sub(v.buildDone) <= v.lim.StartAfter {
+	if v.buildPhase != mco.PhaseSucceeded || !v.hasBuild || v.buildDegraded != nil || v.s.Pool.Spec.Paused || v.buildDone.IsZero() || v.now.Sub(v.buildDone) <= v.lim.StartAfter {
 		return false
 	}
 	updating := poolCondTrue(v.s.Pool, mcfgv1.MachineConfigPoolUpdating) != nil
@@ -405,7 +388,7 @@ func parseNodeReporting(msg string) (node, reason string) {
 
 func mcdLogCmd(node string) string {
 	return fmt.Sprintf("oc logs -n %s -c machine-config-daemon $(oc get pod -n %s -l k8s-app=machine-config-daemon --field-selector spec.nodeName=%s -o name)",
-		MCONamespace, MCONamespace, node)
+		mco.Namespace, mco.Namespace, node)
 }
 
 func nodeGroupMessage(r Reason, g *nodeGroup, subj, host, mosc string) string {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ocl-guard/ocl-guard/mco"
 )
 
 // poolRule is one ranked rollout diagnosis: Check reports a candidate for Reason. Every rule runs; the pool's
@@ -124,7 +126,7 @@ func rolloutNotStarted(v *poolView) (poolCandidate, bool) {
 	}, true
 }
 
-var mccLogCmd = fmt.Sprintf("oc logs -n %s deployment/machine-config-controller -c machine-config-controller", MCONamespace)
+var mccLogCmd = fmt.Sprintf("oc logs -n %s deployment/machine-config-controller -c machine-config-controller", mco.Namespace)
 
 // rolloutStalled: updatedMachineCount unchanged for StallAfter while a rollout can progress.
 func rolloutStalled(v *poolView) (poolCandidate, bool) {

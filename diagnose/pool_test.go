@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -27,7 +28,7 @@ func layeredSnapshot(nodes ...NodeInfo) PoolSnapshot {
 	n := int32(len(nodes))
 	updated := int32(0)
 	for _, nd := range nodes {
-		if nd.Annotations[AnnotationCurrentImage] == target && nd.Annotations[AnnotationState] == StateDone {
+		if nd.Annotations[mco.AnnotationCurrentImage] == target && nd.Annotations[mco.AnnotationState] == mco.StateDone {
 			updated++
 		}
 	}
@@ -51,9 +52,9 @@ func TestDiagnosePoolNodeReasons(t *testing.T) {
 		{
 			name: "auth, two nodes",
 			nodes: []NodeInfo{
-				node("worker-0", target, oldImage, StateDegraded, reasonAuthShape2),
-				node("worker-1", target, oldImage, StateDegraded, reasonAuthShape2),
-				node("worker-2", oldImage, oldImage, StateDone, ""),
+				node("worker-0", target, oldImage, mco.StateDegraded, reasonAuthShape2),
+				node("worker-1", target, oldImage, mco.StateDegraded, reasonAuthShape2),
+				node("worker-2", oldImage, oldImage, mco.StateDone, ""),
 			},
 			reason: NodeImagePullAuth,
 			inMsg:  []string{"pool worker: 2 nodes cannot pull the OS image (NodeImagePullAuth: worker-0, worker-1); check the cluster pull secret (openshift-config/pull-secret) for registry.example.com"},
@@ -61,13 +62,13 @@ func TestDiagnosePoolNodeReasons(t *testing.T) {
 		},
 		{
 			name:   "manifest unknown, old wrapper with space before the colon",
-			nodes:  []NodeInfo{node("worker-0", target, oldImage, StateDegraded, reasonNotFoundShape1)},
+			nodes:  []NodeInfo{node("worker-0", target, oldImage, mco.StateDegraded, reasonNotFoundShape1)},
 			reason: NodeImageNotFound,
 			inMsg:  []string{"1 node cannot find the OS image in registry.example.com", "oc annotate machineosconfig/worker machineconfiguration.openshift.io/rebuild="},
 		},
 		{
 			name:   "cause dropped (2025-07 → 2026-08 wrapper)",
-			nodes:  []NodeInfo{node("ip-10-0-1-2", target, oldImage, StateDegraded, reasonNoCauseShape3)},
+			nodes:  []NodeInfo{node("ip-10-0-1-2", target, oldImage, mco.StateDegraded, reasonNoCauseShape3)},
 			reason: NodeCauseNotRecorded,
 			inMsg: []string{"did not record the cause", "NodeCauseNotRecorded: ip-10-0-1-2",
 				"oc logs -n openshift-machine-config-operator -c machine-config-daemon $(oc get pod -n openshift-machine-config-operator -l k8s-app=machine-config-daemon --field-selector spec.nodeName=ip-10-0-1-2 -o name)"},
@@ -75,46 +76,46 @@ func TestDiagnosePoolNodeReasons(t *testing.T) {
 		},
 		{
 			name:   "lowercase cause-dropped wrapper",
-			nodes:  []NodeInfo{node("w", target, oldImage, StateDegraded, strings.ToLower(reasonNoCauseShape3[:1])+reasonNoCauseShape3[1:])},
+			nodes:  []NodeInfo{node("w", target, oldImage, mco.StateDegraded, strings.ToLower(reasonNoCauseShape3[:1])+reasonNoCauseShape3[1:])},
 			reason: NodeCauseNotRecorded,
 		},
 		{
 			name:   "x509 with the 2026-08 wrapper (cause kept)",
-			nodes:  []NodeInfo{node("w", target, oldImage, StateDegraded, reasonX509Shape4)},
+			nodes:  []NodeInfo{node("w", target, oldImage, mco.StateDegraded, reasonX509Shape4)},
 			reason: NodeRegistryUnreachable,
 			inMsg:  []string{"cannot reach registry registry.example.com"},
 		},
 		{
 			name:   "DNS with the 2026-08 wrapper",
-			nodes:  []NodeInfo{node("w", target, oldImage, StateDegraded, reasonDNSShape4)},
+			nodes:  []NodeInfo{node("w", target, oldImage, mco.StateDegraded, reasonDNSShape4)},
 			reason: NodeRegistryUnreachable,
 		},
 		{
 			name:   "ostree min-free-space",
-			nodes:  []NodeInfo{node("w", target, oldImage, StateDegraded, reasonDisk)},
+			nodes:  []NodeInfo{node("w", target, oldImage, mco.StateDegraded, reasonDisk)},
 			reason: NodeDiskFull,
 		},
 		{
 			name:   "no space left on device",
-			nodes:  []NodeInfo{node("w", target, oldImage, StateDegraded, reasonNoSpace)},
+			nodes:  []NodeInfo{node("w", target, oldImage, mco.StateDegraded, reasonNoSpace)},
 			reason: NodeDiskFull,
 		},
 		{
 			name:   "other degraded reason is quoted",
-			nodes:  []NodeInfo{node("worker-9", target, oldImage, StateDegraded, reasonOther)},
+			nodes:  []NodeInfo{node("worker-9", target, oldImage, mco.StateDegraded, reasonOther)},
 			reason: NodeDegraded,
 			inMsg:  []string{"1 node degraded (NodeDegraded: worker-9)", "unexpected on-disk state", "machine-config-daemon log"},
 			inEv:   []string{"mode mismatch"},
 		},
 		{
 			name:   "unreconcilable",
-			nodes:  []NodeInfo{node("worker-9", target, oldImage, StateUnreconcilable, "can't reconcile config rendered-a with rendered-b: ignition file changes: unreconcilable")},
+			nodes:  []NodeInfo{node("worker-9", target, oldImage, mco.StateUnreconcilable, "can't reconcile config rendered-a with rendered-b: ignition file changes: unreconcilable")},
 			reason: NodeDegraded,
 			inEv:   []string{"(Unreconcilable)"},
 		},
 		{
 			name: "reason truncated at 2000 characters keeps its cause",
-			nodes: []NodeInfo{node("w", target, oldImage, StateDegraded,
+			nodes: []NodeInfo{node("w", target, oldImage, mco.StateDegraded,
 				("failed to update OS to " + target + " after retries: " + rebaseCmd + ": error: Creating importer: failed to invoke method OpenImage: reading manifest x in registry.example.com/ocl/os-image: unauthorized: " + strings.Repeat("detail ", 400))[:2000])},
 			reason: NodeImagePullAuth,
 		},
@@ -123,19 +124,19 @@ func TestDiagnosePoolNodeReasons(t *testing.T) {
 			nodes: func() []NodeInfo {
 				img := "quay.io/acme/forbidden-unauthorized-os@sha256:aaaabbbbccccddddeeeeffff0000111122223333444455556666777788889999"
 				r := "failed to update OS to " + img + ": error running rpm-ostree rebase --experimental ostree-unverified-registry:" + img + ": error: reading manifest sha256:aaaa in quay.io/acme/forbidden-unauthorized-os: manifest unknown: exit status 1"
-				return []NodeInfo{node("w", img, oldImage, StateDegraded, r)}
+				return []NodeInfo{node("w", img, oldImage, mco.StateDegraded, r)}
 			}(),
 			reason: NodeImageNotFound,
 		},
 		{
 			name: "most severe wins, others summarised; more than 3 names",
 			nodes: []NodeInfo{
-				node("w-disk", target, oldImage, StateDegraded, reasonDisk),
-				node("w-a", target, oldImage, StateDegraded, reasonAuthShape2),
-				node("w-b", target, oldImage, StateDegraded, reasonAuthShape2),
-				node("w-c", target, oldImage, StateDegraded, reasonAuthShape2),
-				node("w-d", target, oldImage, StateDegraded, reasonAuthShape2),
-				node("w-e", target, oldImage, StateDegraded, reasonAuthShape2),
+				node("w-disk", target, oldImage, mco.StateDegraded, reasonDisk),
+				node("w-a", target, oldImage, mco.StateDegraded, reasonAuthShape2),
+				node("w-b", target, oldImage, mco.StateDegraded, reasonAuthShape2),
+				node("w-c", target, oldImage, mco.StateDegraded, reasonAuthShape2),
+				node("w-d", target, oldImage, mco.StateDegraded, reasonAuthShape2),
+				node("w-e", target, oldImage, mco.StateDegraded, reasonAuthShape2),
 			},
 			reason: NodeImagePullAuth,
 			inMsg:  []string{"5 nodes cannot pull the OS image (NodeImagePullAuth: w-a, w-b, w-c and 2 more)", "(also: NodeDiskFull on 1 node)"},
@@ -154,13 +155,13 @@ func TestDiagnosePoolNodeReasons(t *testing.T) {
 
 func TestDiagnosePoolHealthy(t *testing.T) {
 	// Not layered.
-	s := layeredSnapshot(node("w", target, oldImage, StateDegraded, reasonAuthShape2))
+	s := layeredSnapshot(node("w", target, oldImage, mco.StateDegraded, reasonAuthShape2))
 	s.Config = nil
 	if d, p := DiagnosePool(s); !d.Healthy() || p.Encode() != (Progress{}).Encode() {
 		t.Errorf("not layered: %+v %+v", d, p)
 	}
 	// Rolled out.
-	s = layeredSnapshot(node("w-0", target, target, StateDone, ""), node("w-1", target, target, StateDone, ""))
+	s = layeredSnapshot(node("w-0", target, target, mco.StateDone, ""), node("w-1", target, target, mco.StateDone, ""))
 	s.Pool = newPool(2, 2)
 	s.Previous = Progress{UpdatedMachineCount: 1, Since: t0.Add(-5 * time.Hour), Image: imageKey(target)}
 	d, p := DiagnosePool(s)
@@ -171,7 +172,7 @@ func TestDiagnosePoolHealthy(t *testing.T) {
 		t.Errorf("rolled out progress: %+v", p)
 	}
 	// Rollout in progress, young.
-	s = layeredSnapshot(node("w-0", target, target, StateDone, ""), node("w-1", target, oldImage, StateWorking, ""), node("w-2", oldImage, oldImage, StateDone, ""))
+	s = layeredSnapshot(node("w-0", target, target, mco.StateDone, ""), node("w-1", target, oldImage, mco.StateWorking, ""), node("w-2", oldImage, oldImage, mco.StateDone, ""))
 	if d, _ := DiagnosePool(s); !d.Healthy() {
 		t.Errorf("young rollout: %+v", d)
 	}
@@ -182,16 +183,16 @@ func TestDiagnosePoolHealthy(t *testing.T) {
 
 func TestDiagnosePoolRebootStuck(t *testing.T) {
 	s := layeredSnapshot(
-		node("w-0", target, oldImage, StateRebooting, ""),
-		node("w-1", target, oldImage, StateWorking, ""),
-		node("w-2", oldImage, oldImage, StateWorking, ""), // config-only work, not tracked
-		node("w-3", oldImage, oldImage, StateDone, ""),
+		node("w-0", target, oldImage, mco.StateRebooting, ""),
+		node("w-1", target, oldImage, mco.StateWorking, ""),
+		node("w-2", oldImage, oldImage, mco.StateWorking, ""), // config-only work, not tracked
+		node("w-3", oldImage, oldImage, mco.StateDone, ""),
 	)
 	d, p := DiagnosePool(s)
 	if !d.Healthy() {
 		t.Fatalf("first sight: %+v", d)
 	}
-	if len(p.NodeStateSince) != 2 || !p.NodeStateSince["w-0"].Since.Equal(t0) || p.NodeStateSince["w-1"].State != StateWorking {
+	if len(p.NodeStateSince) != 2 || !p.NodeStateSince["w-0"].Since.Equal(t0) || p.NodeStateSince["w-1"].State != mco.StateWorking {
 		t.Fatalf("progress: %+v", p)
 	}
 	// 25 minutes later, after a checker restart (the Progress went through the annotation).
@@ -206,7 +207,7 @@ func TestDiagnosePoolRebootStuck(t *testing.T) {
 		t.Errorf("clock reset: %+v", p2)
 	}
 	// w-0 moved on to Working: its clock restarts.
-	s.Nodes[0] = node("w-0", target, oldImage, StateWorking, "")
+	s.Nodes[0] = node("w-0", target, oldImage, mco.StateWorking, "")
 	s.Previous = p2
 	_, p3 := DiagnosePool(s)
 	if !p3.NodeStateSince["w-0"].Since.Equal(t0.Add(25 * time.Minute)) {
@@ -214,7 +215,7 @@ func TestDiagnosePoolRebootStuck(t *testing.T) {
 	}
 	s.Limits = RolloutLimits{RebootAfter: time.Hour}
 	s.Previous = p2
-	s.Nodes[0] = node("w-0", target, oldImage, StateRebooting, "")
+	s.Nodes[0] = node("w-0", target, oldImage, mco.StateRebooting, "")
 	if d, _ := DiagnosePool(s); d.Reason == NodeRebootStuck {
 		t.Errorf("custom limit: %+v", d)
 	}
@@ -222,9 +223,9 @@ func TestDiagnosePoolRebootStuck(t *testing.T) {
 
 func TestDiagnosePoolStall(t *testing.T) {
 	nodes := []NodeInfo{
-		node("w-0", target, target, StateDone, ""),
-		node("w-1", target, oldImage, StateDone, ""), // handed the image, nothing happens (drain blocked)
-		node("w-2", oldImage, oldImage, StateDone, ""),
+		node("w-0", target, target, mco.StateDone, ""),
+		node("w-1", target, oldImage, mco.StateDone, ""), // handed the image, nothing happens (drain blocked)
+		node("w-2", oldImage, oldImage, mco.StateDone, ""),
 	}
 	s := layeredSnapshot(nodes...)
 	s.Pool = newPool(3, 1, poolCond(mcfgv1.MachineConfigPoolUpdating, corev1.ConditionTrue, "", ""))
@@ -284,7 +285,7 @@ func TestDiagnosePoolStall(t *testing.T) {
 }
 
 func TestDiagnosePoolNotStarted(t *testing.T) {
-	nodes := []NodeInfo{node("w-0", oldImage, oldImage, StateDone, ""), node("w-1", oldImage, oldImage, StateDone, "")}
+	nodes := []NodeInfo{node("w-0", oldImage, oldImage, mco.StateDone, ""), node("w-1", oldImage, oldImage, mco.StateDone, "")}
 	s := layeredSnapshot(nodes...)
 	s.Pool = newPool(2, 0, poolCond(mcfgv1.MachineConfigPoolUpdating, corev1.ConditionFalse, "", ""))
 	s.LatestBuild = succeededBuild(t0.Add(-5*time.Minute), target)
@@ -311,7 +312,7 @@ func TestDiagnosePoolNotStarted(t *testing.T) {
 }
 
 func TestDiagnosePoolBuildFailed(t *testing.T) {
-	s := layeredSnapshot(node("w-0", target, target, StateDone, ""))
+	s := layeredSnapshot(node("w-0", target, target, mco.StateDone, ""))
 	s.Pool = newPool(1, 1, poolCond(mcfgv1.MachineConfigPoolImageBuildDegraded, corev1.ConditionTrue, "BuildFailed",
 		"Failed to build OS image for pool worker (MachineOSBuild: worker-99aa): Failed: Build Failed"))
 	failed := newMOSB(mosbConds(false, false, true, false, t0), t0.Add(-time.Hour))
@@ -321,14 +322,14 @@ func TestDiagnosePoolBuildFailed(t *testing.T) {
 		[]string{"ImageBuildDegraded=True BuildFailed: Failed to build OS image for pool worker"}, nil)
 
 	// A degraded node is more severe, the build failure is summarised.
-	s.Nodes = append(s.Nodes, node("w-1", oldImage, oldImage, StateDegraded, reasonOther))
+	s.Nodes = append(s.Nodes, node("w-1", oldImage, oldImage, mco.StateDegraded, reasonOther))
 	s.Pool.Status.MachineCount = 2
 	d, _ = DiagnosePool(s)
 	checkDiag(t, d, NodeDegraded, []string{"(also: BuildFailedBlocksRollout)"}, nil, nil)
 }
 
 func TestDiagnosePoolPausedAndConditionFallback(t *testing.T) {
-	s := layeredSnapshot(node("w-0", oldImage, oldImage, StateDone, ""), node("w-1", oldImage, oldImage, StateDone, ""))
+	s := layeredSnapshot(node("w-0", oldImage, oldImage, mco.StateDone, ""), node("w-1", oldImage, oldImage, mco.StateDone, ""))
 	s.Pool = newPool(2, 0)
 	s.Pool.Spec.Paused = true
 	s.Previous = Progress{UpdatedMachineCount: 0, Since: t0.Add(-5 * time.Hour), Image: imageKey(target)}

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ocl-guard/ocl-guard/mco"
 )
 
 // StateSince is when a node entered its current machine-config-daemon state.
@@ -62,7 +64,7 @@ func timeOrZero(s int64) time.Time {
 	return time.Unix(s, 0).UTC()
 }
 
-func trackedState(state string) bool { return state == StateRebooting || state == StateWorking }
+func trackedState(state string) bool { return state == mco.StateRebooting || state == mco.StateWorking }
 
 // Encode renders p as compact JSON with second precision, keeping only Rebooting/Working nodes, at most
 // MaxTrackedNodes of them.

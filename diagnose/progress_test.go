@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ocl-guard/ocl-guard/mco"
 )
 
 func TestProgressRoundTrip(t *testing.T) {
@@ -14,8 +16,8 @@ func TestProgressRoundTrip(t *testing.T) {
 		Since:               t0,
 		Image:               imageKey(target),
 		NodeStateSince: map[string]StateSince{
-			"worker-0":    {State: StateRebooting, Since: t0.Add(-3 * time.Minute)},
-			"ip-10-0-1-2": {State: StateWorking, Since: t0.Add(-time.Hour)},
+			"worker-0":    {State: mco.StateRebooting, Since: t0.Add(-3 * time.Minute)},
+			"ip-10-0-1-2": {State: mco.StateWorking, Since: t0.Add(-time.Hour)},
 		},
 	}
 	enc := p.Encode()
@@ -48,11 +50,11 @@ func TestProgressRoundTrip(t *testing.T) {
 
 func TestProgressEncodeBounded(t *testing.T) {
 	p := Progress{NodeStateSince: map[string]StateSince{
-		"done-node":     {State: StateDone, Since: t0},
-		"degraded-node": {State: StateDegraded, Since: t0},
+		"done-node":     {State: mco.StateDone, Since: t0},
+		"degraded-node": {State: mco.StateDegraded, Since: t0},
 	}}
 	for i := 0; i < 1000; i++ {
-		p.NodeStateSince[fmt.Sprintf("node-%04d", i)] = StateSince{State: StateRebooting, Since: t0.Add(time.Duration(i) * time.Second)}
+		p.NodeStateSince[fmt.Sprintf("node-%04d", i)] = StateSince{State: mco.StateRebooting, Since: t0.Add(time.Duration(i) * time.Second)}
 	}
 	got, err := DecodeProgress(p.Encode())
 	if err != nil {
@@ -80,9 +82,9 @@ func TestProgressEncodeBounded(t *testing.T) {
 // memory being the encoded Progress) must not reset them.
 func TestProgressSurvivesRestart(t *testing.T) {
 	s := layeredSnapshot(
-		node("w-0", target, target, StateDone, ""),
-		node("w-1", target, oldImage, StateRebooting, ""),
-		node("w-2", oldImage, oldImage, StateDone, ""),
+		node("w-0", target, target, mco.StateDone, ""),
+		node("w-1", target, oldImage, mco.StateRebooting, ""),
+		node("w-2", oldImage, oldImage, mco.StateDone, ""),
 	)
 	s.Pool.Status.MachineCount, s.Pool.Status.UpdatedMachineCount = 3, 1
 	annotation := ""
@@ -107,7 +109,7 @@ func TestProgressSurvivesRestart(t *testing.T) {
 func TestProgressImageForms(t *testing.T) {
 	// A Progress written with the full image reference (or none) keeps the clock; Encode stores the short key.
 	for _, img := range []string{target, imageKey(target), ""} {
-		s := layeredSnapshot(node("w-0", target, target, StateDone, ""), node("w-1", target, oldImage, StateDone, ""))
+		s := layeredSnapshot(node("w-0", target, target, mco.StateDone, ""), node("w-1", target, oldImage, mco.StateDone, ""))
 		s.Pool.Status.MachineCount, s.Pool.Status.UpdatedMachineCount = 2, 1
 		s.Previous = Progress{UpdatedMachineCount: 1, Since: t0.Add(-time.Hour), Image: img}
 		d, p := DiagnosePool(s)

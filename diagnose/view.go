@@ -1,9 +1,13 @@
 package diagnose
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/ocl-guard/ocl-guard/mco"
+)
 
 // What `ocl-guard status` shows besides the diagnoses: the pool's node problems, grouped by the same code the pool
-// diagnosis uses (a build's phase is PhaseOf).
+// diagnosis uses (a build's phase is mco.PhaseOf).
 
 // NodeProblem is the nodes of a pool that report one problem.
 type NodeProblem struct {
@@ -24,12 +28,12 @@ func NodeProblems(s PoolSnapshot) []NodeProblem {
 	var nc nodeClassifier
 	byReason := map[Reason]*NodeProblem{}
 	for _, n := range s.Nodes {
-		state := n.Annotations[AnnotationState]
-		if state != StateDegraded && state != StateUnreconcilable {
+		state := n.Annotations[mco.AnnotationState]
+		if state != mco.StateDegraded && state != mco.StateUnreconcilable {
 			continue
 		}
-		reason := n.Annotations[AnnotationReason]
-		r := nc.classify(reason, n.Annotations[AnnotationDesiredImage], target)
+		reason := n.Annotations[mco.AnnotationReason]
+		r := nc.classify(reason, n.Annotations[mco.AnnotationDesiredImage], target)
 		p := byReason[r]
 		if p == nil {
 			p = &NodeProblem{Reason: r, Detail: cleanEvidence(reason)}

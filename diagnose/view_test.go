@@ -3,6 +3,7 @@ package diagnose
 import (
 	"testing"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -10,7 +11,7 @@ import (
 func TestNodeProblems(t *testing.T) {
 	image := "quay.io/acme/os@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	node := func(name, state, reason string) NodeInfo {
-		return NodeInfo{Name: name, Annotations: map[string]string{AnnotationDesiredImage: image, AnnotationState: state, AnnotationReason: reason}}
+		return NodeInfo{Name: name, Annotations: map[string]string{mco.AnnotationDesiredImage: image, mco.AnnotationState: state, mco.AnnotationReason: reason}}
 	}
 	// The daemon's wording, as in pool_test.go's fixtures.
 	auth := "failed to update OS to " + image + " after retries: error running rpm-ostree rebase: reading manifest sha256:0123 in quay.io/acme/os: unauthorized: access to the requested resource is not authorized"
@@ -18,8 +19,8 @@ func TestNodeProblems(t *testing.T) {
 		Pool:   &mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: "worker"}},
 		Config: &mcfgv1.MachineOSConfig{Status: mcfgv1.MachineOSConfigStatus{CurrentImagePullSpec: mcfgv1.ImageDigestFormat(image)}},
 		Nodes: []NodeInfo{
-			node("w-2", StateDegraded, auth), node("w-1", StateDegraded, auth), node("w-3", StateDone, ""),
-			node("w-4", StateUnreconcilable, "unexpected on-disk state validating against rendered-worker-abc: content mismatch for file \"/etc/chrony.conf\""),
+			node("w-2", mco.StateDegraded, auth), node("w-1", mco.StateDegraded, auth), node("w-3", mco.StateDone, ""),
+			node("w-4", mco.StateUnreconcilable, "unexpected on-disk state validating against rendered-worker-abc: content mismatch for file \"/etc/chrony.conf\""),
 		},
 	}
 	got := NodeProblems(s)

@@ -14,15 +14,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/registry"
 	"github.com/ocl-guard/ocl-guard/validators"
-)
-
-// ClusterPullSecretNamespace and ClusterPullSecretName locate the cluster pull secret, which the MCO copies into
-// global-pull-secret-copy.
-const (
-	ClusterPullSecretNamespace = "openshift-config"
-	ClusterPullSecretName      = "pull-secret"
 )
 
 // RegistryProber is the part of registry.Prober the rules use.
@@ -33,7 +27,7 @@ type RegistryProber interface {
 }
 
 // ClusterPullSecretKey locates the cluster pull secret.
-var ClusterPullSecretKey = client.ObjectKey{Namespace: ClusterPullSecretNamespace, Name: ClusterPullSecretName}
+var ClusterPullSecretKey = client.ObjectKey{Namespace: mco.ClusterPullSecretNamespace, Name: mco.ClusterPullSecretName}
 
 // Cluster reads from the API server.
 type Cluster struct {
@@ -60,7 +54,7 @@ var _ validators.Lookups = (*Cluster)(nil)
 
 func (c *Cluster) MCOSecret(ctx context.Context, name string) (*corev1.Secret, error) {
 	var s corev1.Secret
-	if err := c.getConfirmingAbsence(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: name}, &s); err != nil {
+	if err := c.getConfirmingAbsence(ctx, client.ObjectKey{Namespace: mco.Namespace, Name: name}, &s); err != nil {
 		return nil, err
 	}
 	return &s, nil

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -13,8 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
-
-	"github.com/ocl-guard/ocl-guard/validators"
 )
 
 func scheme(t *testing.T) *runtime.Scheme {
@@ -33,7 +32,7 @@ func TestMissesAreConfirmedWithTheAPIServer(t *testing.T) {
 	s := scheme(t)
 	emptyCache := fake.NewClientBuilder().WithScheme(s).Build()
 	apiServer := fake.NewClientBuilder().WithScheme(s).WithObjects(
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: validators.MCONamespace}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: mco.Namespace}},
 		&mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: "worker"}},
 	).Build()
 	c := &Cluster{Cached: emptyCache, Direct: apiServer}
@@ -51,7 +50,7 @@ func TestMissesAreConfirmedWithTheAPIServer(t *testing.T) {
 func TestHitsDoNotReachTheAPIServer(t *testing.T) {
 	s := scheme(t)
 	cache := fake.NewClientBuilder().WithScheme(s).WithObjects(
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: validators.MCONamespace}}).Build()
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: mco.Namespace}}).Build()
 	c := &Cluster{Cached: cache, Direct: failingReader{t}}
 	if _, err := c.MCOSecret(context.Background(), "push"); err != nil {
 		t.Fatal(err)
@@ -119,7 +118,7 @@ func TestARememberedMissNeverHidesACachedObject(t *testing.T) {
 	if _, err := c.MCOSecret(ctx, "push"); !apierrors.IsNotFound(err) {
 		t.Fatal(err)
 	}
-	if err := cache.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: validators.MCONamespace}}); err != nil {
+	if err := cache.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: mco.Namespace}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.MCOSecret(ctx, "push"); err != nil {

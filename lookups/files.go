@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/registry"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
@@ -41,11 +42,11 @@ type Files struct {
 var _ validators.Lookups = (*Files)(nil)
 
 func (f *Files) MCOSecret(_ context.Context, name string) (*corev1.Secret, error) {
-	return f.secret(validators.MCONamespace, name)
+	return f.secret(mco.Namespace, name)
 }
 
 func (f *Files) ClusterPullSecret(context.Context) (*corev1.Secret, error) {
-	return f.secret(ClusterPullSecretNamespace, ClusterPullSecretName)
+	return f.secret(mco.ClusterPullSecretNamespace, mco.ClusterPullSecretName)
 }
 
 func (f *Files) secret(namespace, name string) (*corev1.Secret, error) {

@@ -8,6 +8,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/registry"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
@@ -29,7 +30,7 @@ func (f *Files) ClusterImagePolicies(context.Context) ([]configv1.ClusterImagePo
 }
 
 func (f *Files) Entitlement(context.Context) (validators.EntitlementSources, error) {
-	_, secretErr := f.secret(validators.EntitlementSecretNamespace, validators.EntitlementSecretName)
+	_, secretErr := f.secret(mco.EntitlementSecretNamespace, mco.EntitlementSecretName)
 	if secretErr == nil {
 		return validators.EntitlementSources{Secret: true}, nil
 	}

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/registry"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
@@ -140,12 +141,12 @@ func (c *Cluster) ClusterImagePolicies(ctx context.Context) ([]configv1.ClusterI
 func (c *Cluster) Entitlement(ctx context.Context) (validators.EntitlementSources, error) {
 	return remember(c.Facts, "entitlement", c.Facts.factTTL(), func() (validators.EntitlementSources, error) {
 		secret, err := c.exists(ctx, corev1.SchemeGroupVersion.WithKind("Secret"),
-			client.ObjectKey{Namespace: validators.EntitlementSecretNamespace, Name: validators.EntitlementSecretName})
+			client.ObjectKey{Namespace: mco.EntitlementSecretNamespace, Name: mco.EntitlementSecretName})
 		if err != nil {
 			return validators.EntitlementSources{}, err
 		}
 		repos, err := c.exists(ctx, corev1.SchemeGroupVersion.WithKind("ConfigMap"),
-			client.ObjectKey{Namespace: validators.MCONamespace, Name: validators.YumReposConfigMapName})
+			client.ObjectKey{Namespace: mco.Namespace, Name: mco.YumReposConfigMapName})
 		return validators.EntitlementSources{Secret: secret, YumRepos: repos}, err
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
 
@@ -41,7 +42,7 @@ func TestFactsKeepWhatTheyExtractForTheirTTL(t *testing.T) {
 	rendered := &mcfgv1.MachineConfig{ObjectMeta: metav1.ObjectMeta{Name: "rendered-worker-1"},
 		Spec: mcfgv1.MachineConfigSpec{OSImageURL: "quay.io/os@sha256:1", BaseOSExtensionsContainerImage: "quay.io/ext@sha256:2"}}
 	api := countingAPIServer(t, &reads, &fail, rendered,
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: validators.EntitlementSecretNamespace, Name: validators.EntitlementSecretName}})
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: mco.EntitlementSecretNamespace, Name: mco.EntitlementSecretName}})
 	now := time.Now()
 	facts := NewFacts(validators.PreflightSettings{}, time.Minute)
 	facts.now = func() time.Time { return now }

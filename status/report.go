@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
 
@@ -105,7 +106,7 @@ func configStage(s diagnose.ConfigSnapshot) ConfigStage {
 
 func buildStage(s diagnose.BuildSnapshot) *BuildStage {
 	b := s.Build
-	phase, _ := diagnose.PhaseOf(b, s.Job)
+	phase, _ := mco.PhaseOf(b, s.Job)
 	st := &BuildStage{Name: b.Name, Phase: phase.String(), Image: string(b.Status.DigestedImagePushSpec)}
 	if start := b.Status.BuildStart; start != nil && !start.IsZero() {
 		t := start.UTC()
@@ -171,7 +172,7 @@ func next(r Report) string {
 	switch {
 	case r.Build == nil:
 		return "wait for the MCO to start the first build of MachineOSConfig " + r.Config.Name
-	case r.Build.Phase == diagnose.PhasePending.String() || r.Build.Phase == diagnose.PhaseBuilding.String():
+	case r.Build.Phase == mco.PhasePending.String() || r.Build.Phase == mco.PhaseBuilding.String():
 		return "wait: MachineOSBuild " + r.Build.Name + " is " + r.Build.Phase
 	case r.Rollout.Total > 0 && r.Rollout.Updated < r.Rollout.Total:
 		return "wait: the rollout is in progress"

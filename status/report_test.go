@@ -25,7 +25,7 @@ import (
 	"github.com/ocl-guard/ocl-guard/config"
 	"github.com/ocl-guard/ocl-guard/diagnose"
 	"github.com/ocl-guard/ocl-guard/lookups"
-	"github.com/ocl-guard/ocl-guard/validators"
+	"github.com/ocl-guard/ocl-guard/mco"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -65,14 +65,14 @@ func newCluster(nodes int) *cluster {
 	}
 	auth := base64.StdEncoding.EncodeToString([]byte("robot:s3cr3t-never-shown"))
 	c.objects = append(c.objects, c.pool, c.mosc,
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: validators.MCONamespace}, Type: corev1.SecretTypeDockerConfigJson,
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: mco.Namespace}, Type: corev1.SecretTypeDockerConfigJson,
 			Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"quay.io":{"auth":"` + auth + `"}}}`)}},
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: lookups.ClusterPullSecretName, Namespace: lookups.ClusterPullSecretNamespace}, Type: corev1.SecretTypeDockerConfigJson,
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: mco.ClusterPullSecretName, Namespace: mco.ClusterPullSecretNamespace}, Type: corev1.SecretTypeDockerConfigJson,
 			Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"registry.redhat.io":{"auth":"` + auth + `"}}}`)}})
 	for i := range nodes {
 		c.objects = append(c.objects, &corev1.Node{ObjectMeta: metav1.ObjectMeta{
 			Name: "worker-" + string(rune('a'+i)), Labels: map[string]string{"node-role.kubernetes.io/worker": ""},
-			Annotations: map[string]string{diagnose.AnnotationCurrentImage: oldImage, diagnose.AnnotationDesiredImage: oldImage, diagnose.AnnotationState: diagnose.StateDone},
+			Annotations: map[string]string{mco.AnnotationCurrentImage: oldImage, mco.AnnotationDesiredImage: oldImage, mco.AnnotationState: mco.StateDone},
 		}})
 	}
 	return c
@@ -94,7 +94,7 @@ func (c *cluster) build(name string, conditions map[mcfgv1.BuildProgress]bool, e
 		ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: start},
 		Spec:       mcfgv1.MachineOSBuildSpec{MachineOSConfig: mcfgv1.MachineOSConfigReference{Name: "worker"}, RenderedImagePushSpec: mcfgv1.ImageTagFormat("quay.io/acme/os:" + name)},
 		Status: mcfgv1.MachineOSBuildStatus{BuildStart: &start, Builder: &mcfgv1.MachineOSBuilderReference{ImageBuilderType: "Job",
-			Job: &mcfgv1.ObjectReference{Group: "batch", Resource: "jobs", Namespace: validators.MCONamespace, Name: "build-" + name}}},
+			Job: &mcfgv1.ObjectReference{Group: "batch", Resource: "jobs", Namespace: mco.Namespace, Name: "build-" + name}}},
 	}
 	// Reasons and messages of openshift/machine-config-operator pkg/apihelpers/machineosbuild.go.
 	for _, c := range []struct {
@@ -120,18 +120,18 @@ func (c *cluster) build(name string, conditions map[mcfgv1.BuildProgress]bool, e
 	if c.mosc.Annotations == nil {
 		c.mosc.Annotations = map[string]string{}
 	}
-	c.mosc.Annotations[diagnose.AnnotationCurrentBuild] = name
+	c.mosc.Annotations[mco.AnnotationCurrentBuild] = name
 	c.objects = append(c.objects, b,
-		&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "build-" + name, Namespace: validators.MCONamespace}})
+		&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "build-" + name, Namespace: mco.Namespace}})
 	return b
 }
 
 // failedPod adds the build's pod whose image-build container ended with message (FallbackToLogsOnError).
 func (c *cluster) failedPod(build, message string) {
 	c.objects = append(c.objects, &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: "build-" + build + "-x7k2p", Namespace: validators.MCONamespace, CreationTimestamp: metav1.NewTime(now.Add(-20 * time.Minute)),
+		ObjectMeta: metav1.ObjectMeta{Name: "build-" + build + "-x7k2p", Namespace: mco.Namespace, CreationTimestamp: metav1.NewTime(now.Add(-20 * time.Minute)),
 			Labels: map[string]string{"batch.kubernetes.io/job-name": "build-" + build}},
-		Status: corev1.PodStatus{Phase: corev1.PodFailed, InitContainerStatuses: []corev1.ContainerStatus{{Name: diagnose.ImageBuildContainer, Image: builder,
+		Status: corev1.PodStatus{Phase: corev1.PodFailed, InitContainerStatuses: []corev1.ContainerStatus{{Name: mco.ImageBuildContainer, Image: builder,
 			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error", Message: message}}}}},
 	})
 }
@@ -143,7 +143,7 @@ func (c *cluster) reports(t *testing.T, pool string) ([]Report, error) {
 		t.Fatal(err)
 	}
 	// A cluster with Simple Content Access, as most have: the entitlement the MCO copies into builds exists.
-	entitlement := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: validators.EntitlementSecretNamespace, Name: validators.EntitlementSecretName}}
+	entitlement := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: mco.EntitlementSecretNamespace, Name: mco.EntitlementSecretName}}
 	fc := fake.NewClientBuilder().WithScheme(scheme).WithObjects(append(c.objects, entitlement)...).Build()
 	return Collect(context.Background(), fc, Options{
 		Pool: pool, Lookups: &lookups.Cluster{Cached: fc, Direct: fc}, Actions: config.Defaults().ActionFor,
@@ -173,7 +173,7 @@ func TestGolden(t *testing.T) {
 			b.Status.DigestedImagePushSpec = image
 			c.mosc.Status.CurrentImagePullSpec, c.mosc.Status.MachineOSBuild = image, &mcfgv1.ObjectReference{Name: b.Name}
 			for i := range 3 {
-				c.node(i).Annotations = map[string]string{diagnose.AnnotationCurrentImage: image, diagnose.AnnotationDesiredImage: image, diagnose.AnnotationState: diagnose.StateDone}
+				c.node(i).Annotations = map[string]string{mco.AnnotationCurrentImage: image, mco.AnnotationDesiredImage: image, mco.AnnotationState: mco.StateDone}
 			}
 			c.pool.Status.UpdatedMachineCount = 3
 		}},
@@ -181,11 +181,11 @@ func TestGolden(t *testing.T) {
 			b := c.build("worker-5e1f", map[mcfgv1.BuildProgress]bool{mcfgv1.MachineOSBuildSucceeded: true}, true)
 			b.Status.DigestedImagePushSpec = image
 			c.mosc.Status.CurrentImagePullSpec, c.mosc.Status.MachineOSBuild = image, &mcfgv1.ObjectReference{Name: b.Name}
-			c.node(0).Annotations = map[string]string{diagnose.AnnotationCurrentImage: image, diagnose.AnnotationDesiredImage: image, diagnose.AnnotationState: diagnose.StateDone}
+			c.node(0).Annotations = map[string]string{mco.AnnotationCurrentImage: image, mco.AnnotationDesiredImage: image, mco.AnnotationState: mco.StateDone}
 			// The daemon's words (pkg/daemon/update.go, "failed to update OS to ... after retries"), as in diagnose's fixtures.
 			for _, i := range []int{1, 2} {
-				c.node(i).Annotations = map[string]string{diagnose.AnnotationDesiredImage: image, diagnose.AnnotationCurrentImage: oldImage, diagnose.AnnotationState: diagnose.StateDegraded,
-					diagnose.AnnotationReason: "failed to update OS to " + image + " after retries: error running rpm-ostree rebase --experimental ostree-unverified-registry:" + image +
+				c.node(i).Annotations = map[string]string{mco.AnnotationDesiredImage: image, mco.AnnotationCurrentImage: oldImage, mco.AnnotationState: mco.StateDegraded,
+					mco.AnnotationReason: "failed to update OS to " + image + " after retries: error running rpm-ostree rebase --experimental ostree-unverified-registry:" + image +
 						": error: Creating importer: failed to invoke method OpenImage: reading manifest sha256:0123 in quay.io/acme/os: unauthorized: access to the requested resource is not authorized"}
 			}
 			c.pool.Status.UpdatedMachineCount = 1
@@ -197,7 +197,7 @@ func TestGolden(t *testing.T) {
 			c.mosc.CreationTimestamp = metav1.NewTime(now.Add(-time.Hour))
 			c.mosc.Status.ObservedGeneration = 0
 			c.mosc.Spec.RenderedImagePushSecret.Name = "push-typo"
-			c.objects = append(c.objects, &configv1.ClusterOperator{ObjectMeta: metav1.ObjectMeta{Name: diagnose.OperatorName},
+			c.objects = append(c.objects, &configv1.ClusterOperator{ObjectMeta: metav1.ObjectMeta{Name: mco.OperatorName},
 				Status: configv1.ClusterOperatorStatus{Conditions: []configv1.ClusterOperatorStatusCondition{{
 					Type: configv1.OperatorDegraded, Status: configv1.ConditionTrue, Reason: "MachineOSBuilderFailed",
 					Message: `Failed to resync 4.20.0 because: could not update Machine OS Builder deployment: could not validate renderedImagePushSecret "push-typo" for MachineOSConfig worker: secret push-typo from worker is not found. Did you use the right secret name?`,
@@ -264,7 +264,7 @@ func TestNextFollowsTheMostUpstreamProblem(t *testing.T) {
 	if r.Build == nil || r.Build.Diagnosis == nil || r.Build.Diagnosis.Reason != diagnose.PushDenied || r.Next != r.Build.Diagnosis.Message {
 		t.Errorf("next is the build's fix, the cause: %q", r.Next)
 	}
-	if r.Build.Phase != diagnose.PhaseFailed.String() || r.Build.Duration != "9m0s" {
+	if r.Build.Phase != mco.PhaseFailed.String() || r.Build.Duration != "9m0s" {
 		t.Errorf("phase %s, duration %s", r.Build.Phase, r.Build.Duration)
 	}
 }

@@ -7,17 +7,9 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/ocl-guard/ocl-guard/mco"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-)
-
-// EntitlementSecretNamespace and EntitlementSecretName locate the RHEL entitlement the MCO copies into each
-// pool's builds (etc-pki-entitlement-<pool>) when it exists; YumReposConfigMapName is the ConfigMap of repository
-// files in the MCO's namespace that builds mount as /etc/yum.repos.d when it exists.
-const (
-	EntitlementSecretNamespace = "openshift-config-managed"
-	EntitlementSecretName      = "etc-pki-entitlement"
-	YumReposConfigMapName      = "etc-yum-repos-d"
 )
 
 // packageInstall matches a RUN that installs packages from repositories. Installing local or URL rpm files needs
@@ -53,7 +45,7 @@ func ValidateEntitlement(ctx context.Context, mosc *mcfgv1.MachineOSConfig, look
 	f.add(field.Invalid(containerfilePath.Index(i).Child("content"), field.OmitValueType{}, fmt.Sprintf(
 		"line %d installs packages, but there is no Secret %s/%s (RHEL entitlement) and no ConfigMap %s/%s "+
 			"(repository files), so RHEL content will not resolve; enable Simple Content Access or create %s with your repositories",
-		line, EntitlementSecretNamespace, EntitlementSecretName, MCONamespace, YumReposConfigMapName, YumReposConfigMapName)))
+		line, mco.EntitlementSecretNamespace, mco.EntitlementSecretName, mco.Namespace, mco.YumReposConfigMapName, mco.YumReposConfigMapName)))
 	return f
 }
 

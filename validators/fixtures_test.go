@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/registry"
 )
 
@@ -78,7 +79,7 @@ func basicAuth() string { return base64.StdEncoding.EncodeToString([]byte("robot
 
 func dockerConfigJSON(name, data string) *corev1.Secret {
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: MCONamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: mco.Namespace},
 		Type:       corev1.SecretTypeDockerConfigJson,
 		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(data)},
 	}

@@ -8,6 +8,7 @@ import (
 	configv1 "github.com/openshift/api/config/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/registry"
 )
 
@@ -26,7 +27,7 @@ func FuzzEvaluate(f *testing.F) {
 		mosc.Spec.RenderedImagePushSpec = mcfgv1.ImageTagFormat(pushSpec)
 		mosc.Spec.Containerfile[0].Content = containerfile
 		// The preflight rules see the same text as an annotation, a base image, and image policy scopes.
-		mosc.Annotations = map[string]string{PrebuiltImageAnnotation: pushSpec}
+		mosc.Annotations = map[string]string{mco.AnnotationPreBuiltImage: pushSpec}
 		cluster := renderedPool(newClusterFixture().withSecret(dockerConfigJSON("push", dockerConfig)), OSImages{OSImageURL: pushSpec})
 		cluster.noEntitlement = true
 		cluster.imageConfig = &configv1.Image{Spec: configv1.ImageSpec{RegistrySources: configv1.RegistrySources{AllowedRegistries: []string{pushSpec}}}}

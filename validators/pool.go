@@ -4,17 +4,18 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 var poolNamePath = field.NewPath("spec", "machineConfigPool", "name")
 
-// maxBuildNamePoolLength is the longest pool name whose build Job name still fits a label value: the MCO names the
-// MachineOSBuild <MachineOSConfig>-<32 hex characters> and its Job build-<MachineOSBuild>, and the Job controller
-// copies the Job name into the job-name label, which holds at most 63 characters.
-const maxBuildNamePoolLength = 63 - len("build-") - 1 - 32
+// maxBuildNamePoolLength is the longest MachineOSConfig (and pool) name whose build Job name still fits a label
+// value (mco.JobNameLength).
+var maxBuildNamePoolLength = validation.LabelValueMaxLength - mco.JobNameLength("")
 
 // ValidatePoolExists is rule pool-exists.
 func ValidatePoolExists(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
@@ -39,10 +40,10 @@ func ValidatePoolExists(ctx context.Context, mosc *mcfgv1.MachineOSConfig, looku
 // cluster, so it warns by default.
 func ValidateBuildNameLength(_ context.Context, mosc *mcfgv1.MachineOSConfig, _ Lookups) Findings {
 	var f Findings
-	if n := len(mosc.Name); n > maxBuildNamePoolLength {
+	if n := mco.JobNameLength(mosc.Name); n > validation.LabelValueMaxLength {
 		f.add(field.TooLong(field.NewPath("metadata", "name"), mosc.Name, maxBuildNamePoolLength))
-		f.Errs[0].Detail = fmt.Sprintf("the build Job build-%s-<32 hex> would be %d characters, over the 63 allowed in its job-name label",
-			mosc.Name, n+len("build-")+33)
+		f.Errs[0].Detail = fmt.Sprintf("the build Job %s would be %d characters, over the %d allowed in its job-name label",
+			mco.JobNameShape(mosc.Name), n, validation.LabelValueMaxLength)
 	}
 	return f
 }

@@ -5,23 +5,20 @@ import (
 	"fmt"
 
 	"github.com/distribution/reference"
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/opencontainers/go-digest"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-// PrebuiltImageAnnotation seeds a pool with an image built before install; the MCO's bootstrap validates it
-// (machine-config-operator pkg/controller/bootstrap/bootstrap.go, validatePreBuiltImage).
-const PrebuiltImageAnnotation = "machineconfiguration.openshift.io/pre-built-image"
-
-var prebuiltImagePath = field.NewPath("metadata", "annotations").Key(PrebuiltImageAnnotation)
+var prebuiltImagePath = field.NewPath("metadata", "annotations").Key(mco.AnnotationPreBuiltImage)
 
 // ValidatePrebuiltImage is rule prebuilt-image: when the annotation is present it must be what the MCO's bootstrap
 // accepts, a reference with a sha256 digest, for a pool that exists.
 func ValidatePrebuiltImage(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
 	var f Findings
-	image, ok := mosc.Annotations[PrebuiltImageAnnotation]
+	image, ok := mosc.Annotations[mco.AnnotationPreBuiltImage]
 	if !ok {
 		return f
 	}
@@ -57,7 +54,7 @@ func prebuiltImageProblem(image string) string {
 // it (the MCO records it as the pool's image, and that registry is where its builds go).
 func ValidatePrebuiltImagePull(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
 	var f Findings
-	image, ok := mosc.Annotations[PrebuiltImageAnnotation]
+	image, ok := mosc.Annotations[mco.AnnotationPreBuiltImage]
 	if !ok || prebuiltImageProblem(image) != "" {
 		return f // prebuilt-image reports a malformed one
 	}

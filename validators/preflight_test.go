@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/registry"
 )
 
@@ -147,7 +148,7 @@ func TestPushSecretLifetime(t *testing.T) {
 		return dockerConfigJSON("push", `{"auths":{"quay.io":{"auth":"`+auth+`"}}}`)
 	}
 	saSecret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: MCONamespace, Annotations: map[string]string{corev1.ServiceAccountNameKey: "builder"}},
+		ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: mco.Namespace, Annotations: map[string]string{corev1.ServiceAccountNameKey: "builder"}},
 		Type:       corev1.SecretTypeDockercfg,
 		Data:       map[string][]byte{corev1.DockerConfigKey: []byte(`{"quay.io":{"auth":"` + basicAuth() + `"}}`)},
 	}
@@ -213,7 +214,7 @@ func TestPrebuiltImage(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			mosc := goodConfig()
-			mosc.Annotations = map[string]string{PrebuiltImageAnnotation: tc.image}
+			mosc.Annotations = map[string]string{mco.AnnotationPreBuiltImage: tc.image}
 			mosc.Spec.MachineConfigPool.Name = tc.pool
 			checkFindings(t, ValidatePrebuiltImage(context.Background(), mosc, newClusterFixture()), tc.want)
 		})
@@ -221,7 +222,7 @@ func TestPrebuiltImage(t *testing.T) {
 	checkFindings(t, ValidatePrebuiltImage(context.Background(), goodConfig(), newClusterFixture()), want{})
 
 	mosc := goodConfig()
-	mosc.Annotations = map[string]string{PrebuiltImageAnnotation: digested}
+	mosc.Annotations = map[string]string{mco.AnnotationPreBuiltImage: digested}
 	cluster := newClusterFixture().withSecret(pushSecretFor("quay.io"))
 	cluster.pulls = map[string]registry.Result{digested: {Reachable: registry.StatusOK, Pull: registry.StatusFailed, NotFound: true, PullDetail: digested + " does not exist"}}
 	checkFindings(t, ValidatePrebuiltImagePull(context.Background(), mosc, cluster), want{errs: []string{path + invalid + "|does not exist; push it or correct the reference"}})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/registry"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -48,7 +49,7 @@ func ValidatePushSpecPushPermission(ctx context.Context, mosc *mcfgv1.MachineOSC
 	switch {
 	case result.Push == registry.StatusFailed && result.CredentialsRefused:
 		f.add(field.Invalid(pushSecretPath, secretName, fmt.Sprintf(
-			"%s; update the credentials for %s in Secret %s/%s", result.PushDetail, repo.RegistryStr(), MCONamespace, secretName)))
+			"%s; update the credentials for %s in Secret %s/%s", result.PushDetail, repo.RegistryStr(), mco.Namespace, secretName)))
 	case result.Push == registry.StatusFailed:
 		f.add(field.Invalid(pushSecretPath, secretName, fmt.Sprintf(
 			"%s; use credentials that may push to %s, or grant push to this account", result.PushDetail, repo.Name())))

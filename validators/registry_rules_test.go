@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/registry"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -61,7 +62,7 @@ func registryRuleConfig(pushSpec string) *mcfgv1.MachineOSConfig {
 
 func registryRuleSecret() *corev1.Secret {
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: MCONamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: mco.Namespace},
 		Type:       corev1.SecretTypeDockerConfigJson,
 		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"registry.example:5000":{"auth":"cm9ib3Q6cHc="}}}`)},
 	}
@@ -152,7 +153,7 @@ func TestValidatePushSpecPushPermission(t *testing.T) {
 		{"push granted", withPush(reachableOK, registry.StatusOK, "the token service of "+probeHost+" granted push on ocl/os-image", false), registryRuleWant{}},
 		{"credentials refused", withPush(reachableOK, registry.StatusFailed, probeHost+" refused the push secret's credentials (HTTP 401 on /v2/)", true),
 			registryRuleWant{errField: "spec.renderedImagePushSecret.name",
-				errDetail: "refused the push secret's credentials (HTTP 401 on /v2/); update the credentials for " + probeHost + " in Secret " + MCONamespace + "/push"}},
+				errDetail: "refused the push secret's credentials (HTTP 401 on /v2/); update the credentials for " + probeHost + " in Secret " + mco.Namespace + "/push"}},
 		{"pull only", withPush(reachableOK, registry.StatusFailed, "credentials for "+probeHost+" grant pull but not push on ocl/os-image", false),
 			registryRuleWant{errField: "spec.renderedImagePushSecret.name",
 				errDetail: "grant pull but not push on ocl/os-image; use credentials that may push to " + probeRepo}},

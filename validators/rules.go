@@ -8,14 +8,12 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/registry"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
-
-// MCONamespace is where the MCO reads every secret a MachineOSConfig names, and where it runs its builds.
-const MCONamespace = "openshift-machine-config-operator"
 
 // RuleID is the stable name of a rule. It appears in settings, messages, metrics and docs.
 type RuleID string
@@ -93,7 +91,7 @@ func Stage1Rules() []Rule {
 	return []Rule{
 		{RulePoolExists, ActionDeny, "spec.machineConfigPool.name names an existing MachineConfigPool", ValidatePoolExists},
 		{RuleBuildNameLength, ActionWarn, "the pool name leaves room for the MCO's build and job names in 63-character labels", ValidateBuildNameLength},
-		{RuleSecretExists, ActionDeny, "the push and base-image pull secrets exist in " + MCONamespace, ValidateSecretsExist},
+		{RuleSecretExists, ActionDeny, "the push and base-image pull secrets exist in " + mco.Namespace, ValidateSecretsExist},
 		{RuleSecretFormat, ActionDeny, "those secrets are docker config secrets holding at least one credential", ValidateSecretFormat},
 		{RuleSecretRegistryAuth, ActionDeny, "the push secret holds credentials for the registry of renderedImagePushSpec", ValidateSecretRegistryAuth},
 		{RulePushSpecSyntax, ActionDeny, "renderedImagePushSpec parses as the MCO parses it (distribution reference grammar)", ValidatePushSpecSyntax},

@@ -10,15 +10,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	k8schain "github.com/google/go-containerregistry/pkg/authn/kubernetes"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/ocl-guard/ocl-guard/mco"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
-
-// GlobalPullSecretCopy is the secret the MCO uses to pull the base image when spec.baseImagePullSecret is unset.
-// The MCO creates it from openshift-config/pull-secret, but only while some pool is layered.
-const GlobalPullSecretCopy = "global-pull-secret-copy"
 
 var (
 	pushSecretPath = field.NewPath("spec", "renderedImagePushSecret", "name")
@@ -40,7 +37,7 @@ func secretUses(mosc *mcfgv1.MachineOSConfig) []secretUse {
 	if ref := mosc.Spec.BaseImagePullSecret; ref != nil && ref.Name != "" {
 		uses = append(uses, secretUse{path: pullSecretPath, name: ref.Name, role: "base image pull secret"})
 	} else {
-		uses = append(uses, secretUse{path: pullSecretPath, name: GlobalPullSecretCopy, role: "base image pull secret", fallback: true})
+		uses = append(uses, secretUse{path: pullSecretPath, name: mco.GlobalPullSecretCopy, role: "base image pull secret", fallback: true})
 	}
 	return uses
 }
@@ -56,14 +53,14 @@ func ValidateSecretsExist(ctx context.Context, mosc *mcfgv1.MachineOSConfig, loo
 		switch {
 		case err == nil:
 		case !apierrors.IsNotFound(err):
-			f.warn("could not read Secret %s/%s (%s): %v", MCONamespace, use.name, use.role, err)
+			f.warn("could not read Secret %s/%s (%s): %v", mco.Namespace, use.name, use.role, err)
 		case use.fallback:
 			checkClusterPullSecret(ctx, lookups, &f)
 		default:
 			f.add(&field.Error{Type: field.ErrorTypeNotFound, Field: use.path.String(), BadValue: use.name, Detail: fmt.Sprintf(
 				"no Secret %q in namespace %s; the MCO reads the %s only there: create it with "+
 					"'oc create secret docker-registry %s -n %s --docker-server=<registry> ...' or name an existing one",
-				use.name, MCONamespace, use.role, use.name, MCONamespace)})
+				use.name, mco.Namespace, use.role, use.name, mco.Namespace)})
 		}
 	}
 	return f
@@ -75,11 +72,11 @@ func checkClusterPullSecret(ctx context.Context, lookups Lookups, f *Findings) {
 	_, err := lookups.ClusterPullSecret(ctx)
 	switch {
 	case err == nil:
-		f.warn("baseImagePullSecret unset: the MCO uses %s, a copy of openshift-config/pull-secret", GlobalPullSecretCopy)
+		f.warn("baseImagePullSecret unset: the MCO uses %s, a copy of openshift-config/pull-secret", mco.GlobalPullSecretCopy)
 	case apierrors.IsNotFound(err):
 		f.warn("baseImagePullSecret unset and openshift-config/pull-secret missing: base image pulls will fail")
 	default:
-		f.warn("baseImagePullSecret unset: the MCO falls back to %s, which does not exist yet (could not read openshift-config/pull-secret: %v)", GlobalPullSecretCopy, err)
+		f.warn("baseImagePullSecret unset: the MCO falls back to %s, which does not exist yet (could not read openshift-config/pull-secret: %v)", mco.GlobalPullSecretCopy, err)
 	}
 }
 
@@ -96,7 +93,7 @@ func ValidateSecretFormat(ctx context.Context, mosc *mcfgv1.MachineOSConfig, loo
 		}
 		if _, problem := ParseDockerConfigSecret(secret); problem != "" {
 			if use.fallback {
-				f.warn("%s/%s, the fallback base image pull secret, %s", MCONamespace, use.name, problem)
+				f.warn("%s/%s, the fallback base image pull secret, %s", mco.Namespace, use.name, problem)
 				continue
 			}
 			f.add(field.Invalid(use.path, use.name, fmt.Sprintf("the %s %s", use.role, problem)))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -66,7 +67,7 @@ func TestValidateSecretsExist(t *testing.T) {
 			cluster: func() *clusterFixture {
 				c := newClusterFixture().withSecret(pushSecretFor("quay.io"))
 				s := pushSecretFor("registry.redhat.io")
-				s.Name = GlobalPullSecretCopy
+				s.Name = mco.GlobalPullSecretCopy
 				return c.withSecret(s)
 			},
 		},
@@ -93,7 +94,7 @@ func TestValidateSecretsExist(t *testing.T) {
 func TestValidateSecretFormat(t *testing.T) {
 	withType := func(typ corev1.SecretType, key, data string) *corev1.Secret {
 		return &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: MCONamespace},
+			ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: mco.Namespace},
 			Type:       typ,
 			Data:       map[string][]byte{key: []byte(data)},
 		}
@@ -117,7 +118,7 @@ func TestValidateSecretFormat(t *testing.T) {
 		{"dockercfg type with the wrong key", withType(corev1.SecretTypeDockercfg, corev1.DockerConfigJsonKey, `{}`),
 			want{errs: []string{field + invalid + `|has no ".dockercfg" key`}}},
 		{"both keys", &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: MCONamespace}, Type: corev1.SecretTypeDockerConfigJson,
+			ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: mco.Namespace}, Type: corev1.SecretTypeDockerConfigJson,
 			Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"quay.io":{"auth":"` + basicAuth() + `"}}}`), corev1.DockerConfigKey: []byte(`{}`)}},
 			want{errs: []string{field + invalid + `|also a ".dockercfg" key, which the MCO refuses`}}},
 		{"empty key", withType(corev1.SecretTypeDockerConfigJson, corev1.DockerConfigJsonKey, ""),
@@ -147,7 +148,7 @@ func TestValidateSecretFormat(t *testing.T) {
 }
 
 func TestValidateSecretFormatFallbackWarnsOnly(t *testing.T) {
-	broken := dockerConfigJSON(GlobalPullSecretCopy, `{"auths":{}}`)
+	broken := dockerConfigJSON(mco.GlobalPullSecretCopy, `{"auths":{}}`)
 	cluster := newClusterFixture().withSecret(pushSecretFor("quay.io")).withSecret(broken)
 	checkFindings(t, ValidateSecretFormat(context.Background(), goodConfig(), cluster),
 		want{warnings: []string{"global-pull-secret-copy, the fallback base image pull secret"}})

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/registry"
 	"github.com/ocl-guard/ocl-guard/validators"
 	"github.com/ocl-guard/ocl-guard/validators/validatorstest"
@@ -24,7 +25,7 @@ type goodCluster struct{ emptyCluster }
 
 func (goodCluster) MCOSecret(_ context.Context, name string) (*corev1.Secret, error) {
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: validators.MCONamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: mco.Namespace},
 		Type:       corev1.SecretTypeDockerConfigJson,
 		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"quay.io":{"auth":"cm9ib3Q6cGFzc3dvcmQ="}}}`)},
 	}, nil
@@ -116,7 +117,7 @@ func BenchmarkAdmitMachineOSConfigAllRules(b *testing.B) {
 	mosc := mcfgv1.MachineOSConfig{
 		TypeMeta: metav1.TypeMeta{APIVersion: "machineconfiguration.openshift.io/v1", Kind: "MachineOSConfig"},
 		ObjectMeta: metav1.ObjectMeta{Name: "worker", Annotations: map[string]string{
-			validators.PrebuiltImageAnnotation: "quay.io/acme/os@sha256:" + strings.Repeat("c", 64)}},
+			mco.AnnotationPreBuiltImage: "quay.io/acme/os@sha256:" + strings.Repeat("c", 64)}},
 		Spec: mcfgv1.MachineOSConfigSpec{
 			MachineConfigPool:       mcfgv1.MachineConfigPoolReference{Name: "worker"},
 			ImageBuilder:            mcfgv1.MachineOSImageBuilder{ImageBuilderType: "Job"},

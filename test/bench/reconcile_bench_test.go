@@ -25,8 +25,8 @@ import (
 	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/config"
 	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/test/testbed"
-	"github.com/ocl-guard/ocl-guard/validators"
 )
 
 const (
@@ -129,7 +129,7 @@ func fill() error {
 // createLayeredConfig makes the pool layered: its MachineOSConfig, whose status points at the built image.
 func createLayeredConfig(ctx context.Context, c client.Client) error {
 	if err := c.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: validators.MCONamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: mco.Namespace},
 		Type:       corev1.SecretTypeDockerConfigJson,
 		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"quay.io":{"auth":"cm9ib3Q6cGFzc3dvcmQ="}}}`)},
 	}); err != nil {
@@ -172,7 +172,7 @@ func createFailedBuild(ctx context.Context, c client.Client, i int) error {
 		return err
 	}
 	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: "build-" + name + "-x", Namespace: validators.MCONamespace,
+		ObjectMeta: metav1.ObjectMeta{Name: "build-" + name + "-x", Namespace: mco.Namespace,
 			Labels: map[string]string{"batch.kubernetes.io/job-name": "build-" + name}},
 		Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
 			InitContainers: []corev1.Container{{Name: "image-build", Image: "builder"}}, Containers: []corev1.Container{{Name: "wait", Image: "builder"}}},

@@ -18,7 +18,7 @@ import (
 
 	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/diagnose"
-	"github.com/ocl-guard/ocl-guard/validators"
+	"github.com/ocl-guard/ocl-guard/mco"
 )
 
 // The tests play the MCO and the kubelet: they create builds, pods, pools and nodes and set their status and
@@ -117,7 +117,7 @@ func diagnosisOf(obj client.Object) func() string {
 func newBuild(pool string, status mcfgv1.MachineOSBuildStatus) *mcfgv1.MachineOSBuild {
 	if status.Builder == nil {
 		status.Builder = &mcfgv1.MachineOSBuilderReference{ImageBuilderType: "Job", Job: &mcfgv1.ObjectReference{
-			Group: "batch", Resource: "jobs", Namespace: validators.MCONamespace, Name: "build-" + pool + buildHexSuffix,
+			Group: "batch", Resource: "jobs", Namespace: mco.Namespace, Name: "build-" + pool + buildHexSuffix,
 		}}
 	}
 	return newBuildAsIs(pool, status)
@@ -203,7 +203,7 @@ func newBuildPodWithLog(build *mcfgv1.MachineOSBuild, status corev1.PodStatus, l
 	}
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: name, Namespace: validators.MCONamespace,
+			Name: name, Namespace: mco.Namespace,
 			Labels: map[string]string{"batch.kubernetes.io/job-name": job, "job-name": job},
 		},
 		Spec: corev1.PodSpec{
@@ -307,7 +307,7 @@ func recordMCOEvent(kind, name, reason, message string) {
 	GinkgoHelper()
 	now := metav1.Now()
 	Expect(kube.Create(ctx, &corev1.Event{
-		ObjectMeta:     metav1.ObjectMeta{Name: name + "." + uniqueName("ev"), Namespace: checker.EventNamespace},
+		ObjectMeta:     metav1.ObjectMeta{Name: name + "." + uniqueName("ev"), Namespace: mco.EventNamespace},
 		InvolvedObject: corev1.ObjectReference{APIVersion: mcfgv1.GroupVersion.String(), Kind: kind, Name: name},
 		Type:           corev1.EventTypeWarning, Reason: reason, Message: message,
 		Source:         corev1.EventSource{Component: "machineosbuilder"},

@@ -18,6 +18,7 @@ import (
 	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/config"
 	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
 
@@ -213,7 +214,7 @@ var _ = Describe("Checker", Ordered, func() {
 				Name: "image-build", Image: builderImage, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}}}})
 			rebuild.Status = buildingStatus(time.Second)
 			rebuild.Status.Builder = &mcfgv1.MachineOSBuilderReference{ImageBuilderType: "Job", Job: &mcfgv1.ObjectReference{
-				Group: "batch", Resource: "jobs", Namespace: validators.MCONamespace, Name: "build-" + rebuild.Name}}
+				Group: "batch", Resource: "jobs", Namespace: mco.Namespace, Name: "build-" + rebuild.Name}}
 			Expect(kube.Status().Update(ctx, rebuild)).To(Succeed())
 			// (Until its pod shows up the rebuild may briefly be BuildPendingTooLong: the suite's pending limit is 2s.)
 			eventually(annotationsOf(rebuild)).Should(BeEmpty())
@@ -387,7 +388,7 @@ var _ = Describe("Checker", Ordered, func() {
 			Consistently(diagnosisOf(mosc)).WithTimeout(2 * time.Second).Should(BeEmpty())
 
 			secret := &corev1.Secret{}
-			Expect(kube.Get(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: p.pushSecret}, secret)).To(Succeed())
+			Expect(kube.Get(ctx, client.ObjectKey{Namespace: mco.Namespace, Name: p.pushSecret}, secret)).To(Succeed())
 			Expect(kube.Delete(ctx, secret)).To(Succeed())
 			eventually(annotationsOf(mosc)).Should(SatisfyAll(
 				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.ConfigCheckFailed)),

@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	. "github.com/onsi/gomega"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/ocl-guard/ocl-guard/validators"
 )
 
 var nameCounter atomic.Int32
@@ -33,7 +32,7 @@ func newPool(name string) *mcfgv1.MachineConfigPool {
 func dockerConfigSecret(name, registry string) *corev1.Secret {
 	auth := base64.StdEncoding.EncodeToString([]byte("robot:" + fakePassword))
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: validators.MCONamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: mco.Namespace},
 		Type:       corev1.SecretTypeDockerConfigJson,
 		Data: map[string][]byte{corev1.DockerConfigJsonKey: fmt.Appendf(nil,
 			`{"auths":{%q:{"auth":%q}}}`, registry, auth)},

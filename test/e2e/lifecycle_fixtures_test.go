@@ -3,6 +3,7 @@ package e2e
 import (
 	"time"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	. "github.com/onsi/gomega"
 	configv1 "github.com/openshift/api/config/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
@@ -12,9 +13,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/ocl-guard/ocl-guard/diagnose"
-	"github.com/ocl-guard/ocl-guard/validators"
 )
 
 // observeAfter is the checker's configObserveAfter in these tests.
@@ -23,14 +21,14 @@ const observeAfter = 3 * time.Second
 // playTheOperator makes the MCO's operator look healthy: ClusterOperator machine-config Available and not Degraded,
 // and its machine-os-builder Deployment with one available pod. Other specs may have created them already.
 func playTheOperator() {
-	co := &configv1.ClusterOperator{ObjectMeta: metav1.ObjectMeta{Name: diagnose.OperatorName}}
+	co := &configv1.ClusterOperator{ObjectMeta: metav1.ObjectMeta{Name: mco.OperatorName}}
 	if err := kube.Create(ctx, co); err != nil {
 		Expect(apierrors.IsAlreadyExists(err)).To(BeTrue(), "%v", err)
 	}
 	setOperatorDegraded("")
-	labels := map[string]string{"k8s-app": diagnose.BuilderDeployment}
+	labels := map[string]string{"k8s-app": mco.BuilderDeployment}
 	builder := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: diagnose.BuilderDeployment, Namespace: validators.MCONamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: mco.BuilderDeployment, Namespace: mco.Namespace},
 		Spec: appsv1.DeploymentSpec{
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
@@ -55,7 +53,7 @@ func setOperatorDegraded(message string) {
 	}
 	Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		var co configv1.ClusterOperator
-		if err := kube.Get(ctx, client.ObjectKey{Name: diagnose.OperatorName}, &co); err != nil {
+		if err := kube.Get(ctx, client.ObjectKey{Name: mco.OperatorName}, &co); err != nil {
 			return err
 		}
 		co.Status.Conditions = []configv1.ClusterOperatorStatusCondition{
@@ -69,7 +67,7 @@ func setOperatorDegraded(message string) {
 func setBuilderAvailable(available int32) {
 	Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		var d appsv1.Deployment
-		if err := kube.Get(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: diagnose.BuilderDeployment}, &d); err != nil {
+		if err := kube.Get(ctx, client.ObjectKey{Namespace: mco.Namespace, Name: mco.BuilderDeployment}, &d); err != nil {
 			return err
 		}
 		status := corev1.ConditionTrue
@@ -93,7 +91,7 @@ func observe(mosc *mcfgv1.MachineOSConfig, currentBuild string) {
 			if mosc.Annotations == nil {
 				mosc.Annotations = map[string]string{}
 			}
-			mosc.Annotations[diagnose.AnnotationCurrentBuild] = currentBuild
+			mosc.Annotations[mco.AnnotationCurrentBuild] = currentBuild
 			if err := kube.Update(ctx, mosc); err != nil {
 				return err
 			}
@@ -126,7 +124,7 @@ func newBuildNamed(pool, name string, status mcfgv1.MachineOSBuildStatus) *mcfgv
 	}
 	Expect(kube.Create(ctx, build)).To(Succeed())
 	status.Builder = &mcfgv1.MachineOSBuilderReference{ImageBuilderType: "Job", Job: &mcfgv1.ObjectReference{
-		Group: "batch", Resource: "jobs", Namespace: validators.MCONamespace, Name: "build-" + name,
+		Group: "batch", Resource: "jobs", Namespace: mco.Namespace, Name: "build-" + name,
 	}}
 	build.Status = status
 	Expect(kube.Status().Update(ctx, build)).To(Succeed())

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/mco"
 )
 
 // describeLifecycle holds the checker specs of a MachineOSConfig's lifecycle: "nothing happens" (the MCO builds
@@ -104,11 +105,11 @@ func describeLifecycle(eventually func(any) AsyncAssertion) {
 			observe(mosc, "")
 			eventually(annotationsOf(mosc)).Should(BeEmpty())
 
-			editConfig(mosc, func(m *mcfgv1.MachineOSConfig) { m.Annotations[diagnose.AnnotationRebuild] = "" })
+			editConfig(mosc, func(m *mcfgv1.MachineOSConfig) { m.Annotations[mco.AnnotationRebuild] = "" })
 			eventually(annotationsOf(mosc)).Should(SatisfyAll(
 				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.RebuildNotStarted)),
 				HaveKeyWithValue(checker.AnnotationMessage, ContainSubstring(name+buildHexSuffix))))
-			editConfig(mosc, func(m *mcfgv1.MachineOSConfig) { delete(m.Annotations, diagnose.AnnotationRebuild) }) // the MCO started it
+			editConfig(mosc, func(m *mcfgv1.MachineOSConfig) { delete(m.Annotations, mco.AnnotationRebuild) }) // the MCO started it
 			eventually(annotationsOf(mosc)).Should(BeEmpty())
 		})
 

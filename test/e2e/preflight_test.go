@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/test/registry/registrytest"
 	"github.com/ocl-guard/ocl-guard/test/testbed"
 	"github.com/ocl-guard/ocl-guard/validators"
@@ -20,7 +21,7 @@ import (
 // registrySecret holds user's credentials for the test registry.
 func registrySecret(name string, user registrytest.User) *corev1.Secret {
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: validators.MCONamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: mco.Namespace},
 		Type:       corev1.SecretTypeDockerConfigJson,
 		Data:       map[string][]byte{corev1.DockerConfigJsonKey: pushRegistry.DockerConfigJSON(user)},
 	}
@@ -70,7 +71,7 @@ var _ = Describe("Preflight rules through the real API server", func() {
 	It("stays quiet for a good config: base image pullable, pre-built image by digest, delete granted", func() {
 		p := preflightPool(base, registrytest.Pruner)
 		mosc := p.machineOSConfig(pushRegistry.Repository("acme/os-image") + ":latest")
-		mosc.Annotations = map[string]string{validators.PrebuiltImageAnnotation: base}
+		mosc.Annotations = map[string]string{mco.AnnotationPreBuiltImage: base}
 		got := warnings.during(func() { Expect(kube.Create(ctx, mosc)).To(Succeed()) })
 		deleteQuietly(mosc)
 		for _, rule := range []validators.RuleID{validators.RuleBaseImagePull, validators.RuleContainerfileImages, validators.RuleEntitlement,
@@ -129,7 +130,7 @@ var _ = Describe("Preflight rules through the real API server", func() {
 		Expect(warningsOf(mosc.DeepCopy(), validators.RuleEntitlement)).To(SatisfyAll(
 			ContainSubstring("spec.containerFile[0].content: line 2 installs packages"), ContainSubstring("etc-pki-entitlement")))
 
-		repos := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: validators.MCONamespace, Name: validators.YumReposConfigMapName},
+		repos := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: mco.Namespace, Name: mco.YumReposConfigMapName},
 			Data: map[string]string{"rhel.repo": "[rhel]\nbaseurl=https://repo.example.com/rhel\n"}}
 		Expect(kube.Create(ctx, repos)).To(Succeed())
 		defer deleteQuietly(repos)
@@ -139,7 +140,7 @@ var _ = Describe("Preflight rules through the real API server", func() {
 	It("push-secret-lifetime: warns about a ServiceAccount's rotating dockercfg secret", func() {
 		p := createLayeredPool("quay.io")
 		rotating := &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: uniqueName("builder-dockercfg"), Namespace: validators.MCONamespace,
+			ObjectMeta: metav1.ObjectMeta{Name: uniqueName("builder-dockercfg"), Namespace: mco.Namespace,
 				Annotations: map[string]string{corev1.ServiceAccountNameKey: "builder"}},
 			Type: corev1.SecretTypeDockercfg,
 			Data: map[string][]byte{corev1.DockerConfigKey: []byte(`{"quay.io":{"username":"robot","password":"` + fakePassword + `"}}`)},
@@ -175,11 +176,11 @@ var _ = Describe("Preflight rules through the real API server", func() {
 	It("prebuilt-image: denies a tag, and prebuilt-image-pull denies a digest the registry does not have", func() {
 		p := preflightPool(base, registrytest.Pruner)
 		mosc := p.machineOSConfig(pushRegistry.Repository("acme/os-image") + ":latest")
-		mosc.Annotations = map[string]string{validators.PrebuiltImageAnnotation: pushRegistry.Repository("ocp/rhcos:4.20")}
+		mosc.Annotations = map[string]string{mco.AnnotationPreBuiltImage: pushRegistry.Repository("ocp/rhcos:4.20")}
 		const path = "metadata.annotations[machineconfiguration.openshift.io/pre-built-image]"
 		Expect(expectInvalid(kube.Create(ctx, mosc.DeepCopy()), path, metav1.CauseTypeFieldValueInvalid, validators.RulePrebuiltImage)).
 			To(ContainSubstring("must be digested"))
-		mosc.Annotations[validators.PrebuiltImageAnnotation] = pushRegistry.Repository("ocp/rhcos") + "@sha256:" + strings.Repeat("0", 64)
+		mosc.Annotations[mco.AnnotationPreBuiltImage] = pushRegistry.Repository("ocp/rhcos") + "@sha256:" + strings.Repeat("0", 64)
 		Expect(expectInvalid(kube.Create(ctx, mosc), path, metav1.CauseTypeFieldValueInvalid, validators.RulePrebuiltImagePull)).
 			To(ContainSubstring("does not exist"))
 	})

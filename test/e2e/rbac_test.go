@@ -28,6 +28,7 @@ import (
 	"github.com/ocl-guard/ocl-guard/config"
 	"github.com/ocl-guard/ocl-guard/diagnose"
 	"github.com/ocl-guard/ocl-guard/lookups"
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/test/registry/registrytest"
 	"github.com/ocl-guard/ocl-guard/test/testbed"
 	"github.com/ocl-guard/ocl-guard/validators"
@@ -100,9 +101,9 @@ var _ = Describe("The shipped RBAC", func() {
 		for what, err := range map[string]error{
 			"list machineconfigs": direct.List(ctx, &mcfgv1.MachineConfigList{}),
 			"another Secret in openshift-config-managed": direct.Get(ctx,
-				client.ObjectKey{Namespace: validators.EntitlementSecretNamespace, Name: "other"}, &corev1.Secret{}),
+				client.ObjectKey{Namespace: mco.EntitlementSecretNamespace, Name: "other"}, &corev1.Secret{}),
 			"another ConfigMap in the MCO's namespace": direct.Get(ctx,
-				client.ObjectKey{Namespace: validators.MCONamespace, Name: "other"}, &corev1.ConfigMap{}),
+				client.ObjectKey{Namespace: mco.Namespace, Name: "other"}, &corev1.ConfigMap{}),
 			"list images.config": direct.List(ctx, &configv1.ImageList{}),
 		} {
 			Expect(apierrors.IsForbidden(err)).To(BeTrue(), "%s: %v", what, err)
@@ -141,7 +142,7 @@ var _ = Describe("The shipped RBAC", func() {
 		direct, err := client.New(asServiceAccount, client.Options{Scheme: mgr.GetScheme()})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(direct.List(ctx, &corev1.EventList{}, client.InNamespace("default"))).To(Succeed())
-		err = direct.List(ctx, &corev1.EventList{}, client.InNamespace(validators.MCONamespace))
+		err = direct.List(ctx, &corev1.EventList{}, client.InNamespace(mco.Namespace))
 		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "Events outside namespace default: %v", err)
 
 		// The MCO's ClusterOperator and its build controller's Deployment, read by name through the cache.
@@ -163,18 +164,18 @@ var _ = Describe("The shipped RBAC", func() {
 		direct, err := client.New(asServiceAccount, client.Options{Scheme: scheme})
 		Expect(err).NotTo(HaveOccurred())
 		playTheOperator()
-		Expect(direct.Get(ctx, client.ObjectKey{Name: diagnose.OperatorName}, &configv1.ClusterOperator{})).To(Succeed())
-		Expect(direct.Get(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: diagnose.BuilderDeployment}, &appsv1.Deployment{})).To(Succeed())
+		Expect(direct.Get(ctx, client.ObjectKey{Name: mco.OperatorName}, &configv1.ClusterOperator{})).To(Succeed())
+		Expect(direct.Get(ctx, client.ObjectKey{Namespace: mco.Namespace, Name: mco.BuilderDeployment}, &appsv1.Deployment{})).To(Succeed())
 		for _, forbidden := range []func() error{
 			func() error {
 				return direct.Get(ctx, client.ObjectKey{Name: "kube-apiserver"}, &configv1.ClusterOperator{})
 			},
 			func() error { return direct.List(ctx, &configv1.ClusterOperatorList{}) },
 			func() error {
-				return direct.Get(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: "machine-config-controller"}, &appsv1.Deployment{})
+				return direct.Get(ctx, client.ObjectKey{Namespace: mco.Namespace, Name: "machine-config-controller"}, &appsv1.Deployment{})
 			},
 			func() error {
-				return direct.List(ctx, &appsv1.DeploymentList{}, client.InNamespace(validators.MCONamespace))
+				return direct.List(ctx, &appsv1.DeploymentList{}, client.InNamespace(mco.Namespace))
 			},
 			func() error { return direct.List(ctx, &appsv1.DeploymentList{}, client.InNamespace("default")) },
 		} {

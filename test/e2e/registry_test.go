@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/test/registry/registrytest"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
@@ -19,7 +20,7 @@ var _ = Describe("Push registry checks against a real registry", func() {
 	configFor := func(host string, user registrytest.User) (layeredPool, string) {
 		p := createLayeredPool("quay.io")
 		Expect(kube.Create(ctx, &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: p.pushSecret + "-" + user.Name, Namespace: validators.MCONamespace},
+			ObjectMeta: metav1.ObjectMeta{Name: p.pushSecret + "-" + user.Name, Namespace: mco.Namespace},
 			Type:       corev1.SecretTypeDockerConfigJson,
 			Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte(
 				`{"auths":{"` + host + `":{"username":"` + user.Name + `","password":"` + user.Password + `"}}}`)},

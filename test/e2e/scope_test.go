@@ -16,18 +16,18 @@ import (
 
 	"github.com/ocl-guard/ocl-guard/app"
 	"github.com/ocl-guard/ocl-guard/lookups"
-	"github.com/ocl-guard/ocl-guard/validators"
+	"github.com/ocl-guard/ocl-guard/mco"
 )
 
 var _ = Describe("Least privilege and scope", func() {
 	It("caches Secrets of openshift-machine-config-operator only, and the cluster pull secret alone", func() {
 		Expect(kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "tenant-a"}})).To(Succeed())
-		ensureNamespace(lookups.ClusterPullSecretNamespace)
+		ensureNamespace(mco.ClusterPullSecretNamespace)
 		neighbour := dockerConfigSecret("neighbour-of-the-pull-secret", "quay.io")
-		neighbour.Namespace = lookups.ClusterPullSecretNamespace
+		neighbour.Namespace = mco.ClusterPullSecretNamespace
 		Expect(kube.Create(ctx, neighbour)).To(Succeed())
-		pullSecret := dockerConfigSecret(lookups.ClusterPullSecretName, "quay.io")
-		pullSecret.Namespace = lookups.ClusterPullSecretNamespace
+		pullSecret := dockerConfigSecret(mco.ClusterPullSecretName, "quay.io")
+		pullSecret.Namespace = mco.ClusterPullSecretNamespace
 		if err := kube.Create(ctx, pullSecret); err != nil {
 			Expect(apierrors.IsAlreadyExists(err)).To(BeTrue(), "%v", err)
 		}
@@ -48,7 +48,7 @@ var _ = Describe("Least privilege and scope", func() {
 
 		var inMCO corev1.Secret
 		Eventually(func() error {
-			return c.Get(ctx, client.ObjectKey{Namespace: validators.MCONamespace, Name: "app-secret"}, &inMCO)
+			return c.Get(ctx, client.ObjectKey{Namespace: mco.Namespace, Name: "app-secret"}, &inMCO)
 		}).WithTimeout(10 * time.Second).Should(Succeed())
 
 		err = c.Get(ctx, client.ObjectKeyFromObject(tenant), &corev1.Secret{})
@@ -61,7 +61,7 @@ var _ = Describe("Least privilege and scope", func() {
 		Expect(c.List(ctx, &all)).To(Succeed())
 		Expect(all.Items).NotTo(BeEmpty())
 		for _, s := range all.Items {
-			if s.Namespace != validators.MCONamespace {
+			if s.Namespace != mco.Namespace {
 				Expect(client.ObjectKeyFromObject(&s)).To(Equal(lookups.ClusterPullSecretKey))
 			}
 			Expect(s.ManagedFields).To(BeEmpty())

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
 
@@ -59,7 +60,7 @@ var _ = Describe("MachineOSConfig admission", func() {
 			func(p layeredPool, m *mcfgv1.MachineOSConfig) {
 				name := uniqueName("opaque")
 				Expect(kube.Create(ctx, &corev1.Secret{
-					ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: validators.MCONamespace},
+					ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: mco.Namespace},
 					StringData: map[string]string{"password": fakePassword},
 				})).To(Succeed())
 				m.Spec.RenderedImagePushSecret.Name = name
@@ -69,7 +70,7 @@ var _ = Describe("MachineOSConfig admission", func() {
 			func(p layeredPool, m *mcfgv1.MachineOSConfig) {
 				name := uniqueName("token")
 				Expect(kube.Create(ctx, &corev1.Secret{
-					ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: validators.MCONamespace},
+					ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: mco.Namespace},
 					Type:       corev1.SecretTypeDockerConfigJson,
 					Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"quay.io":{"identitytoken":"` + fakePassword + `"}}}`)},
 				})).To(Succeed())
@@ -80,7 +81,7 @@ var _ = Describe("MachineOSConfig admission", func() {
 			func(p layeredPool, m *mcfgv1.MachineOSConfig) {
 				name := uniqueName("empty")
 				Expect(kube.Create(ctx, &corev1.Secret{
-					ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: validators.MCONamespace},
+					ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: mco.Namespace},
 					Type:       corev1.SecretTypeDockerConfigJson,
 					Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{}}`)},
 				})).To(Succeed())
@@ -149,7 +150,7 @@ var _ = Describe("MachineOSConfig admission", func() {
 		p := createLayeredPool("quay.io")
 		mosc := p.machineOSConfig("quay.io/acme/os-image:latest")
 		Expect(kube.Create(ctx, mosc)).To(Succeed())
-		Expect(kube.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: p.pushSecret, Namespace: validators.MCONamespace}})).To(Succeed())
+		Expect(kube.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: p.pushSecret, Namespace: mco.Namespace}})).To(Succeed())
 
 		// The MCO records its build on the config and clears the rebuild annotation; neither may be refused.
 		patch := client.MergeFrom(mosc.DeepCopy())

@@ -27,7 +27,7 @@ import (
 	"github.com/ocl-guard/ocl-guard/app"
 	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/config"
-	"github.com/ocl-guard/ocl-guard/lookups"
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/test/testbed"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
@@ -68,7 +68,7 @@ var _ = Describe("The rendered manifests", Ordered, func() {
 		kube, err = client.New(cfg, client.Options{Scheme: scheme})
 		Expect(err).NotTo(HaveOccurred())
 		// Namespaces every OpenShift cluster has, where config/rbac puts Roles.
-		for _, ns := range []string{validators.MCONamespace, lookups.ClusterPullSecretNamespace, validators.EntitlementSecretNamespace} {
+		for _, ns := range []string{mco.Namespace, mco.ClusterPullSecretNamespace, mco.EntitlementSecretNamespace} {
 			Expect(kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
 		}
 	})
@@ -191,7 +191,7 @@ var _ = Describe("The rendered manifests", Ordered, func() {
 		Expect(err.Error()).To(ContainSubstring("[secret-exists]"))
 
 		// The checker's audit, as the service account: the push secret disappears after admission.
-		push := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: validators.MCONamespace, Name: "quay-push-secret"}}
+		push := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: mco.Namespace, Name: "quay-push-secret"}}
 		Expect(kube.Delete(ctx, push)).To(Succeed())
 		Eventually(func(g Gomega) {
 			var got unstructured.Unstructured

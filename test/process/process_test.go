@@ -33,7 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
-	"github.com/ocl-guard/ocl-guard/lookups"
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/validators"
 	"github.com/ocl-guard/ocl-guard/webhook"
 )
@@ -187,9 +187,9 @@ var _ = Describe("Every output of the binaries", func() {
 		pullConfig := fmt.Sprintf(`{"auths":{"registry.redhat.io":{"auth":%q,"password":%q}}}`,
 			base64.StdEncoding.EncodeToString([]byte("u:"+markPull)), markPull)
 
-		Expect(kube.Create(ctx, dockerSecret(lookups.ClusterPullSecretNamespace, lookups.ClusterPullSecretName, pullConfig))).To(Succeed())
+		Expect(kube.Create(ctx, dockerSecret(mco.ClusterPullSecretNamespace, mco.ClusterPullSecretName, pullConfig))).To(Succeed())
 		Expect(kube.Create(ctx, pool("leaky"))).To(Succeed())
-		push := dockerSecret(validators.MCONamespace, "leaky-push", goodConfig)
+		push := dockerSecret(mco.Namespace, "leaky-push", goodConfig)
 		Expect(kube.Create(ctx, push)).To(Succeed())
 		mosc := machineOSConfig("leaky", "leaky-push", nil) // no base image pull secret: the cluster pull secret is read
 		Expect(kube.Create(ctx, mosc)).To(Succeed())

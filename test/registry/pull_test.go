@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/registry"
 	"github.com/ocl-guard/ocl-guard/test/registry/registrytest"
 	"github.com/ocl-guard/ocl-guard/validators"
@@ -19,7 +20,7 @@ import (
 
 func pullSecret(reg *registrytest.Registry, u registrytest.User, version string) *corev1.Secret {
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "pull", Namespace: validators.MCONamespace, UID: types.UID("uid-" + u.Name), ResourceVersion: version},
+		ObjectMeta: metav1.ObjectMeta{Name: "pull", Namespace: mco.Namespace, UID: types.UID("uid-" + u.Name), ResourceVersion: version},
 		Type:       corev1.SecretTypeDockerConfigJson,
 		Data:       map[string][]byte{corev1.DockerConfigJsonKey: reg.DockerConfigJSON(u)},
 	}
@@ -167,7 +168,7 @@ func TestPreflightRulesAgainstTheRealRegistry(t *testing.T) {
 	t.Run("pre-built image by digest and by tag", func(t *testing.T) {
 		withAnnotation := func(image string) *mcfgv1.MachineOSConfig {
 			m := mosc.DeepCopy()
-			m.Annotations = map[string]string{validators.PrebuiltImageAnnotation: image}
+			m.Annotations = map[string]string{mco.AnnotationPreBuiltImage: image}
 			return m
 		}
 		l := lookupsWith(registrytest.Reader, base)

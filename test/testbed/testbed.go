@@ -29,6 +29,7 @@ import (
 	"github.com/ocl-guard/ocl-guard/certs"
 	"github.com/ocl-guard/ocl-guard/config"
 	"github.com/ocl-guard/ocl-guard/lookups"
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
 
@@ -140,7 +141,7 @@ func (b *Bed) prepare() error {
 	if b.Client, err = client.New(b.Config, client.Options{Scheme: scheme}); err != nil {
 		return err
 	}
-	namespaces := []string{validators.MCONamespace, lookups.ClusterPullSecretNamespace, validators.EntitlementSecretNamespace}
+	namespaces := []string{mco.Namespace, mco.ClusterPullSecretNamespace, mco.EntitlementSecretNamespace}
 	if b.opts.SelfManagedCerts != nil {
 		namespaces = append(namespaces, b.opts.SelfManagedCerts.CASecret.Namespace)
 	}
@@ -214,7 +215,7 @@ func (b *Bed) WaitForWebhook(timeout time.Duration) error {
 // EntitlementSecret is a stand-in for openshift-config-managed/etc-pki-entitlement (no real certificate).
 func EntitlementSecret() *corev1.Secret {
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: validators.EntitlementSecretNamespace, Name: validators.EntitlementSecretName},
+		ObjectMeta: metav1.ObjectMeta{Namespace: mco.EntitlementSecretNamespace, Name: mco.EntitlementSecretName},
 		Data:       map[string][]byte{"entitlement.pem": []byte("stand-in"), "entitlement-key.pem": []byte("stand-in")},
 	}
 }

@@ -33,8 +33,8 @@ import (
 	"github.com/ocl-guard/ocl-guard/app"
 	"github.com/ocl-guard/ocl-guard/certs"
 	"github.com/ocl-guard/ocl-guard/config"
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/test/testbed"
-	"github.com/ocl-guard/ocl-guard/validators"
 )
 
 // The three cases are told apart by the MachineOSConfig's name, which each webhook's matchConditions select on.
@@ -188,12 +188,12 @@ func seed(ctx context.Context, c client.Client, prefix string) error {
 		&mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: mcfgv1.MachineConfigPoolSpec{
 			MachineConfigSelector: &metav1.LabelSelector{}, NodeSelector: &metav1.LabelSelector{}}},
 		&corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: "bench-push", Namespace: validators.MCONamespace},
+			ObjectMeta: metav1.ObjectMeta{Name: "bench-push", Namespace: mco.Namespace},
 			Type:       corev1.SecretTypeDockerConfigJson,
 			Data:       map[string][]byte{corev1.DockerConfigJsonKey: fmt.Appendf(nil, `{"auths":{"quay.io":{"auth":%q}}}`, auth)},
 		},
 		&corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: "pull-secret", Namespace: "openshift-config"},
+			ObjectMeta: metav1.ObjectMeta{Name: mco.ClusterPullSecretName, Namespace: mco.ClusterPullSecretNamespace},
 			Type:       corev1.SecretTypeDockerConfigJson,
 			Data:       map[string][]byte{corev1.DockerConfigJsonKey: fmt.Appendf(nil, `{"auths":{"registry.redhat.io":{"auth":%q}}}`, auth)},
 		},

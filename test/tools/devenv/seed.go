@@ -15,8 +15,8 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/test/registry/registrytest"
-	"github.com/ocl-guard/ocl-guard/validators"
 )
 
 // The seeded objects play the MCO, the Job controller, the kubelet and the machine-config-daemon: they are what
@@ -28,12 +28,6 @@ const (
 	builtDigest = "@sha256:5b0c8f1b2b3f7f0c6de6c8e6a1bb6f3c0a6d0d4c2c2e5e8f6a9b0c1d2e3f4a5b"
 	// builderImage is the MCO's builder (the release's machine-config-operator image); only its shape matters.
 	builderImage = "quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:1111111111111111111111111111111111111111111111111111111111111111"
-
-	poolLabel    = "machineconfiguration.openshift.io/target-machine-config-pool"
-	desiredImage = "machineconfiguration.openshift.io/desiredImage"
-	currentImage = "machineconfiguration.openshift.io/currentImage"
-	nodeState    = "machineconfiguration.openshift.io/state"
-	nodeReason   = "machineconfiguration.openshift.io/reason"
 )
 
 // The push secrets the samples and the seeded configs name.
@@ -131,9 +125,9 @@ func (s *seeder) stalledRollout(ctx context.Context) error {
 		"unauthorized: authentication required: exit status 1: timed out waiting for the condition",
 		image, builtDigest[1:], s.registry.Repository("acme/"+stalledPool+"-os"))
 	for i := range 3 {
-		annotations := map[string]string{desiredImage: image, currentImage: image, nodeState: "Done"}
+		annotations := map[string]string{mco.AnnotationDesiredImage: image, mco.AnnotationCurrentImage: image, mco.AnnotationState: "Done"}
 		if i > 0 {
-			annotations = map[string]string{desiredImage: image, currentImage: "", nodeState: "Degraded", nodeReason: pullFailure}
+			annotations = map[string]string{mco.AnnotationDesiredImage: image, mco.AnnotationCurrentImage: "", mco.AnnotationState: "Degraded", mco.AnnotationReason: pullFailure}
 		}
 		node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{
 			Name:        fmt.Sprintf("%s-%d", stalledPool, i),
@@ -188,7 +182,7 @@ func (s *seeder) repository(poolName string) string {
 func (s *seeder) build(poolName string) *mcfgv1.MachineOSBuild {
 	name := poolName + buildHash
 	return &mcfgv1.MachineOSBuild{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{poolLabel: poolName}},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{mco.LabelTargetPool: poolName}},
 		Spec: mcfgv1.MachineOSBuildSpec{
 			MachineConfig:         mcfgv1.MachineConfigReference{Name: "rendered-" + poolName + "-5d8c7b9f0e"},
 			MachineOSConfig:       mcfgv1.MachineOSConfigReference{Name: poolName},
@@ -209,7 +203,7 @@ func (s *seeder) buildStatus(build *mcfgv1.MachineOSBuild, outcome mcfgv1.BuildP
 	return mcfgv1.MachineOSBuildStatus{
 		BuildStart: &start, BuildEnd: &end, DigestedImagePushSpec: mcfgv1.ImageDigestFormat(digested),
 		Builder: &mcfgv1.MachineOSBuilderReference{ImageBuilderType: mcfgv1.JobBuilder, Job: &mcfgv1.ObjectReference{
-			Group: "batch", Resource: "jobs", Namespace: validators.MCONamespace, Name: "build-" + build.Name,
+			Group: "batch", Resource: "jobs", Namespace: mco.Namespace, Name: mco.BuildJobName(build),
 		}},
 		Conditions: []metav1.Condition{
 			cond(mcfgv1.MachineOSBuildPrepared, "Prepared"),
@@ -270,14 +264,14 @@ func poolCondition(t mcfgv1.MachineConfigPoolConditionType, reason, message stri
 
 // buildJob is the MCO's build Job: one attempt per pod, no deadline.
 func buildJob(build *mcfgv1.MachineOSBuild) *batchv1.Job {
-	name := "build-" + build.Name
+	name := mco.BuildJobName(build)
 	return &batchv1.Job{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: validators.MCONamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: mco.Namespace},
 		Spec: batchv1.JobSpec{
 			BackoffLimit: ptr.To[int32](3),
 			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
 				RestartPolicy:  corev1.RestartPolicyNever,
-				InitContainers: []corev1.Container{{Name: "image-build", Image: builderImage, TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError}},
+				InitContainers: []corev1.Container{{Name: mco.ImageBuildContainer, Image: builderImage, TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError}},
 				Containers:     []corev1.Container{{Name: "create-digest-configmap", Image: builderImage}},
 			}},
 		},
@@ -304,7 +298,7 @@ func failedPushStatus(message string) corev1.PodStatus {
 	return corev1.PodStatus{
 		Phase: corev1.PodFailed,
 		InitContainerStatuses: []corev1.ContainerStatus{{
-			Name: "image-build", Image: builderImage,
+			Name: mco.ImageBuildContainer, Image: builderImage,
 			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error", Message: message}},
 		}},
 		ContainerStatuses: []corev1.ContainerStatus{{
@@ -322,7 +316,7 @@ func dockerConfig(name string, users map[string]registrytest.User) *corev1.Secre
 	}
 	data, _ := json.Marshal(map[string]any{"auths": auths})
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: validators.MCONamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: mco.Namespace},
 		Type:       corev1.SecretTypeDockerConfigJson,
 		Data:       map[string][]byte{corev1.DockerConfigJsonKey: data},
 	}
