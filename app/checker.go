@@ -43,8 +43,8 @@ type CheckerOptions struct {
 	LeaderElectionID string
 	// Logs reads build logs; nil reads them through the pods/log subresource.
 	Logs checker.LogReader
-	// Prober probes registries for the audit; nil skips registry rules.
-	Prober lookups.RegistryProber
+	// Prober probes registries for the audit; nil leaves registry rules "not probed".
+	Prober validators.Prober
 	// Actions overrides Settings.ActionFor.
 	Actions validators.ActionFor
 	// Now overrides the clock.
@@ -69,7 +69,7 @@ func CheckerCacheOptions() cache.Options {
 	byName := func(name string) fields.Selector { return fields.OneTermEqualSelector("metadata.name", name) }
 	node := &metav1.PartialObjectMetadata{}
 	node.SetGroupVersionKind(nodeGVK)
-	return cache.Options{
+	opts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Secret{}: {Namespaces: SecretNamespaces()},
@@ -88,6 +88,7 @@ func CheckerCacheOptions() cache.Options {
 			}},
 		},
 	}
+	return opts
 }
 
 // NewCheckerManager returns a manager running the build, pool and audit controllers. With leader election on,
@@ -127,10 +128,15 @@ func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, 
 		}
 		logs = checker.PodLogReader{Client: clientset}
 	}
-	actions := opts.Actions
-	if actions == nil {
-		actions = opts.Settings.ActionFor
+	facts, err := NewFactsCache(mgr)
+	if err != nil {
+		return nil, err
 	}
+	env := RuleEnv(opts.Settings, &lookups.Cluster{Cached: mgr.GetClient(), Direct: mgr.GetAPIReader(), Facts: facts}, opts.Prober)
+	if opts.Actions != nil {
+		env.Actions = opts.Actions
+	}
+	env.Now = now
 	c := opts.Settings.Checker
 	var report checker.AuditSink
 	if c.PolicyReport != config.PolicyReportOff {
@@ -146,10 +152,8 @@ func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, 
 			Limits: c.RolloutLimits(),
 		},
 		&checker.ConfigReconciler{
-			Client: writeClient, Actions: actions, Resync: c.AuditResync.Duration, Now: now, Report: report,
+			Client: writeClient, Env: env, Resync: c.AuditResync.Duration, Now: now, Report: report,
 			Limits: c.ConfigLimits(),
-			Lookups: &lookups.Cluster{Cached: mgr.GetClient(), Direct: mgr.GetAPIReader(), Prober: opts.Prober,
-				Facts: lookups.NewFacts(opts.Settings.Preflight.Rules(), opts.Settings.Preflight.FactTTL.Duration)},
 		},
 	}
 	for _, ctl := range controllers {
@@ -157,10 +161,11 @@ func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, 
 			return nil, err
 		}
 	}
+
 	if err := mgr.AddHealthzCheck("ping", func(*http.Request) error { return nil }); err != nil {
 		return nil, err
 	}
-	if err := mgr.AddReadyzCheck("caches", cacheSynced(mgr.GetCache())); err != nil {
+	if err := mgr.AddReadyzCheck("caches", cacheSynced(mgr.GetCache(), facts)); err != nil {
 		return nil, err
 	}
 	return mgr, nil

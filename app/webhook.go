@@ -12,6 +12,8 @@ import (
 	configv1 "github.com/openshift/api/config/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -57,6 +59,63 @@ func CacheOptions() cache.Options {
 	}
 }
 
+// FactsCacheOptions configure the cache of the preflight rules' cluster-wide facts (clusterFactObjects). It is a
+// cache of its own because controller-runtime's cache keys its per-object settings by GVK alone
+// (pkg/cache/cache.go, delegatingByGVKCache), so the metadata-only watch of one Secret in openshift-config-managed
+// cannot live beside the full Secrets of the MCO's namespace in one cache.
+func FactsCacheOptions() cache.Options {
+	return cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: clusterFactObjects()}
+}
+
+// NewFactsCache returns the facts cache, added to mgr (so it starts and stops with it) with its informers
+// registered, so they sync at start-up rather than inside the first admission.
+func NewFactsCache(mgr manager.Manager) (cache.Cache, error) {
+	opts := FactsCacheOptions()
+	opts.Scheme, opts.Mapper, opts.HTTPClient = mgr.GetScheme(), mgr.GetRESTMapper(), mgr.GetHTTPClient()
+	c, err := cache.New(mgr.GetConfig(), opts)
+	if err != nil {
+		return nil, fmt.Errorf("creating the cluster facts cache: %w", err)
+	}
+	if err := mgr.Add(c); err != nil {
+		return nil, err
+	}
+	return c, watchClusterFacts(context.Background(), c)
+}
+
+// clusterFactObjects are the cluster-wide facts of the preflight rules, watched so that a change shows at the next
+// evaluation (creating the entitlement Secret clears the entitlement warning at once) and reading them costs the
+// API server nothing per admission: image.config/cluster and the ClusterImagePolicies, and the metadata only
+// (never the content) of the entitlement Secret and the repository ConfigMap, each watched by name as the Roles'
+// resourceNames allow.
+func clusterFactObjects() map[client.Object]cache.ByObject {
+	byName := func(name string) fields.Selector { return fields.OneTermEqualSelector("metadata.name", name) }
+	metadataOf := func(kind string) *metav1.PartialObjectMetadata {
+		m := &metav1.PartialObjectMetadata{}
+		m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind(kind))
+		return m
+	}
+	return map[client.Object]cache.ByObject{
+		&configv1.Image{}:              {Field: byName(lookups.ImageConfigName)},
+		&configv1.ClusterImagePolicy{}: {},
+		metadataOf("Secret"): {Namespaces: map[string]cache.Config{
+			mco.EntitlementSecretNamespace: {FieldSelector: byName(mco.EntitlementSecretName)}}},
+		metadataOf("ConfigMap"): {Namespaces: map[string]cache.Config{
+			mco.Namespace: {FieldSelector: byName(mco.YumReposConfigMapName)}}},
+	}
+}
+
+// watchClusterFacts starts the informers of clusterFactObjects, so they sync at start-up rather than inside the
+// first admission. A kind the API server does not serve (config.openshift.io outside OpenShift, ClusterImagePolicy
+// before 4.16) is skipped: the rules then read it as absent.
+func watchClusterFacts(ctx context.Context, c cache.Cache) error {
+	for obj := range clusterFactObjects() {
+		if _, err := c.GetInformer(ctx, obj); err != nil && !meta.IsNoMatchError(err) {
+			return fmt.Errorf("watching %T: %w", obj, err)
+		}
+	}
+	return nil
+}
+
 // SecretNamespaces are the Secrets ocl-guard caches: those of the MCO's namespace, and in openshift-config the
 // cluster pull secret alone, watched through a field selector on its name (which the Role's resourceNames allow),
 // so that reading it costs the API server nothing per admission.
@@ -84,8 +143,8 @@ type WebhookOptions struct {
 	// MetricsInsecure and MetricsCertDir: see MetricsServing.
 	MetricsInsecure bool
 	MetricsCertDir  string
-	// Prober probes registries; nil skips registry rules.
-	Prober lookups.RegistryProber
+	// Prober probes registries; nil leaves registry rules "not probed".
+	Prober validators.Prober
 	// Actions overrides Settings.ActionFor, e.g. for tests that switch a rule between deny and warn.
 	Actions validators.ActionFor
 }
@@ -128,13 +187,15 @@ func NewWebhookManager(cfg *rest.Config, opts WebhookOptions) (manager.Manager, 
 			return nil, fmt.Errorf("watching %T: %w", obj, err)
 		}
 	}
-	cluster := &lookups.Cluster{Cached: mgr.GetClient(), Direct: mgr.GetAPIReader(), Prober: opts.Prober,
-		Facts: lookups.NewFacts(opts.Settings.Preflight.Rules(), opts.Settings.Preflight.FactTTL.Duration)}
-	actions := opts.Actions
-	if actions == nil {
-		actions = opts.Settings.ActionFor
+	facts, err := NewFactsCache(mgr)
+	if err != nil {
+		return nil, err
 	}
-	validator := webhook.NewValidator(scheme, cluster, actions)
+	env := RuleEnv(opts.Settings, &lookups.Cluster{Cached: mgr.GetClient(), Direct: mgr.GetAPIReader(), Facts: facts}, opts.Prober)
+	if opts.Actions != nil {
+		env.Actions = opts.Actions
+	}
+	validator := webhook.NewValidator(scheme, env)
 	mgr.GetWebhookServer().Register(webhook.Path, webhook.LimitInFlightBytes(&admission.Webhook{Handler: validator}, webhook.DefaultInFlightBytes))
 
 	if err := mgr.AddHealthzCheck("ping", func(*http.Request) error { return nil }); err != nil {
@@ -143,19 +204,21 @@ func NewWebhookManager(cfg *rest.Config, opts WebhookOptions) (manager.Manager, 
 	if err := mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker()); err != nil {
 		return nil, err
 	}
-	if err := mgr.AddReadyzCheck("caches", cacheSynced(mgr.GetCache())); err != nil {
+	if err := mgr.AddReadyzCheck("caches", cacheSynced(mgr.GetCache(), facts)); err != nil {
 		return nil, err
 	}
 	return mgr, nil
 }
 
-// cacheSynced keeps the pod out of the Service until Secrets and pools are cached, so early requests see them.
-func cacheSynced(c cache.Cache) func(*http.Request) error {
+// cacheSynced keeps the pod out of the Service until what the rules read is cached, so early requests see it.
+func cacheSynced(caches ...cache.Cache) func(*http.Request) error {
 	return func(req *http.Request) error {
 		ctx, cancel := context.WithTimeout(req.Context(), time.Second)
 		defer cancel()
-		if !c.WaitForCacheSync(ctx) {
-			return fmt.Errorf("caches not synced yet")
+		for _, c := range caches {
+			if !c.WaitForCacheSync(ctx) {
+				return fmt.Errorf("caches not synced yet")
+			}
 		}
 		return nil
 	}

@@ -34,9 +34,9 @@ type ConfigReconciler struct {
 	Client client.Client
 	// Recorder records Events; SetupWithManager provides one.
 	Recorder events.EventRecorder
-	Lookups  validators.Lookups
-	Actions  validators.ActionFor
-	Limits   diagnose.ConfigLimits
+	// Env is what the admission rules run in (app.RuleEnv: the same as the webhook's).
+	Env    validators.Env
+	Limits diagnose.ConfigLimits
 	// Resync re-checks every config this often, for what no watch sees (a registry that went away).
 	Resync time.Duration
 	Now    func() time.Time
@@ -60,7 +60,7 @@ func (r *ConfigReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	s, err := GatherConfig(ctx, r.Client, r.Lookups, r.Actions, &config)
+	s, err := GatherConfig(ctx, r.Client, r.Env, &config)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
@@ -77,7 +77,7 @@ func (r *ConfigReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		return reconcile.Result{}, err
 	}
 	if r.Report != nil {
-		if err := r.Report.Record(ctx, &config, s.Verdict); err != nil {
+		if err := r.Report.Record(ctx, &config, s.Findings); err != nil {
 			return reconcile.Result{}, err
 		}
 	}
@@ -91,8 +91,8 @@ func (r *ConfigReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 // GatherConfig reads everything diagnose.DiagnoseConfig looks at, except the clock and the memory: the
 // MachineOSConfig's pool and current build, the admission rules' verdict, ClusterOperator machine-config and the machine-os-builder
 // Deployment. What the reader may not see (no such CRD outside OpenShift, no permission) is left unknown.
-func GatherConfig(ctx context.Context, c client.Reader, lookups validators.Lookups, actions validators.ActionFor, config *mcfgv1.MachineOSConfig) (diagnose.ConfigSnapshot, error) {
-	s := diagnose.ConfigSnapshot{Config: config, Verdict: validators.Evaluate(ctx, config, lookups, actions)}
+func GatherConfig(ctx context.Context, c client.Reader, env validators.Env, config *mcfgv1.MachineOSConfig) (diagnose.ConfigSnapshot, error) {
+	s := diagnose.ConfigSnapshot{Config: config, Findings: validators.Evaluate(ctx, config, env).Findings}
 	var pool mcfgv1.MachineConfigPool
 	switch err := c.Get(ctx, client.ObjectKey{Name: config.Spec.MachineConfigPool.Name}, &pool); {
 	case err == nil:

@@ -10,14 +10,17 @@ import (
 	"time"
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/ocl-guard/ocl-guard/validators"
+	"github.com/ocl-guard/ocl-guard/findings"
 )
 
 // ClusterPolicyReportGVK is the report the checker writes: the wgpolicyk8s.io format that Kyverno writes and Policy
@@ -35,9 +38,41 @@ const (
 // maxReportMessage bounds one result's message; the report holds every config's results in one object.
 const maxReportMessage = 1024
 
+// ClusterPolicyReport is the part of wgpolicyk8s.io/v1alpha2 ClusterPolicyReport the checker writes, typed after
+// the CRD vendored in test/crds/wgpolicyk8s.io (kubernetes-sigs/wg-policy-prototypes
+// policy-report/api/v1alpha2/policyreport_types.go); no Go module of those types resolves here.
+type ClusterPolicyReport struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Summary           PolicyReportSummary  `json:"summary"`
+	Results           []PolicyReportResult `json:"results,omitempty"`
+}
+
+// PolicyReportSummary counts the results by outcome.
+type PolicyReportSummary struct {
+	Pass  int `json:"pass"`
+	Fail  int `json:"fail"`
+	Warn  int `json:"warn"`
+	Error int `json:"error"`
+	Skip  int `json:"skip"`
+}
+
+// PolicyReportResult is one rule's result on one MachineOSConfig.
+type PolicyReportResult struct {
+	Policy    string                   `json:"policy"`
+	Rule      string                   `json:"rule,omitempty"`
+	Result    string                   `json:"result"`
+	Severity  string                   `json:"severity,omitempty"`
+	Message   string                   `json:"message,omitempty"`
+	Source    string                   `json:"source,omitempty"`
+	Category  string                   `json:"category,omitempty"`
+	Timestamp metav1.Timestamp         `json:"timestamp"`
+	Resources []corev1.ObjectReference `json:"resources,omitempty"`
+}
+
 // AuditSink receives every audit of a MachineOSConfig, and its deletion.
 type AuditSink interface {
-	Record(ctx context.Context, config *mcfgv1.MachineOSConfig, v validators.Verdict) error
+	Record(ctx context.Context, config *mcfgv1.MachineOSConfig, found findings.List) error
 	Forget(ctx context.Context, name string) error
 }
 
@@ -52,20 +87,20 @@ type PolicyReportWriter struct {
 
 var _ AuditSink = (*PolicyReportWriter)(nil)
 
-func (w *PolicyReportWriter) Record(ctx context.Context, config *mcfgv1.MachineOSConfig, v validators.Verdict) error {
-	return w.update(ctx, config.Name, reportResults(config, v, w.Now()))
+func (w *PolicyReportWriter) Record(ctx context.Context, config *mcfgv1.MachineOSConfig, found findings.List) error {
+	return w.update(ctx, config.Name, ReportResults(config, found, w.Now()))
 }
 
 func (w *PolicyReportWriter) Forget(ctx context.Context, name string) error {
 	return w.update(ctx, name, nil)
 }
 
-func (w *PolicyReportWriter) update(ctx context.Context, config string, results []any) error {
+func (w *PolicyReportWriter) update(ctx context.Context, config string, results []PolicyReportResult) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	report := &unstructured.Unstructured{}
-	report.SetGroupVersionKind(ClusterPolicyReportGVK)
-	err := w.Client.Get(ctx, client.ObjectKey{Name: PolicyReportName}, report)
+	stored := &unstructured.Unstructured{}
+	stored.SetGroupVersionKind(ClusterPolicyReportGVK)
+	err := w.Client.Get(ctx, client.ObjectKey{Name: PolicyReportName}, stored)
 	switch {
 	case meta.IsNoMatchError(err):
 		return nil // no wgpolicyk8s.io on this cluster
@@ -73,122 +108,139 @@ func (w *PolicyReportWriter) update(ctx context.Context, config string, results 
 		if len(results) == 0 {
 			return nil
 		}
-		report.SetName(PolicyReportName)
-		report.SetLabels(map[string]string{"app.kubernetes.io/managed-by": "ocl-guard"})
-		setResults(report, mergeResults(nil, config, results))
-		return w.Client.Create(ctx, report)
+		report := &ClusterPolicyReport{ObjectMeta: metav1.ObjectMeta{Name: PolicyReportName,
+			Labels: map[string]string{"app.kubernetes.io/managed-by": "ocl-guard"}}}
+		report.setResults(mergeResults(nil, config, results))
+		u, err := report.unstructured()
+		if err != nil {
+			return err
+		}
+		return w.Client.Create(ctx, u)
 	case err != nil:
 		return fmt.Errorf("reading ClusterPolicyReport %s: %w", PolicyReportName, err)
 	}
-	old, _, _ := unstructured.NestedSlice(report.Object, "results")
-	merged := mergeResults(old, config, results)
-	if equality.Semantic.DeepEqual(old, merged) {
+	var report ClusterPolicyReport
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(stored.Object, &report); err != nil {
+		return fmt.Errorf("reading ClusterPolicyReport %s: %w", PolicyReportName, err)
+	}
+	merged := mergeResults(report.Results, config, results)
+	if equality.Semantic.DeepEqual(report.Results, merged) {
 		return nil
 	}
-	setResults(report, merged)
-	return w.Client.Update(ctx, report)
+	report.setResults(merged)
+	u, err := report.unstructured()
+	if err != nil {
+		return err
+	}
+	return w.Client.Update(ctx, u)
 }
 
-func setResults(report *unstructured.Unstructured, results []any) {
-	summary := map[string]any{"pass": int64(0), "fail": int64(0), "warn": int64(0), "error": int64(0), "skip": int64(0)}
-	for _, r := range results {
-		outcome := r.(map[string]any)["result"].(string)
-		summary[outcome] = summary[outcome].(int64) + 1
+func (r *ClusterPolicyReport) setResults(results []PolicyReportResult) {
+	r.Results = results
+	r.Summary = PolicyReportSummary{}
+	for _, res := range results {
+		switch res.Result {
+		case "pass":
+			r.Summary.Pass++
+		case "fail":
+			r.Summary.Fail++
+		case "warn":
+			r.Summary.Warn++
+		case "skip":
+			r.Summary.Skip++
+		default:
+			r.Summary.Error++
+		}
 	}
-	report.Object["results"] = results
-	report.Object["summary"] = summary
 }
 
-// reportResults turns one audit into results: fail for a deny rule's errors, warn for a warn rule's errors or any
-// rule's warnings, pass otherwise. Rules that are off did not run and have no result.
-func reportResults(config *mcfgv1.MachineOSConfig, v validators.Verdict, now time.Time) []any {
-	summaries := map[validators.RuleID]string{}
-	for _, rule := range validators.Stage1Rules() {
-		summaries[rule.ID] = rule.Summary
+func (r *ClusterPolicyReport) unstructured() (*unstructured.Unstructured, error) {
+	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(r)
+	if err != nil {
+		return nil, err
 	}
-	var out []any
-	for _, r := range v.Results {
-		outcome, severity := "pass", ""
+	u := &unstructured.Unstructured{Object: obj}
+	u.SetGroupVersionKind(ClusterPolicyReportGVK)
+	return u, nil
+}
+
+// reportOutcome renders an outcome as a wgpolicyk8s.io result and severity: a rule that fails a config is high, a
+// warning medium, what is only worth knowing info.
+func reportOutcome(o findings.Outcome) (result, severity string) {
+	switch o {
+	case findings.Fail:
+		return "fail", "high"
+	case findings.Warn:
+		return "warn", "medium"
+	case findings.Info:
+		return "pass", "info"
+	case findings.Skip:
+		return "skip", ""
+	}
+	return "pass", ""
+}
+
+// ReportResults renders one audit's findings: one result per rule that ran, with the worst outcome of its findings
+// and their messages. Evidence stays out: it may differ between two audits of the same facts, and the report is
+// written only when a result changes.
+func ReportResults(config *mcfgv1.MachineOSConfig, found findings.List, now time.Time) []PolicyReportResult {
+	var out []PolicyReportResult
+	for _, rule := range found.Rules() {
+		of := found.Of(rule)
+		result, severity := reportOutcome(of.Worst())
 		var lines []string
-		for _, err := range r.Findings.Errs {
-			lines = append(lines, err.Error())
+		for _, f := range of {
+			lines = append(lines, f.Body())
 		}
-		switch {
-		case len(r.Findings.Errs) > 0 && r.Action == validators.ActionDeny:
-			outcome, severity = "fail", "high"
-		case len(r.Findings.Errs) > 0 || len(r.Findings.Warnings) > 0:
-			outcome, severity = "warn", "medium"
-		}
-		lines = append(lines, r.Findings.Warnings...)
 		message := strings.Join(lines, "; ")
-		if outcome == "pass" {
-			message = summaries[r.Rule]
-		}
 		if len(message) > maxReportMessage {
 			message = message[:maxReportMessage-3] + "..."
 		}
-		result := map[string]any{
-			"policy": PolicyName, "rule": string(r.Rule), "result": outcome, "message": message,
-			"source": PolicyName, "category": "On-Cluster Layering",
-			"timestamp": map[string]any{"seconds": now.Unix(), "nanos": int64(0)},
-			"resources": []any{map[string]any{
-				"apiVersion": mcfgv1.GroupVersion.String(), "kind": "MachineOSConfig", "name": config.Name, "uid": string(config.UID),
+		out = append(out, PolicyReportResult{
+			Policy: PolicyName, Rule: string(rule), Result: result, Severity: severity, Message: message,
+			Source: PolicyName, Category: "On-Cluster Layering",
+			Timestamp: metav1.Timestamp{Seconds: now.Unix()},
+			Resources: []corev1.ObjectReference{{
+				APIVersion: mcfgv1.GroupVersion.String(), Kind: "MachineOSConfig", Name: config.Name, UID: config.UID,
 			}},
-		}
-		if severity != "" {
-			result["severity"] = severity
-		}
-		out = append(out, result)
+		})
 	}
 	return out
 }
 
 // mergeResults replaces one config's results in the report's, keeping the timestamp of a result that did not change
 // so that an audit with the same outcome writes nothing. The results stay sorted by config, then rule.
-func mergeResults(old []any, config string, fresh []any) []any {
-	previous := map[string]map[string]any{}
-	var merged []any
+func mergeResults(old []PolicyReportResult, config string, fresh []PolicyReportResult) []PolicyReportResult {
+	previous := map[string]PolicyReportResult{}
+	var merged []PolicyReportResult
 	for _, r := range old {
-		m, ok := r.(map[string]any)
-		if !ok {
+		if resultConfig(r) == config {
+			previous[r.Rule] = r
 			continue
 		}
-		if resultConfig(m) == config {
-			previous[fmt.Sprint(m["rule"])] = m
-			continue
-		}
-		merged = append(merged, m)
+		merged = append(merged, r)
 	}
 	for _, r := range fresh {
-		m := r.(map[string]any)
-		if p, ok := previous[m["rule"].(string)]; ok && sameOutcome(p, m) {
-			m["timestamp"] = p["timestamp"]
+		if p, ok := previous[r.Rule]; ok && sameOutcome(p, r) {
+			r.Timestamp = p.Timestamp
 		}
-		merged = append(merged, m)
+		merged = append(merged, r)
 	}
-	slices.SortStableFunc(merged, func(a, b any) int {
-		ma, mb := a.(map[string]any), b.(map[string]any)
-		return cmp.Or(cmp.Compare(resultConfig(ma), resultConfig(mb)), cmp.Compare(fmt.Sprint(ma["rule"]), fmt.Sprint(mb["rule"])))
+	slices.SortStableFunc(merged, func(a, b PolicyReportResult) int {
+		return cmp.Or(cmp.Compare(resultConfig(a), resultConfig(b)), cmp.Compare(a.Rule, b.Rule))
 	})
 	return merged
 }
 
-func sameOutcome(a, b map[string]any) bool {
-	for _, key := range []string{"result", "message", "severity", "resources"} {
-		if !equality.Semantic.DeepEqual(a[key], b[key]) {
-			return false
-		}
-	}
-	return true
+func sameOutcome(a, b PolicyReportResult) bool {
+	a.Timestamp, b.Timestamp = metav1.Timestamp{}, metav1.Timestamp{}
+	return equality.Semantic.DeepEqual(a, b)
 }
 
 // resultConfig is the name of the MachineOSConfig a result is about.
-func resultConfig(result map[string]any) string {
-	resources, _ := result["resources"].([]any)
-	if len(resources) == 0 {
+func resultConfig(r PolicyReportResult) string {
+	if len(r.Resources) == 0 {
 		return ""
 	}
-	ref, _ := resources[0].(map[string]any)
-	name, _ := ref["name"].(string)
-	return name
+	return r.Resources[0].Name
 }

@@ -94,10 +94,6 @@ func (r RegistrySettings) PrivateAllowed() bool { return r.AllowPrivate == nil |
 type PreflightSettings struct {
 	// PushSecretExpiryWindow: push-secret-lifetime reports a credential that expires sooner than this.
 	PushSecretExpiryWindow metav1.Duration `json:"pushSecretExpiryWindow,omitempty"`
-	// FactTTL is how long cluster-wide facts (image policy, the entitlement's presence, a missing rendered
-	// config) are reused between admissions. What is read from a rendered MachineConfig, which never changes, is
-	// kept longer.
-	FactTTL metav1.Duration `json:"factTTL,omitempty"`
 }
 
 // Rules returns the settings the preflight rules read.
@@ -110,7 +106,6 @@ const (
 	DefaultRegistryBudget = 3 * time.Second
 	DefaultSuccessTTL     = 5 * time.Minute
 	DefaultFailureTTL     = 30 * time.Second
-	DefaultFactTTL        = time.Minute
 	maxRegistryBudget     = 8 * time.Second
 
 	DefaultBuildStuckAfter    = 2 * time.Hour
@@ -179,7 +174,6 @@ func (s *Settings) applyDefaults() {
 	setDefault(&s.Registry.SuccessTTL, DefaultSuccessTTL)
 	setDefault(&s.Registry.FailureTTL, DefaultFailureTTL)
 	setDefault(&s.Preflight.PushSecretExpiryWindow, validators.DefaultExpiryWindow)
-	setDefault(&s.Preflight.FactTTL, DefaultFactTTL)
 	c := &s.Checker
 	setDefault(&c.BuildStuckAfter, DefaultBuildStuckAfter)
 	setDefault(&c.BuildPendingAfter, DefaultBuildPendingAfter)
@@ -225,9 +219,6 @@ func (s Settings) validate() error {
 	}
 	if s.Preflight.PushSecretExpiryWindow.Duration < 0 {
 		problems = append(problems, "preflight.pushSecretExpiryWindow: must not be negative; use a duration such as 336h")
-	}
-	if s.Preflight.FactTTL.Duration < 0 {
-		problems = append(problems, "preflight.factTTL: must not be negative; use a duration such as 1m")
 	}
 	c := s.Checker
 	for name, d := range map[string]metav1.Duration{

@@ -12,8 +12,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/ocl-guard/ocl-guard/findings"
 	"github.com/ocl-guard/ocl-guard/mco"
-	"github.com/ocl-guard/ocl-guard/validators"
 )
 
 // ConfigLimits are the thresholds of the MachineOSConfig rules.
@@ -42,8 +42,8 @@ type ConfigSnapshot struct {
 	Pool *mcfgv1.MachineConfigPool
 	// CurrentBuild is the build the MCO started last (annotation mco.AnnotationCurrentBuild), nil when none or not found.
 	CurrentBuild *mcfgv1.MachineOSBuild
-	// Verdict is the admission rules' verdict on Config (validators.Evaluate).
-	Verdict validators.Verdict
+	// Findings are the admission rules' findings on Config (validators.Evaluate), their outcomes decided there.
+	Findings findings.List
 	// Operator is ClusterOperator machine-config, nil when absent or unreadable.
 	Operator *configv1.ClusterOperator
 	// BuilderRead says whether the machine-os-builder Deployment could be read; Builder is nil when it does not exist.
@@ -59,7 +59,7 @@ type ConfigSnapshot struct {
 type ConfigDiagnosis struct {
 	Diagnosis
 	// Rules are the IDs of the admission rules with errors, whatever the reason; sorted.
-	Rules []validators.RuleID
+	Rules []findings.RuleID
 	// Wait is the memory to pass back as ConfigSnapshot.Previous.
 	Wait ConfigWait
 }
@@ -93,12 +93,12 @@ type configRule struct {
 // errors, then the waits, then what is only worth knowing.
 var configRules = []configRule{
 	{BuilderNotRunning, SeverityError, builderNotRunning},
-	{ConfigCheckFailed, SeverityError, func(v *configView) (configFinding, bool) { return configCheck(v, validators.ActionDeny) }},
+	{ConfigCheckFailed, SeverityError, func(v *configView) (configFinding, bool) { return configCheck(v, findings.Fail) }},
 	{CurrentBuildFailed, SeverityError, currentBuildFailed},
 	{PoolDegradedBlocksBuild, SeverityError, poolDegradedBlocksBuild},
 	{RebuildNotStarted, SeverityWarning, rebuildNotStarted},
 	{GenerationNotObserved, SeverityWarning, generationNotObserved},
-	{ConfigCheckFailed, SeverityWarning, func(v *configView) (configFinding, bool) { return configCheck(v, validators.ActionWarn) }},
+	{ConfigCheckFailed, SeverityWarning, func(v *configView) (configFinding, bool) { return configCheck(v, findings.Warn) }},
 	{PoolPaused, SeverityInfo, poolPaused},
 }
 
@@ -108,7 +108,7 @@ func DiagnoseConfig(s ConfigSnapshot) ConfigDiagnosis {
 		return ConfigDiagnosis{}
 	}
 	v := newConfigView(s)
-	out := ConfigDiagnosis{Rules: failingRules(s.Verdict), Wait: v.wait}
+	out := ConfigDiagnosis{Rules: s.Findings.ErringRules(), Wait: v.wait}
 	var also []string
 	for _, r := range configRules {
 		f, ok := r.check(v)
@@ -257,21 +257,18 @@ func (v *configView) mentionsThis(msg string) bool {
 	return re.MatchString(msg)
 }
 
-func configCheck(v *configView, action validators.Action) (configFinding, bool) {
+func configCheck(v *configView, outcome findings.Outcome) (configFinding, bool) {
 	var lines []string
-	for _, r := range v.s.Verdict.Results {
-		if r.Action != action {
-			continue
-		}
-		for _, e := range r.Findings.Errs {
-			lines = append(lines, fmt.Sprintf("%s [%s]", e.Error(), r.Rule))
+	for _, f := range v.s.Findings.With(outcome) {
+		if f.IsError() {
+			lines = append(lines, f.DenialText())
 		}
 	}
 	if len(lines) == 0 {
 		return configFinding{}, false
 	}
 	outlook := "a build of it would fail"
-	if action != validators.ActionDeny {
+	if outcome != findings.Fail {
 		outlook = "a build of it may fail"
 	}
 	return configFinding{message: fmt.Sprintf("%s: %s: %s", v.subject(), outlook, strings.Join(lines, "; "))}, true
@@ -374,18 +371,6 @@ func poolPaused(v *configView) (configFinding, bool) {
 			v.subject(), v.pool, v.pool),
 		evidence: fmt.Sprintf("pool %s spec.paused=true; %s=%q", v.pool, mco.AnnotationCurrentBuild, current),
 	}, true
-}
-
-// failingRules returns the IDs of the rules with errors, sorted.
-func failingRules(verdict validators.Verdict) []validators.RuleID {
-	var ids []validators.RuleID
-	for _, r := range verdict.Results {
-		if len(r.Findings.Errs) > 0 && !slices.Contains(ids, r.Rule) {
-			ids = append(ids, r.Rule)
-		}
-	}
-	slices.Sort(ids)
-	return ids
 }
 
 // RecheckIn returns how long until a wait of d passes its limit, for the checker's requeue; 0 when none is pending.

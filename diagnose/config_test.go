@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/ocl-guard/ocl-guard/findings"
 	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
@@ -52,12 +53,13 @@ func degradedOperator(message string) *configv1.ClusterOperator {
 	}
 }
 
-func ruleResult(id validators.RuleID, action validators.Action, errs ...string) validators.RuleResult {
-	r := validators.RuleResult{Rule: id, Action: action}
+// ruleErrors are a rule's errors with the outcome its action gave them.
+func ruleErrors(id findings.RuleID, outcome findings.Outcome, errs ...string) findings.List {
+	var l findings.List
 	for _, e := range errs {
-		r.Findings.Errs = append(r.Findings.Errs, field.Invalid(field.NewPath("spec", "renderedImagePushSecret", "name"), "x", e))
+		l = append(l, findings.FromError(id, outcome, field.Invalid(field.NewPath("spec", "renderedImagePushSecret", "name"), "x", e)))
 	}
-	return r
+	return l
 }
 
 func TestDiagnoseConfig(t *testing.T) {
@@ -131,14 +133,14 @@ func TestDiagnoseConfig(t *testing.T) {
 		{
 			name: "deny rule fails",
 			edit: func(s *ConfigSnapshot) {
-				s.Verdict.Results = []validators.RuleResult{ruleResult(validators.RuleSecretExists, validators.ActionDeny, "no Secret push")}
+				s.Findings = ruleErrors(validators.RuleSecretExists, findings.Fail, "no Secret push")
 			},
 			want: ConfigCheckFailed, severity: SeverityError, inMsg: []string{"would fail", "spec.renderedImagePushSecret.name", "no Secret push"},
 		},
 		{
 			name: "warn rule fails",
 			edit: func(s *ConfigSnapshot) {
-				s.Verdict.Results = []validators.RuleResult{ruleResult(validators.RulePushSpecReachable, validators.ActionWarn, "unreachable")}
+				s.Findings = ruleErrors(validators.RulePushSpecReachable, findings.Warn, "unreachable")
 			},
 			want: ConfigCheckFailed, severity: SeverityWarning, inMsg: []string{"may fail"},
 		},
@@ -264,11 +266,9 @@ func TestDiagnoseConfig(t *testing.T) {
 
 func TestDiagnoseConfigRulesAndRanking(t *testing.T) {
 	s := configFixture()
-	s.Verdict.Results = []validators.RuleResult{
-		ruleResult(validators.RuleSecretExists, validators.ActionDeny, "gone"),
-		ruleResult(validators.RulePushSpecReachable, validators.ActionWarn, "unreachable"),
-		ruleResult(validators.RuleContainerfile, validators.ActionDeny),
-	}
+	s.Findings = append(ruleErrors(validators.RuleSecretExists, findings.Fail, "gone"),
+		append(ruleErrors(validators.RulePushSpecReachable, findings.Warn, "unreachable"),
+			findings.Finding{Rule: validators.RuleContainerfile, Message: "parses", Outcome: findings.Pass})...)
 	s.Operator = degradedOperator("could not validate renderedImagePushSecret \"push\" for MachineOSConfig worker: secret push from worker is not found. Did you use the right secret name?")
 	d := DiagnoseConfig(s)
 	if d.Reason != BuilderNotRunning {
@@ -322,7 +322,7 @@ func BenchmarkDiagnoseConfig(b *testing.B) {
 	s := configFixture()
 	s.Config.Generation = 3
 	s.Previous = ConfigWait{Generation: 3, GenerationSince: configNow.Add(-time.Hour)}
-	s.Verdict.Results = []validators.RuleResult{ruleResult(validators.RuleSecretExists, validators.ActionDeny, "gone")}
+	s.Findings = ruleErrors(validators.RuleSecretExists, findings.Fail, "gone")
 	b.ReportAllocs()
 	for b.Loop() {
 		if d := DiagnoseConfig(s); d.Reason != ConfigCheckFailed {

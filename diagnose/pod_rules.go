@@ -1,7 +1,6 @@
 package diagnose
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -69,7 +68,7 @@ func failedBeforeJob(v *buildView) (finding, bool) {
 		evidence = append(evidence, e.String())
 	}
 	if v.s.Config != nil {
-		if errs := validators.ValidateContainerfile(context.Background(), v.s.Config, nil).Errs; len(errs) > 0 {
+		if errs := validators.ContainerfileErrors(v.s.Config); len(errs) > 0 {
 			msg := fmt.Sprintf("%s failed before any build Job was created: the MCO validates the Containerfile first, and %s does not parse: %s; fix it, the MCO builds again when the MachineOSConfig changes",
 				v.subjID, v.moscRef(), short(errs[0].Error(), 400))
 			return found(newDiagnosis(ContainerfileSyntax, "", msg, strings.Join(append([]string{errs.ToAggregate().Error()}, evidence...), "\n")))

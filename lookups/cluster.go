@@ -1,4 +1,5 @@
-// Package lookups answers the rules' questions about the cluster (validators.Lookups) from the API server.
+// Package lookups reads the facts the rules judge (validators.Source): from the API server's caches (Cluster) or
+// from manifests (Files).
 package lookups
 
 import (
@@ -15,16 +16,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ocl-guard/ocl-guard/mco"
-	"github.com/ocl-guard/ocl-guard/registry"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
-
-// RegistryProber is the part of registry.Prober the rules use.
-type RegistryProber interface {
-	ProbeWithSecret(ctx context.Context, repository string, secret *corev1.Secret) registry.Result
-	ProbePullWithSecret(ctx context.Context, image string, secret *corev1.Secret) registry.Result
-	ProbeDeleteWithSecret(ctx context.Context, repository string, secret *corev1.Secret) registry.Result
-}
 
 // ClusterPullSecretKey locates the cluster pull secret.
 var ClusterPullSecretKey = client.ObjectKey{Namespace: mco.ClusterPullSecretNamespace, Name: mco.ClusterPullSecretName}
@@ -34,10 +27,12 @@ type Cluster struct {
 	// Cached reads Secrets (cached in openshift-machine-config-operator, and openshift-config/pull-secret alone
 	// through a field selector on its name) and MachineConfigPools.
 	Cached client.Reader
-	// Direct reads uncached; it confirms what the cache says is missing.
+	// Direct reads uncached; it confirms what the cache says is missing, and reads rendered MachineConfigs.
 	Direct client.Reader
-	// Prober probes registries; nil turns registry probes into "skipped".
-	Prober RegistryProber
+	// Facts reads the cluster-wide facts (image.config, ClusterImagePolicies, whether the entitlement Secret and
+	// the repository ConfigMap exist): app.NewFactsCache in the webhook and the checker; nil reads them through
+	// Cached.
+	Facts client.Reader
 	// AbsenceTTL is how long a confirmed miss is believed; DefaultAbsenceTTL when zero.
 	AbsenceTTL time.Duration
 	// Now is the clock of AbsenceTTL; time.Now when nil.
@@ -45,12 +40,11 @@ type Cluster struct {
 
 	initAbsences sync.Once
 	absences     *absences
-	// Facts caches what the preflight lookups extract, and holds their settings (preflight.go); nil reads every
-	// time and uses the default settings.
-	Facts *Facts
+	// Rendered keeps the images read from rendered MachineConfigs (preflight.go); nil reads every time.
+	Rendered *RenderedImages
 }
 
-var _ validators.Lookups = (*Cluster)(nil)
+var _ validators.Source = (*Cluster)(nil)
 
 func (c *Cluster) MCOSecret(ctx context.Context, name string) (*corev1.Secret, error) {
 	var s corev1.Secret
@@ -108,11 +102,4 @@ func (c *Cluster) MachineConfigPool(ctx context.Context, name string) (*mcfgv1.M
 		return nil, err
 	}
 	return &p, nil
-}
-
-func (c *Cluster) ProbeRegistry(ctx context.Context, repository string, pushSecret *corev1.Secret) registry.Result {
-	if c.Prober == nil {
-		return registry.Result{Reachable: registry.StatusSkipped, Push: registry.StatusSkipped}
-	}
-	return c.Prober.ProbeWithSecret(ctx, repository, pushSecret)
 }

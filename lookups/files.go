@@ -18,7 +18,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/ocl-guard/ocl-guard/mco"
-	"github.com/ocl-guard/ocl-guard/registry"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
 
@@ -35,11 +34,9 @@ type Files struct {
 	Configs []*Manifest
 	secrets map[string]*corev1.Secret // namespace/name
 	pools   map[string]*mcfgv1.MachineConfigPool
-	// Prober probes registries when set; offline checks leave it nil and registry rules are skipped.
-	Prober RegistryProber
 }
 
-var _ validators.Lookups = (*Files)(nil)
+var _ validators.Source = (*Files)(nil)
 
 func (f *Files) MCOSecret(_ context.Context, name string) (*corev1.Secret, error) {
 	return f.secret(mco.Namespace, name)
@@ -66,13 +63,6 @@ func (f *Files) MachineConfigPool(_ context.Context, name string) (*mcfgv1.Machi
 	// A custom pool must come with the config: a MachineOSConfig for a pool that is defined nowhere is a mistake
 	// worth denying even offline.
 	return nil, apierrors.NewNotFound(schema.GroupResource{Group: mcfgv1.GroupName, Resource: "machineconfigpools"}, name)
-}
-
-func (f *Files) ProbeRegistry(ctx context.Context, repository string, pushSecret *corev1.Secret) registry.Result {
-	if f.Prober == nil {
-		return registry.Result{Reachable: registry.StatusSkipped, Push: registry.StatusSkipped}
-	}
-	return f.Prober.ProbeWithSecret(ctx, repository, pushSecret)
 }
 
 // StdinName is the file name of manifests read from standard input.

@@ -4,12 +4,10 @@ import (
 	"context"
 
 	configv1 "github.com/openshift/api/config/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/ocl-guard/ocl-guard/mco"
-	"github.com/ocl-guard/ocl-guard/registry"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
 
@@ -36,19 +34,3 @@ func (f *Files) Entitlement(context.Context) (validators.EntitlementSources, err
 	}
 	return validators.EntitlementSources{}, ErrNotInFiles
 }
-
-func (f *Files) ProbePull(ctx context.Context, image string, secret *corev1.Secret) registry.Result {
-	if f.Prober == nil {
-		return registry.Result{Reachable: registry.StatusSkipped, Pull: registry.StatusSkipped}
-	}
-	return f.Prober.ProbePullWithSecret(ctx, image, secret)
-}
-
-func (f *Files) ProbeDelete(ctx context.Context, repository string, secret *corev1.Secret) registry.Result {
-	if f.Prober == nil {
-		return registry.Result{Reachable: registry.StatusSkipped, Delete: registry.StatusSkipped}
-	}
-	return f.Prober.ProbeDeleteWithSecret(ctx, repository, secret)
-}
-
-func (f *Files) Preflight() validators.PreflightSettings { return validators.PreflightSettings{} }

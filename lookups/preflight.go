@@ -9,175 +9,140 @@ import (
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ocl-guard/ocl-guard/mco"
-	"github.com/ocl-guard/ocl-guard/registry"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
 
 // ImageConfigName is the one image.config.openshift.io object the cluster obeys.
 const ImageConfigName = "cluster"
 
-// Default lifetimes of what Facts remembers. A rendered MachineConfig never changes once written (its name
-// is a hash of its content), so what is read from it is kept longest; cluster-wide policy and the entitlement's
-// presence are kept briefly, so a fix shows within a minute.
-const (
-	DefaultRenderedTTL = 30 * time.Minute
-	DefaultFactTTL     = time.Minute
-)
+// DefaultRenderedTTL is how long RenderedImages keeps the images of a rendered MachineConfig. Its name is a hash of
+// its content, so it never changes once written; the limit only bounds memory for configs no pool uses any more.
+const DefaultRenderedTTL = 30 * time.Minute
 
-// Facts holds the preflight rules' settings and a small cache of the facts their lookups extract. None of
-// these objects is watched: each is read by name (or, for ClusterImagePolicies, listed) uncached when needed, and
-// only the extracted facts are kept, never the objects (a rendered MachineConfig is large and holds every file
-// of the node's configuration). Safe for concurrent use.
-type Facts struct {
-	Settings    validators.PreflightSettings
-	RenderedTTL time.Duration
-	FactTTL     time.Duration
-	now         func() time.Time
+// RenderedImages keeps the two image references read from rendered MachineConfigs, never the objects: a rendered
+// MachineConfig holds every file of a node's configuration, and their names are content hashes, so they are read
+// by name when a pool names one rather than watched. Safe for concurrent use.
+type RenderedImages struct {
+	TTL time.Duration
+	Now func() time.Time
 
-	mu    sync.Mutex
-	facts map[string]fact
+	mu     sync.Mutex
+	images map[string]renderedEntry
 }
 
-type fact struct {
-	value   any
-	err     error
+type renderedEntry struct {
+	images  validators.OSImages
 	expires time.Time
 }
 
-// NewFacts returns a Facts keeping cluster-wide facts for factTTL (zero: DefaultFactTTL).
-func NewFacts(settings validators.PreflightSettings, factTTL time.Duration) *Facts {
-	if factTTL == 0 {
-		factTTL = DefaultFactTTL
+func (r *RenderedImages) get(name string) (validators.OSImages, bool) {
+	if r == nil {
+		return validators.OSImages{}, false
 	}
-	return &Facts{Settings: settings, RenderedTTL: DefaultRenderedTTL, FactTTL: factTTL, now: time.Now}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.images[name]
+	return e.images, ok && r.now().Before(e.expires)
 }
 
-// remember returns the cached answer for key, or reads it and keeps it for ttl (a NotFound only for FactTTL: the
-// object may be created any moment). Other errors are not kept: the next admission should try again.
-func remember[T any](p *Facts, key string, ttl time.Duration, read func() (T, error)) (T, error) {
-	if p == nil {
-		return read()
+func (r *RenderedImages) put(name string, images validators.OSImages) {
+	if r == nil {
+		return
 	}
-	p.mu.Lock()
-	if f, ok := p.facts[key]; ok && p.now().Before(f.expires) {
-		p.mu.Unlock()
-		return f.value.(T), f.err
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.images == nil {
+		r.images = map[string]renderedEntry{}
 	}
-	p.mu.Unlock()
-	v, err := read()
-	if apierrors.IsNotFound(err) {
-		ttl = min(ttl, p.factTTL())
+	ttl := r.TTL
+	if ttl <= 0 {
+		ttl = DefaultRenderedTTL
 	}
-	if err == nil || apierrors.IsNotFound(err) {
-		p.mu.Lock()
-		if p.facts == nil {
-			p.facts = map[string]fact{}
-		}
-		p.facts[key] = fact{value: v, err: err, expires: p.now().Add(ttl)}
-		p.mu.Unlock()
-	}
-	return v, err
+	r.images[name] = renderedEntry{images: images, expires: r.now().Add(ttl)}
 }
 
-func (p *Facts) renderedTTL() time.Duration {
-	if p == nil || p.RenderedTTL == 0 {
-		return DefaultRenderedTTL
+func (r *RenderedImages) now() time.Time {
+	if r.Now == nil {
+		return time.Now()
 	}
-	return p.RenderedTTL
+	return r.Now()
 }
 
-func (p *Facts) factTTL() time.Duration {
-	if p == nil || p.FactTTL == 0 {
-		return DefaultFactTTL
-	}
-	return p.FactTTL
-}
-
-// RenderedOSImages reads one rendered MachineConfig by name and keeps only its two image references.
+// RenderedOSImages reads one rendered MachineConfig by name and keeps only its two image references. Only a found
+// object is kept: a missing one may be written any moment.
 func (c *Cluster) RenderedOSImages(ctx context.Context, name string) (validators.OSImages, error) {
-	return remember(c.Facts, "rendered/"+name, c.Facts.renderedTTL(), func() (validators.OSImages, error) {
-		var mc mcfgv1.MachineConfig
-		if err := c.Direct.Get(ctx, client.ObjectKey{Name: name}, &mc); err != nil {
-			return validators.OSImages{}, err
-		}
-		return validators.OSImages{OSImageURL: mc.Spec.OSImageURL, ExtensionsImage: mc.Spec.BaseOSExtensionsContainerImage}, nil
-	})
+	if images, ok := c.Rendered.get(name); ok {
+		return images, nil
+	}
+	var mc mcfgv1.MachineConfig
+	if err := c.Direct.Get(ctx, client.ObjectKey{Name: name}, &mc); err != nil {
+		return validators.OSImages{}, err
+	}
+	images := validators.OSImages{OSImageURL: mc.Spec.OSImageURL, ExtensionsImage: mc.Spec.BaseOSExtensionsContainerImage}
+	c.Rendered.put(name, images)
+	return images, nil
+}
+
+// The cluster-wide facts are read through Facts, which in the webhook and the checker is an informer cache
+// (app.FactsCacheOptions watches these objects by name), so a change shows at the next evaluation and reading costs
+// the API server nothing per admission; the CLI reads them live.
+
+func (c *Cluster) facts() client.Reader {
+	if c.Facts != nil {
+		return c.Facts
+	}
+	return c.Cached
 }
 
 func (c *Cluster) ImageConfig(ctx context.Context) (*configv1.Image, error) {
-	return remember(c.Facts, "image.config", c.Facts.factTTL(), func() (*configv1.Image, error) {
-		var img configv1.Image
-		if err := c.Direct.Get(ctx, client.ObjectKey{Name: ImageConfigName}, &img); err != nil {
-			return nil, err
-		}
-		// Only the registry sources are used: keep those, not the whole object.
-		return &configv1.Image{ObjectMeta: metav1.ObjectMeta{Name: img.Name},
-			Spec: configv1.ImageSpec{RegistrySources: img.Spec.RegistrySources}}, nil
-	})
+	var img configv1.Image
+	err := c.facts().Get(ctx, client.ObjectKey{Name: ImageConfigName}, &img)
+	if meta.IsNoMatchError(err) { // not OpenShift, or its config API not served: nothing to obey
+		return nil, apierrors.NewNotFound(configv1.Resource("images"), ImageConfigName)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &img, nil
 }
 
 func (c *Cluster) ClusterImagePolicies(ctx context.Context) ([]configv1.ClusterImagePolicy, error) {
-	return remember(c.Facts, "clusterimagepolicies", c.Facts.factTTL(), func() ([]configv1.ClusterImagePolicy, error) {
-		var list configv1.ClusterImagePolicyList
-		if err := c.Direct.List(ctx, &list); err != nil {
-			return nil, err
-		}
-		out := make([]configv1.ClusterImagePolicy, 0, len(list.Items))
-		for _, p := range list.Items {
-			out = append(out, configv1.ClusterImagePolicy{ObjectMeta: metav1.ObjectMeta{Name: p.Name},
-				Spec: configv1.ClusterImagePolicySpec{Scopes: p.Spec.Scopes}})
-		}
-		return out, nil
-	})
+	var list configv1.ClusterImagePolicyList
+	err := c.facts().List(ctx, &list)
+	if meta.IsNoMatchError(err) { // a release without ClusterImagePolicy (before 4.16): no policy
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return list.Items, nil
 }
 
 // Entitlement asks whether the entitlement Secret and the repository ConfigMap exist. It reads their metadata
 // only, so the entitlement's content never reaches this process.
 func (c *Cluster) Entitlement(ctx context.Context) (validators.EntitlementSources, error) {
-	return remember(c.Facts, "entitlement", c.Facts.factTTL(), func() (validators.EntitlementSources, error) {
-		secret, err := c.exists(ctx, corev1.SchemeGroupVersion.WithKind("Secret"),
-			client.ObjectKey{Namespace: mco.EntitlementSecretNamespace, Name: mco.EntitlementSecretName})
-		if err != nil {
-			return validators.EntitlementSources{}, err
-		}
-		repos, err := c.exists(ctx, corev1.SchemeGroupVersion.WithKind("ConfigMap"),
-			client.ObjectKey{Namespace: mco.Namespace, Name: mco.YumReposConfigMapName})
-		return validators.EntitlementSources{Secret: secret, YumRepos: repos}, err
-	})
+	secret, err := c.exists(ctx, corev1.SchemeGroupVersion.WithKind("Secret"),
+		client.ObjectKey{Namespace: mco.EntitlementSecretNamespace, Name: mco.EntitlementSecretName})
+	if err != nil {
+		return validators.EntitlementSources{}, err
+	}
+	repos, err := c.exists(ctx, corev1.SchemeGroupVersion.WithKind("ConfigMap"),
+		client.ObjectKey{Namespace: mco.Namespace, Name: mco.YumReposConfigMapName})
+	return validators.EntitlementSources{Secret: secret, YumRepos: repos}, err
 }
 
 func (c *Cluster) exists(ctx context.Context, gvk schema.GroupVersionKind, key client.ObjectKey) (bool, error) {
 	obj := &metav1.PartialObjectMetadata{}
 	obj.SetGroupVersionKind(gvk)
-	err := c.Direct.Get(ctx, key, obj)
+	err := c.facts().Get(ctx, key, obj)
 	if apierrors.IsNotFound(err) {
 		return false, nil
 	}
 	return err == nil, err
-}
-
-func (c *Cluster) ProbePull(ctx context.Context, image string, secret *corev1.Secret) registry.Result {
-	if c.Prober == nil {
-		return registry.Result{Reachable: registry.StatusSkipped, Pull: registry.StatusSkipped}
-	}
-	return c.Prober.ProbePullWithSecret(ctx, image, secret)
-}
-
-func (c *Cluster) ProbeDelete(ctx context.Context, repository string, secret *corev1.Secret) registry.Result {
-	if c.Prober == nil {
-		return registry.Result{Reachable: registry.StatusSkipped, Delete: registry.StatusSkipped}
-	}
-	return c.Prober.ProbeDeleteWithSecret(ctx, repository, secret)
-}
-
-func (c *Cluster) Preflight() validators.PreflightSettings {
-	if c.Facts == nil {
-		return validators.PreflightSettings{}
-	}
-	return c.Facts.Settings
 }

@@ -20,9 +20,8 @@ import (
 type Options struct {
 	// Pool limits the reports to one pool; empty means every layered pool.
 	Pool string
-	// Lookups and Actions run the admission rules (stage 1).
-	Lookups validators.Lookups
-	Actions validators.ActionFor
+	// Env runs the admission rules (stage 1): app.RuleEnv, as the checker's.
+	Env validators.Env
 	// Logs reads build logs when a diagnosis needs one.
 	Logs    checker.LogOptions
 	Checker config.CheckerSettings
@@ -69,7 +68,7 @@ func Collect(ctx context.Context, c client.Reader, opts Options) ([]Report, erro
 func gather(ctx context.Context, c client.Reader, mosc *mcfgv1.MachineOSConfig, opts Options) (Snapshots, error) {
 	var s Snapshots
 	var err error
-	if s.Config, err = checker.GatherConfig(ctx, c, opts.Lookups, opts.Actions, mosc); err != nil {
+	if s.Config, err = checker.GatherConfig(ctx, c, opts.Env, mosc); err != nil {
 		return s, err
 	}
 	s.Config.Now, s.Config.Limits = opts.Now, opts.Checker.ConfigLimits()

@@ -41,10 +41,7 @@ func writeReport(b *strings.Builder, r Report) {
 	c := r.Config
 	fmt.Fprintf(b, "  1 config   MachineOSConfig %s: %s\n", c.Name, countOf(len(c.Findings), "finding", "no findings"))
 	for _, f := range c.Findings {
-		fmt.Fprintf(b, "             %s %s: %s [%s]\n", f.Action, f.Field, f.Message, f.Rule)
-	}
-	for _, warning := range c.Warnings {
-		fmt.Fprintf(b, "             warning: %s\n", warning)
+		fmt.Fprintf(b, "             %s %s\n", f.Outcome, f.Text)
 	}
 	writeDiagnosis(b, c.Diagnosis)
 

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/findings"
 	"github.com/ocl-guard/ocl-guard/mco"
-	"github.com/ocl-guard/ocl-guard/validators"
 )
 
 // Report is one layered pool.
@@ -33,18 +33,20 @@ type Diagnosis struct {
 
 // ConfigStage is stage 1: the MachineOSConfig, the admission rules' findings on it, and why nothing is built.
 type ConfigStage struct {
-	Name      string     `json:"name"`
+	Name string `json:"name"`
+	// Findings are the rules' findings that are not a pass, each once, in rule order.
 	Findings  []Finding  `json:"findings,omitempty"`
-	Warnings  []string   `json:"warnings,omitempty"`
 	Diagnosis *Diagnosis `json:"diagnosis,omitempty"`
 }
 
-// Finding is one error of an admission rule.
+// Finding is one finding of an admission rule, as validators.Evaluate decided it.
 type Finding struct {
-	Rule    validators.RuleID `json:"rule"`
-	Action  validators.Action `json:"action"`
-	Field   string            `json:"field"`
-	Message string            `json:"message"`
+	Rule    findings.RuleID  `json:"rule"`
+	Outcome findings.Outcome `json:"outcome"`
+	Field   string           `json:"field,omitempty"`
+	Message string           `json:"message"`
+	// Text is the one-line rendering, "[rule] field: message".
+	Text string `json:"-"`
 }
 
 // BuildStage is stage 2: the MachineOSConfig's current build.
@@ -94,11 +96,9 @@ func NewReport(s Snapshots) Report {
 }
 
 func configStage(s diagnose.ConfigSnapshot) ConfigStage {
-	st := ConfigStage{Name: s.Config.Name, Warnings: s.Verdict.WarningMessages()}
-	for _, res := range s.Verdict.Results {
-		for _, e := range res.Findings.Errs {
-			st.Findings = append(st.Findings, Finding{Rule: res.Rule, Action: res.Action, Field: e.Field, Message: e.ErrorBody()})
-		}
+	st := ConfigStage{Name: s.Config.Name}
+	for _, f := range s.Findings.With(findings.Fail, findings.Warn, findings.Info, findings.Skip) {
+		st.Findings = append(st.Findings, Finding{Rule: f.Rule, Outcome: f.Outcome, Field: f.Field, Message: f.Message, Text: f.Text()})
 	}
 	st.Diagnosis = fromDiagnosis(diagnose.DiagnoseConfig(s).Diagnosis)
 	return st

@@ -146,7 +146,7 @@ func (c *cluster) reports(t *testing.T, pool string) ([]Report, error) {
 	entitlement := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: mco.EntitlementSecretNamespace, Name: mco.EntitlementSecretName}}
 	fc := fake.NewClientBuilder().WithScheme(scheme).WithObjects(append(c.objects, entitlement)...).Build()
 	return Collect(context.Background(), fc, Options{
-		Pool: pool, Lookups: &lookups.Cluster{Cached: fc, Direct: fc}, Actions: config.Defaults().ActionFor,
+		Pool: pool, Env: app.RuleEnv(config.Defaults(), &lookups.Cluster{Cached: fc, Direct: fc}, nil),
 		Checker: config.Defaults().Checker, Now: now,
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
 
@@ -12,13 +11,14 @@ import (
 // MachineConfig's spec.osImageURL and (when set) spec.baseOSExtensionsContainerImage, can be pulled with the
 // secret the build pulls with. Seen from the webhook, which does not apply the nodes' mirror configuration, so a
 // warning by default.
-func ValidateBaseImagePull(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+func ValidateBaseImagePull(ctx context.Context, in *Input) Findings {
+	mosc := in.Config
 	var f Findings
-	images, rendered, ok := poolOSImages(ctx, mosc, lookups, &f)
+	images, rendered, ok := poolOSImages(in, &f)
 	if !ok {
 		return f
 	}
-	secret, use := basePullSecret(ctx, mosc, lookups)
+	secret, use := basePullSecret(ctx, mosc, in)
 	for _, img := range []struct{ ref, what string }{
 		{images.OSImageURL, "base OS image"},
 		{images.ExtensionsImage, "extensions image"},
@@ -27,20 +27,20 @@ func ValidateBaseImagePull(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lo
 			continue
 		}
 		what := fmt.Sprintf("the %s %s of pool %s (rendered config %s)", img.what, img.ref, mosc.Spec.MachineConfigPool.Name, rendered)
-		reportPull(&f, pullSecretPath, use.name, what, use, lookups.ProbePull(ctx, img.ref, secret))
+		reportPull(&f, pullSecretPath, use.name, what, use, in.ProbePull(ctx, img.ref, secret))
 	}
 	return f
 }
 
-// poolOSImages reads the base images of the pool's current rendered config. ok is false when there is nothing to
+// poolOSImages returns the base images of the pool's current rendered config. ok is false when there is nothing to
 // check yet (no pool, or a pool not rendered yet: pool-exists and the MCO report those).
-func poolOSImages(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups, f *Findings) (OSImages, string, bool) {
-	pool, err := lookups.MachineConfigPool(ctx, mosc.Spec.MachineConfigPool.Name)
+func poolOSImages(in *Input, f *Findings) (OSImages, string, bool) {
+	pool, err := in.Facts.Pool.Get()
 	if err != nil || pool.Spec.Configuration.Name == "" {
 		return OSImages{}, "", false
 	}
 	rendered := pool.Spec.Configuration.Name
-	images, err := lookups.RenderedOSImages(ctx, rendered)
+	images, err := in.Facts.OSImages.Get()
 	switch {
 	case apierrors.IsNotFound(err):
 		f.warn("pool %s names rendered MachineConfig %s, which does not exist (yet); base image not checked", pool.Name, rendered)

@@ -42,8 +42,8 @@ func TestEvaluateRefusesWhatTheCRDWouldBeforeAnyRule(t *testing.T) {
 			mosc := goodConfig()
 			tc.mutate(mosc)
 			cluster := newClusterFixture().withSecret(pushSecretFor("quay.io"))
-			v := Evaluate(context.Background(), mosc, cluster, denyAll)
-			d := v.Denials()
+			v := evaluate(context.Background(), mosc, cluster, denyAll)
+			d := v.Findings.Denials()
 			if len(d) != 1 || d[0].Field != tc.field || !strings.HasSuffix(d[0].Detail, "[crd-bounds]") {
 				t.Fatalf("denials = %v, want one for %s tagged [crd-bounds]", d, tc.field)
 			}

@@ -15,9 +15,16 @@ import (
 
 var containerfilePath = field.NewPath("spec", "containerFile")
 
+// ContainerfileErrors are rule containerfile's errors on mosc. The rule reads no cluster fact, so the build
+// diagnosis re-checks a Containerfile the MCO refused before creating a Job with it (diagnose.FailedBeforeJob).
+func ContainerfileErrors(mosc *mcfgv1.MachineOSConfig) field.ErrorList {
+	return ValidateContainerfile(context.Background(), &Input{Config: mosc}).Errs
+}
+
 // ValidateContainerfile is rule containerfile: each entry must parse as the build will see it. Only the NoArch
 // entry is built today, and content without FROM continues the MCO's own last stage; both are worth a warning.
-func ValidateContainerfile(_ context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+func ValidateContainerfile(_ context.Context, in *Input) Findings {
+	mosc := in.Config
 	var f Findings
 	entries := mosc.Spec.Containerfile
 	anyFrom, allParsed := false, true
@@ -29,7 +36,7 @@ func ValidateContainerfile(_ context.Context, mosc *mcfgv1.MachineOSConfig, look
 		if arch != mcfgv1.NoArch {
 			f.warn("%s (%s) is ignored: the MCO builds only the NoArch entry today", containerfilePath.Index(i), arch)
 		}
-		parsed, err := parsedFor(lookups, entry.Content)
+		parsed, err := in.containerfile(entry.Content)
 		anyFrom = anyFrom || parsed.hasFrom
 		if err != nil {
 			allParsed = false

@@ -32,13 +32,14 @@ type containerfileImage struct {
 // stages (the FROM of extra stages, COPY --from=<image>, RUN --mount=from=<image>) must be fully qualified (the
 // build pod resolves no short names) and pullable with the base image pull secret, which the build uses for every
 // pull.
-func ValidateContainerfileImages(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+func ValidateContainerfileImages(ctx context.Context, in *Input) Findings {
+	mosc := in.Config
 	var f Findings
 	i, content, ok := noArchEntry(mosc)
 	if !ok {
 		return f
 	}
-	parsed, err := parsedFor(lookups, content)
+	parsed, err := in.containerfile(content)
 	if err != nil {
 		return f // rule containerfile reports it
 	}
@@ -62,10 +63,10 @@ func ValidateContainerfileImages(ctx context.Context, mosc *mcfgv1.MachineOSConf
 	if len(probe) == 0 {
 		return f
 	}
-	secret, use := basePullSecret(ctx, mosc, lookups)
+	secret, use := basePullSecret(ctx, mosc, in)
 	for _, img := range probe {
 		reportPull(&f, path, img.ref, fmt.Sprintf("line %d: %s %s", img.line, img.where, img.ref), use,
-			lookups.ProbePull(ctx, img.ref, secret))
+			in.ProbePull(ctx, img.ref, secret))
 	}
 	return f
 }
@@ -127,15 +128,15 @@ func normalizedSuggestion(short string) string {
 
 // basePullSecret returns the Secret the build pulls its images with, as the MCO hands it to the build, and how to
 // name it in messages. It is nil when none can be read (the secret rules report why): the probe is then anonymous.
-func basePullSecret(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) (*corev1.Secret, secretUse) {
+func basePullSecret(ctx context.Context, mosc *mcfgv1.MachineOSConfig, in *Input) (*corev1.Secret, secretUse) {
 	for _, use := range secretUses(mosc) {
 		if use.path != pullSecretPath {
 			continue
 		}
-		secret, err := lookups.MCOSecret(ctx, use.name)
+		secret, err := in.Facts.Secret(use.name)
 		if err != nil && use.fallback {
 			// Before the first pool is layered the MCO has not made its copy yet; it will copy this one.
-			secret, err = lookups.ClusterPullSecret(ctx)
+			secret, err = in.Facts.ClusterPullSecret.Get()
 			use.name = "openshift-config/pull-secret"
 		}
 		if err != nil {
@@ -151,9 +152,11 @@ func basePullSecret(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups L
 }
 
 // reportPull turns a pull probe into findings on path: refused or missing images are errors naming the fix, an
-// unknown answer is a warning, and a probe that did not run says nothing.
+// unknown answer is a warning, and a probe that did not run is said to be skipped.
 func reportPull(f *Findings, path *field.Path, image, what string, use secretUse, r registry.Result) {
 	switch {
+	case r.Reachable == registry.StatusSkipped:
+		f.skip("%s not probed", what)
 	case r.Reachable == registry.StatusFailed:
 		f.add(field.Invalid(path, image, fmt.Sprintf("%s: %s; builds pull from there", what, r.ReachableDetail)))
 	case r.Reachable == registry.StatusUnknown:

@@ -42,7 +42,7 @@ func TestValidateContainerfile(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			mosc := goodConfig()
 			mosc.Spec.Containerfile = tc.entries
-			checkFindings(t, ValidateContainerfile(context.Background(), mosc, nil), tc.want)
+			checkFindings(t, validate(context.Background(), ValidateContainerfile, mosc, nil), tc.want)
 		})
 	}
 }

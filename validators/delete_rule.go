@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/ocl-guard/ocl-guard/registry"
@@ -13,14 +12,15 @@ import (
 // ValidatePushSpecDeletePermission is rule pushspec-delete-permission: when a MachineOSBuild is deleted the MCO
 // deletes its image with the push secret and only logs a refusal, so without delete old images pile up in the
 // repository. Only a token service that lists its grants can tell; otherwise the rule says nothing.
-func ValidatePushSpecDeletePermission(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+func ValidatePushSpecDeletePermission(ctx context.Context, in *Input) Findings {
+	mosc := in.Config
 	var f Findings
 	repo, err := pushRepository(string(mosc.Spec.RenderedImagePushSpec))
 	if err != nil {
 		return f
 	}
 	name := mosc.Spec.RenderedImagePushSecret.Name
-	secret, err := lookups.MCOSecret(ctx, name)
+	secret, err := in.Facts.Secret(name)
 	if err != nil {
 		return f
 	}
@@ -28,7 +28,10 @@ func ValidatePushSpecDeletePermission(ctx context.Context, mosc *mcfgv1.MachineO
 	if !ok {
 		return f
 	}
-	if r := lookups.ProbeDelete(ctx, repo.Name(), canonical); r.Delete == registry.StatusFailed {
+	switch r := in.ProbeDelete(ctx, repo.Name(), canonical); {
+	case r.Delete == registry.StatusSkipped: // the delete probe asks only the token service: its Reachable says nothing
+		f.skip("delete on %s not probed", repo.Name())
+	case r.Delete == registry.StatusFailed:
 		f.add(field.Invalid(pushSecretPath, name, fmt.Sprintf(
 			"%s; the MCO deletes the images of deleted MachineOSBuilds with this secret and only logs a refusal, "+
 				"so grant delete on %s or prune the repository yourself", r.DeleteDetail, repo.Name())))

@@ -8,7 +8,6 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/ocl-guard/ocl-guard/mco"
-	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
@@ -20,13 +19,14 @@ var packageInstall = regexp.MustCompile(`\b(dnf|yum|microdnf|rpm-ostree)\b[^;&|\
 // resolves only with the entitlement the MCO copies into the build, or with repository files from
 // etc-yum-repos-d or from the Containerfile itself. Without any, dnf says "This system is not registered with an
 // entitlement server" and the build fails.
-func ValidateEntitlement(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+func ValidateEntitlement(ctx context.Context, in *Input) Findings {
+	mosc := in.Config
 	var f Findings
 	i, content, ok := noArchEntry(mosc)
 	if !ok || strings.Contains(content, "yum.repos.d") {
 		return f // no build, or the Containerfile brings its own repositories
 	}
-	parsed, err := parsedFor(lookups, content)
+	parsed, err := in.containerfile(content)
 	if err != nil {
 		return f
 	}
@@ -34,7 +34,7 @@ func ValidateEntitlement(ctx context.Context, mosc *mcfgv1.MachineOSConfig, look
 	if !found {
 		return f
 	}
-	sources, err := lookups.Entitlement(ctx)
+	sources, err := in.Facts.Entitlement.Get()
 	if err != nil {
 		f.warn("could not check RHEL entitlements for package installs: %v", err)
 		return f

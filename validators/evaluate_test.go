@@ -2,21 +2,34 @@ package validators
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ocl-guard/ocl-guard/findings"
 )
 
 func denyAll(RuleID) Action { return ActionDeny }
 
 func TestEvaluateGoodConfig(t *testing.T) {
 	cluster := newClusterFixture().withSecret(pushSecretFor("quay.io"))
-	v := Evaluate(context.Background(), goodConfig(), cluster, denyAll)
-	if d := v.Denials(); len(d) != 0 {
+	v := evaluate(context.Background(), goodConfig(), cluster, denyAll)
+	if d := v.Findings.Denials(); len(d) != 0 {
 		t.Fatalf("denials for a good config: %v", d)
 	}
 	// The fallback notice and the tag notice, nothing else.
-	if w := v.Warnings(); len(w) != 2 {
-		t.Fatalf("warnings = %q", w)
+	if w := v.Findings.With(findings.Warn); len(w) != 2 {
+		t.Fatalf("warnings = %v", w)
+	}
+	// Every other rule passed, with its summary, and the registry rules were not probed: a fixture without a
+	// prober says so rather than passing them.
+	for _, f := range v.Findings.With(findings.Pass) {
+		if f.Message == "" {
+			t.Errorf("pass without the rule's summary: %v", f)
+		}
+	}
+	if got, want := len(v.Findings.Rules()), len(Stage1Rules()); got != want {
+		t.Errorf("%d rules have a finding, want every one of the %d", got, want)
 	}
 	if cluster.secretLookups > 2 {
 		t.Errorf("each secret must be read once per evaluation; got %d lookups for 2 secrets", cluster.secretLookups)
@@ -28,64 +41,38 @@ func TestEvaluateActions(t *testing.T) {
 	mosc.Spec.RenderedImagePushSpec = "quay.io/Acme/os:latest"
 	cluster := newClusterFixture().withSecret(pushSecretFor("quay.io"))
 
-	deny := Evaluate(context.Background(), mosc, cluster, denyAll)
-	if d := deny.Denials(); len(d) != 1 || !strings.HasSuffix(d[0].Detail, "[pushspec-syntax]") {
+	deny := evaluate(context.Background(), mosc, cluster, denyAll)
+	if d := deny.Findings.Denials(); len(d) != 1 || !strings.HasSuffix(d[0].Detail, "[pushspec-syntax]") {
 		t.Fatalf("deny: denials = %v, want one tagged [pushspec-syntax]", d)
 	}
 
-	warn := Evaluate(context.Background(), mosc, cluster, func(id RuleID) Action {
+	warn := evaluate(context.Background(), mosc, cluster, func(id RuleID) Action {
 		if id == RulePushSpecSyntax {
 			return ActionWarn
 		}
 		return ActionDeny
 	})
-	if d := warn.Denials(); len(d) != 0 {
+	if d := warn.Findings.Denials(); len(d) != 0 {
 		t.Fatalf("warn: denials = %v", d)
 	}
-	joined := strings.Join(warn.Warnings(), "\n")
-	if !strings.Contains(joined, "[pushspec-syntax] spec.renderedImagePushSpec: repository path") {
+	joined := strings.Join(findings.AdmissionWarnings(warn.Findings.With(findings.Warn)), "\n")
+	if !strings.Contains(joined, "[pushspec-syntax] spec.renderedImagePushSpec: Invalid value:") {
 		t.Errorf("warn: warnings = %s", joined)
 	}
 
-	off := Evaluate(context.Background(), mosc, cluster, func(id RuleID) Action {
+	off := evaluate(context.Background(), mosc, cluster, func(id RuleID) Action {
 		if id == RulePushSpecSyntax {
 			return ActionOff
 		}
 		return ActionDeny
 	})
-	for _, r := range off.Results {
-		if r.Rule == RulePushSpecSyntax {
-			t.Errorf("a rule that is off ran: %+v", r)
-		}
+	if slices.Contains(off.Findings.Rules(), RulePushSpecSyntax) {
+		t.Errorf("a rule that is off ran: %v", off.Findings.Of(RulePushSpecSyntax))
 	}
-	if all := deny.AllAsWarnings(); !strings.Contains(strings.Join(all, " "), "must be lowercase") {
-		t.Errorf("AllAsWarnings lost the denial: %q", all)
-	}
-}
-
-func TestWrapWarning(t *testing.T) {
-	long := "spec.renderedImagePushSecret.name: no Secret \"push\" in namespace openshift-machine-config-operator; " +
-		"create it with 'oc create secret docker-registry push -n openshift-machine-config-operator' " +
-		strings.Repeat("x", 200)
-	lines := wrapWarning(RuleSecretExists, long)
-	if len(lines) < 3 {
-		t.Fatalf("lines = %q", lines)
-	}
-	var rebuilt []string
-	for _, l := range lines {
-		if n := len([]rune(l)); n > MaxWarningLength {
-			t.Errorf("line of %d characters: %q", n, l)
-		}
-		if !strings.HasPrefix(l, "[secret-exists] ") {
-			t.Errorf("line without rule ID: %q", l)
-		}
-		rebuilt = append(rebuilt, strings.TrimPrefix(l, "[secret-exists] "))
-	}
-	if got := strings.ReplaceAll(strings.Join(rebuilt, " "), " ", ""); got != strings.ReplaceAll(long, " ", "") {
-		t.Errorf("wrapping lost text:\n got %s\nwant %s", got, long)
-	}
-	if got := wrapWarning(RuleContainerfile, "short"); len(got) != 1 || got[0] != "[containerfile] short" {
-		t.Errorf("short = %q", got)
+	// The outcome is decided once, from the action: deny fails, warn warns, the same error either way.
+	failed, warned := deny.Findings.Of(RulePushSpecSyntax).With(findings.Fail), warn.Findings.Of(RulePushSpecSyntax).With(findings.Warn)
+	if len(failed) != 1 || len(warned) == 0 || failed[0].Message != warned[0].Message || !failed[0].IsError() {
+		t.Errorf("deny gave %v, warn gave %v", failed, warned)
 	}
 }
 
@@ -103,6 +90,27 @@ func TestRuleIDsAreUniqueAndDocumented(t *testing.T) {
 		case ActionDeny, ActionWarn, ActionOff:
 		default:
 			t.Errorf("rule %s has default action %q", r.ID, r.DefaultAction)
+		}
+	}
+}
+
+// Without a prober the registry rules say they did not probe, rather than pass or invent a finding.
+func TestEvaluateWithoutProberSkipsTheRegistryRules(t *testing.T) {
+	env := envOf(newClusterFixture().withSecret(pushSecretFor("quay.io")), denyAll)
+	env.Prober = nil
+	v := Evaluate(context.Background(), goodConfig(), env)
+	skipped := v.Findings.With(findings.Skip).Rules()
+	for _, rule := range []RuleID{RulePushSpecReachable, RulePushSpecPushPermission, RulePushSpecDeletePermission} {
+		if !slices.Contains(skipped, rule) {
+			t.Errorf("%s not skipped; skipped: %v", rule, skipped)
+		}
+		if slices.Contains(v.Findings.With(findings.Pass).Rules(), rule) {
+			t.Errorf("%s passed without a probe", rule)
+		}
+	}
+	for _, f := range v.Findings.With(findings.Skip) {
+		if !strings.Contains(f.Message, "not probed") {
+			t.Errorf("skip without saying why: %v", f)
 		}
 	}
 }

@@ -69,7 +69,7 @@ func (c *clusterFixture) MachineConfigPool(_ context.Context, name string) (*mcf
 	return nil, apierrors.NewNotFound(schema.GroupResource{Group: "machineconfiguration.openshift.io", Resource: "machineconfigpools"}, name)
 }
 
-func (c *clusterFixture) ProbeRegistry(context.Context, string, *corev1.Secret) registry.Result {
+func (c *clusterFixture) ProbeWithSecret(context.Context, string, *corev1.Secret) registry.Result {
 	return c.probe
 }
 

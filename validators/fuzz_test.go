@@ -8,6 +8,7 @@ import (
 	configv1 "github.com/openshift/api/config/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 
+	"github.com/ocl-guard/ocl-guard/findings"
 	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/registry"
 )
@@ -35,15 +36,15 @@ func FuzzEvaluate(f *testing.F) {
 		failed := registry.Result{Reachable: registry.StatusOK, Pull: registry.StatusFailed, NotFound: true, PullDetail: "gone", Delete: registry.StatusFailed, DeleteDetail: "no"}
 		cluster.pulls = map[string]registry.Result{pushSpec: failed}
 		cluster.deleteResult = failed
-		v := Evaluate(context.Background(), mosc, cluster, func(RuleID) Action { return ActionDeny })
-		for _, err := range v.Denials() {
+		v := evaluate(context.Background(), mosc, cluster, func(RuleID) Action { return ActionDeny })
+		for _, err := range v.Findings.Denials() {
 			if err.Field == "" || err.Detail == "" {
 				t.Errorf("finding without a field or detail: %#v", err)
 			}
 		}
-		for _, w := range v.Warnings() {
-			if len([]rune(w)) > MaxWarningLength {
-				t.Errorf("warning over %d characters: %q", MaxWarningLength, w)
+		for _, w := range findings.AdmissionWarnings(v.Findings.With(findings.Warn)) {
+			if len([]rune(w)) > findings.MaxWarningLength {
+				t.Errorf("warning over %d characters: %q", findings.MaxWarningLength, w)
 			}
 		}
 	})

@@ -12,6 +12,8 @@ import (
 type want struct {
 	errs     []string
 	warnings []string
+	// evidence, when set, is the rule's evidence: detail that changes between two looks at the same facts.
+	evidence string
 }
 
 func checkFindings(t *testing.T, got Findings, w want) {
@@ -33,6 +35,9 @@ func checkFindings(t *testing.T, got Findings, w want) {
 		if !strings.Contains(got.Warnings[i], sub) {
 			t.Errorf("warning %d = %q, want it to contain %q", i, got.Warnings[i], sub)
 		}
+	}
+	if w.evidence != "" && strings.Join(got.Evidence, "; ") != w.evidence {
+		t.Errorf("evidence = %q, want %q", got.Evidence, w.evidence)
 	}
 	noSecrets(t, got)
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -16,15 +15,16 @@ import (
 // spec.registrySources and from every ClusterImagePolicy. A blocked registry, an allow-list without it, or a
 // signature requirement (the MCO does not sign what it builds) makes every node's rebase fail "is rejected by
 // policy" after a build that succeeded.
-func ValidateImagePolicy(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+func ValidateImagePolicy(ctx context.Context, in *Input) Findings {
+	mosc := in.Config
 	var f Findings
 	spec := string(mosc.Spec.RenderedImagePushSpec)
 	repo, err := pushRepository(spec)
 	if err != nil {
 		return f
 	}
-	checkRegistrySources(ctx, repo, spec, lookups, &f)
-	policies, err := lookups.ClusterImagePolicies(ctx)
+	checkRegistrySources(ctx, repo, spec, in, &f)
+	policies, err := in.Facts.ClusterImagePolicies.Get()
 	if err != nil && !apierrors.IsNotFound(err) {
 		f.warn("could not list ClusterImagePolicies: %v", err)
 	}
@@ -40,8 +40,8 @@ func ValidateImagePolicy(ctx context.Context, mosc *mcfgv1.MachineOSConfig, look
 	return f
 }
 
-func checkRegistrySources(ctx context.Context, repo name.Repository, spec string, lookups Lookups, f *Findings) {
-	cfg, err := lookups.ImageConfig(ctx)
+func checkRegistrySources(ctx context.Context, repo name.Repository, spec string, in *Input, f *Findings) {
+	cfg, err := in.Facts.ImageConfig.Get()
 	switch {
 	case apierrors.IsNotFound(err):
 		return

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/ocl-guard/ocl-guard/mco"
-	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -18,13 +17,14 @@ var poolNamePath = field.NewPath("spec", "machineConfigPool", "name")
 var maxBuildNamePoolLength = validation.LabelValueMaxLength - mco.JobNameLength("")
 
 // ValidatePoolExists is rule pool-exists.
-func ValidatePoolExists(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+func ValidatePoolExists(ctx context.Context, in *Input) Findings {
+	mosc := in.Config
 	var f Findings
 	pool := mosc.Spec.MachineConfigPool.Name
 	if pool == "" {
 		return f // required by the CRD
 	}
-	_, err := lookups.MachineConfigPool(ctx, pool)
+	_, err := in.Facts.Pool.Get()
 	switch {
 	case err == nil:
 	case apierrors.IsNotFound(err):
@@ -38,7 +38,8 @@ func ValidatePoolExists(ctx context.Context, mosc *mcfgv1.MachineOSConfig, looku
 
 // ValidateBuildNameLength is rule build-name-length. Derived from the MCO's naming code, not seen failing on a
 // cluster, so it warns by default.
-func ValidateBuildNameLength(_ context.Context, mosc *mcfgv1.MachineOSConfig, _ Lookups) Findings {
+func ValidateBuildNameLength(_ context.Context, in *Input) Findings {
+	mosc := in.Config
 	var f Findings
 	if n := mco.JobNameLength(mosc.Name); n > validation.LabelValueMaxLength {
 		f.add(field.TooLong(field.NewPath("metadata", "name"), mosc.Name, maxBuildNamePoolLength))

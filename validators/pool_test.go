@@ -23,7 +23,7 @@ func TestValidatePoolExists(t *testing.T) {
 			mosc.Spec.MachineConfigPool.Name = tc.pool
 			cluster := newClusterFixture()
 			cluster.lookupErr = tc.err
-			checkFindings(t, ValidatePoolExists(context.Background(), mosc, cluster), tc.want)
+			checkFindings(t, validate(context.Background(), ValidatePoolExists, mosc, cluster), tc.want)
 		})
 	}
 }
@@ -40,7 +40,7 @@ func TestValidateBuildNameLength(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			mosc := goodConfig()
 			mosc.Name = tc.name
-			checkFindings(t, ValidateBuildNameLength(context.Background(), mosc, nil), tc.want)
+			checkFindings(t, validate(context.Background(), ValidateBuildNameLength, mosc, nil), tc.want)
 		})
 	}
 }

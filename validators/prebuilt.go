@@ -7,7 +7,6 @@ import (
 	"github.com/distribution/reference"
 	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/opencontainers/go-digest"
-	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -16,7 +15,8 @@ var prebuiltImagePath = field.NewPath("metadata", "annotations").Key(mco.Annotat
 
 // ValidatePrebuiltImage is rule prebuilt-image: when the annotation is present it must be what the MCO's bootstrap
 // accepts, a reference with a sha256 digest, for a pool that exists.
-func ValidatePrebuiltImage(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+func ValidatePrebuiltImage(ctx context.Context, in *Input) Findings {
+	mosc := in.Config
 	var f Findings
 	image, ok := mosc.Annotations[mco.AnnotationPreBuiltImage]
 	if !ok {
@@ -27,7 +27,7 @@ func ValidatePrebuiltImage(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lo
 		return f
 	}
 	pool := mosc.Spec.MachineConfigPool.Name
-	if _, err := lookups.MachineConfigPool(ctx, pool); apierrors.IsNotFound(err) {
+	if _, err := in.Facts.Pool.Get(); apierrors.IsNotFound(err) {
 		f.add(field.Invalid(prebuiltImagePath, image, fmt.Sprintf(
 			"seeds pool %q, which does not exist; create the pool or correct spec.machineConfigPool.name", pool)))
 	}
@@ -52,14 +52,15 @@ func prebuiltImageProblem(image string) string {
 
 // ValidatePrebuiltImagePull is rule prebuilt-image-pull: the pre-built image exists and the push secret may pull
 // it (the MCO records it as the pool's image, and that registry is where its builds go).
-func ValidatePrebuiltImagePull(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+func ValidatePrebuiltImagePull(ctx context.Context, in *Input) Findings {
+	mosc := in.Config
 	var f Findings
 	image, ok := mosc.Annotations[mco.AnnotationPreBuiltImage]
 	if !ok || prebuiltImageProblem(image) != "" {
 		return f // prebuilt-image reports a malformed one
 	}
 	name := mosc.Spec.RenderedImagePushSecret.Name
-	secret, err := lookups.MCOSecret(ctx, name)
+	secret, err := in.Facts.Secret(name)
 	if err != nil {
 		return f // secret-exists reports it
 	}
@@ -68,6 +69,6 @@ func ValidatePrebuiltImagePull(ctx context.Context, mosc *mcfgv1.MachineOSConfig
 		return f // secret-format reports it
 	}
 	use := secretUse{path: pushSecretPath, name: name, role: "push secret"}
-	reportPull(&f, prebuiltImagePath, image, "the pre-built image "+image, use, lookups.ProbePull(ctx, image, canonical))
+	reportPull(&f, prebuiltImagePath, image, "the pre-built image "+image, use, in.ProbePull(ctx, image, canonical))
 	return f
 }

@@ -48,7 +48,7 @@ func (p *preflightFixture) Entitlement(context.Context) (EntitlementSources, err
 	return EntitlementSources{Secret: !p.noEntitlement}, nil
 }
 
-func (p *preflightFixture) ProbePull(_ context.Context, image string, secret *corev1.Secret) registry.Result {
+func (p *preflightFixture) ProbePullWithSecret(_ context.Context, image string, secret *corev1.Secret) registry.Result {
 	p.pulled = append(p.pulled, image)
 	p.pulledWith = append(p.pulledWith, secret)
 	if r, ok := p.pulls[image]; ok {
@@ -57,8 +57,8 @@ func (p *preflightFixture) ProbePull(_ context.Context, image string, secret *co
 	return registry.Result{Reachable: registry.StatusSkipped, Pull: registry.StatusSkipped}
 }
 
-func (p *preflightFixture) ProbeDelete(context.Context, string, *corev1.Secret) registry.Result {
+func (p *preflightFixture) ProbeDeleteWithSecret(context.Context, string, *corev1.Secret) registry.Result {
 	return p.deleteResult
 }
 
-func (p *preflightFixture) Preflight() PreflightSettings { return PreflightSettings{Now: p.now} }
+func (p *preflightFixture) clock() time.Time { return p.now }

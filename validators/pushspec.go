@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
-	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
@@ -25,7 +24,8 @@ var (
 // parser (the distribution reference grammar) refuses later, when the build is created: uppercase repository
 // paths, tags longer than 128 characters or starting with '.' or '-', repository names over 255 characters, and
 // malformed .svc paths.
-func ValidatePushSpecSyntax(_ context.Context, mosc *mcfgv1.MachineOSConfig, _ Lookups) Findings {
+func ValidatePushSpecSyntax(_ context.Context, in *Input) Findings {
+	mosc := in.Config
 	var f Findings
 	spec := string(mosc.Spec.RenderedImagePushSpec)
 	if spec == "" {

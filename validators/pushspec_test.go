@@ -46,7 +46,7 @@ func TestValidatePushSpecSyntax(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			mosc := goodConfig()
 			mosc.Spec.RenderedImagePushSpec = mcfgv1.ImageTagFormat(tc.pushSpec)
-			checkFindings(t, ValidatePushSpecSyntax(context.Background(), mosc, nil), tc.want)
+			checkFindings(t, validate(context.Background(), ValidatePushSpecSyntax, mosc, nil), tc.want)
 		})
 	}
 }

@@ -19,9 +19,10 @@ const (
 // ValidatePushSpecReachable is rule pushspec-reachable: the registry of renderedImagePushSpec must answer its API
 // (/v2/) from here over TLS this process trusts. Seen from the webhook, not from the build's node, so a refusal is
 // strong evidence but not proof; no answer in time is only a warning.
-func ValidatePushSpecReachable(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+func ValidatePushSpecReachable(ctx context.Context, in *Input) Findings {
+	mosc := in.Config
 	var f Findings
-	repo, result, ok := probePushRegistry(ctx, mosc, lookups)
+	repo, result, ok := probePushRegistry(ctx, mosc, in)
 	if !ok {
 		return f
 	}
@@ -32,6 +33,8 @@ func ValidatePushSpecReachable(ctx context.Context, mosc *mcfgv1.MachineOSConfig
 			result.ReachableDetail)))
 	case registry.StatusUnknown:
 		f.warn("%s: verdict unknown", unreachableDetail(repo, result))
+	case registry.StatusSkipped:
+		f.skip("%s not probed", repo.RegistryStr())
 	}
 	return f
 }
@@ -39,9 +42,13 @@ func ValidatePushSpecReachable(ctx context.Context, mosc *mcfgv1.MachineOSConfig
 // ValidatePushSpecPushPermission is rule pushspec-push-permission: the push secret's credentials must be accepted
 // by the registry and must not be shown to lack push on the repository. An unproven push right is not an error:
 // Basic auth and opaque tokens cannot show it without the opt-in write probe.
-func ValidatePushSpecPushPermission(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+func ValidatePushSpecPushPermission(ctx context.Context, in *Input) Findings {
+	mosc := in.Config
 	var f Findings
-	repo, result, ok := probePushRegistry(ctx, mosc, lookups)
+	repo, result, ok := probePushRegistry(ctx, mosc, in)
+	if ok && result.Reachable == registry.StatusSkipped {
+		f.skip("push to %s not probed", repo.Name())
+	}
 	if !ok || result.Reachable != registry.StatusOK {
 		return f // pushspec-reachable reports it
 	}
@@ -61,7 +68,7 @@ func ValidatePushSpecPushPermission(ctx context.Context, mosc *mcfgv1.MachineOSC
 
 // probePushRegistry runs the probe both rules share (the prober caches it, so the second rule costs nothing). ok
 // is false when another rule already reports why there is nothing to probe.
-func probePushRegistry(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) (name.Repository, registry.Result, bool) {
+func probePushRegistry(ctx context.Context, mosc *mcfgv1.MachineOSConfig, in *Input) (name.Repository, registry.Result, bool) {
 	repo, err := pushRepository(string(mosc.Spec.RenderedImagePushSpec))
 	if err != nil {
 		return repo, registry.Result{}, false // pushspec-syntax reports it
@@ -70,7 +77,7 @@ func probePushRegistry(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookup
 	if secretName == "" {
 		return repo, registry.Result{}, false // required by the CRD
 	}
-	secret, err := lookups.MCOSecret(ctx, secretName)
+	secret, err := in.Facts.Secret(secretName)
 	if err != nil {
 		return repo, registry.Result{}, false // secret-exists reports it
 	}
@@ -78,7 +85,7 @@ func probePushRegistry(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookup
 	if !ok {
 		return repo, registry.Result{}, false // secret-format reports it
 	}
-	return repo, lookups.ProbeRegistry(ctx, repo.Name(), canonical), true
+	return repo, in.ProbePush(ctx, repo.Name(), canonical), true
 }
 
 func unreachableDetail(repo name.Repository, r registry.Result) string {

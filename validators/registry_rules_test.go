@@ -43,7 +43,7 @@ func (l *probeLookups) MachineConfigPool(_ context.Context, name string) (*mcfgv
 	return &mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: name}}, nil
 }
 
-func (l *probeLookups) ProbeRegistry(_ context.Context, repository string, pushSecret *corev1.Secret) registry.Result {
+func (l *probeLookups) ProbeWithSecret(_ context.Context, repository string, pushSecret *corev1.Secret) registry.Result {
 	l.probed = append(l.probed, repository)
 	l.probedFor = append(l.probedFor, pushSecret)
 	return l.result
@@ -133,7 +133,7 @@ func TestValidatePushSpecReachable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l := &probeLookups{secret: registryRuleSecret(), result: tt.result}
-			f := ValidatePushSpecReachable(context.Background(), registryRuleConfig(probeRepo+":latest"), l)
+			f := validate(context.Background(), ValidatePushSpecReachable, registryRuleConfig(probeRepo+":latest"), l)
 			checkRegistryRule(t, f, tt.want)
 			// The probe gets the push secret as the MCO hands it to the build (canonical layout), not a copy of it.
 			if len(l.probed) != 1 || l.probed[0] != probeRepo || l.probedFor[0].Name != l.secret.Name ||
@@ -169,7 +169,7 @@ func TestValidatePushSpecPushPermission(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l := &probeLookups{secret: registryRuleSecret(), result: tt.result}
-			f := ValidatePushSpecPushPermission(context.Background(), registryRuleConfig(probeRepo+":latest"), l)
+			f := validate(context.Background(), ValidatePushSpecPushPermission, registryRuleConfig(probeRepo+":latest"), l)
 			checkRegistryRule(t, f, tt.want)
 		})
 	}
@@ -196,9 +196,9 @@ func TestRegistryRulesSkipWhatOtherRulesReport(t *testing.T) {
 			if tt.mutate != nil {
 				tt.mutate(mosc)
 			}
-			for _, rule := range []func(context.Context, *mcfgv1.MachineOSConfig, Lookups) Findings{ValidatePushSpecReachable, ValidatePushSpecPushPermission} {
+			for _, rule := range []func(context.Context, *Input) Findings{ValidatePushSpecReachable, ValidatePushSpecPushPermission} {
 				l := &probeLookups{secret: tt.secret, secretErr: tt.err, result: failing}
-				f := rule(context.Background(), mosc, l)
+				f := validate(context.Background(), rule, mosc, l)
 				if len(f.Errs) != 0 || len(f.Warnings) != 0 || len(l.probed) != 0 {
 					t.Errorf("findings %+v after probing %v; want nothing and no probe", f, l.probed)
 				}
@@ -211,7 +211,7 @@ func TestRegistryRulesSkipWhatOtherRulesReport(t *testing.T) {
 // and waiting for it twice would double the admission's worst case.
 func TestEvaluateProbesTheRegistryOnce(t *testing.T) {
 	l := &probeLookups{secret: registryRuleSecret(), result: reachableTimeout}
-	Evaluate(context.Background(), registryRuleConfig(probeRepo+":latest"), l, func(RuleID) Action { return ActionDeny })
+	evaluate(context.Background(), registryRuleConfig(probeRepo+":latest"), l, func(RuleID) Action { return ActionDeny })
 	if len(l.probed) != 1 {
 		t.Fatalf("probed %d times, want once: %v", len(l.probed), l.probed)
 	}

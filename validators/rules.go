@@ -1,6 +1,7 @@
-// Package validators holds ocl-guard's rules: pure functions from a MachineOSConfig (plus read-only lookups) to
-// apimachinery field errors and warnings. The webhook, the checker and the CLI all call Evaluate; none of them
-// holds rule logic of its own.
+// Package validators holds ocl-guard's admission rules: pure functions of a MachineOSConfig and the facts gathered
+// about it once per evaluation (facts.go), with the registry prober and the clock as explicit dependencies
+// (input.go). Evaluate turns what they find into findings (package findings) whose outcome it decides once; the
+// webhook, the checker, `ocl-guard check` and `ocl-guard status` render those and hold no rule logic of their own.
 package validators
 
 import (
@@ -8,15 +9,13 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/ocl-guard/ocl-guard/findings"
 	"github.com/ocl-guard/ocl-guard/mco"
-	"github.com/ocl-guard/ocl-guard/registry"
-	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-// RuleID is the stable name of a rule. It appears in settings, messages, metrics and docs.
-type RuleID string
+// RuleID is the stable name of a rule (findings.RuleID).
+type RuleID = findings.RuleID
 
 const (
 	RuleSecretExists       RuleID = "secret-exists"
@@ -47,11 +46,16 @@ const (
 	ActionOff  Action = "off"  // the rule does not run
 )
 
-// Findings is what one rule says about one object: errors (which its Action turns into a denial or warnings) and
-// warnings (which never deny).
+// Findings is what one rule says about one object: errors (which its Action turns into a denial or warnings),
+// warnings (which never deny) and what it could not judge. Evaluate turns them into findings.Finding values.
 type Findings struct {
 	Errs     field.ErrorList
 	Warnings []string
+	// Skipped says why the rule could not judge, e.g. its registry was not probed.
+	Skipped []string
+	// Evidence is the detail behind Errs and Warnings that may vary between two looks at the same facts (see
+	// findings.Finding.Evidence); it is attached to every finding of the rule.
+	Evidence []string
 }
 
 func (f *Findings) add(err *field.Error) { f.Errs = append(f.Errs, err) }
@@ -60,20 +64,12 @@ func (f *Findings) warn(format string, args ...any) {
 	f.Warnings = append(f.Warnings, fmt.Sprintf(format, args...))
 }
 
-// Lookups is the read-only view of the cluster that stage-1 rules need. Implementations return an error for which
-// apierrors.IsNotFound is true when the object does not exist.
-type Lookups interface {
-	// MCOSecret returns the Secret of that name in openshift-machine-config-operator.
-	MCOSecret(ctx context.Context, name string) (*corev1.Secret, error)
-	// ClusterPullSecret returns openshift-config/pull-secret, from which the MCO copies global-pull-secret-copy.
-	ClusterPullSecret(ctx context.Context) (*corev1.Secret, error)
-	// MachineConfigPool returns the pool of that name.
-	MachineConfigPool(ctx context.Context, name string) (*mcfgv1.MachineConfigPool, error)
-	// ProbeRegistry checks that the registry of repository ("host[:port]/path/name") answers and that the push
-	// secret's credentials for it are accepted and grant push. It returns within its own time budget.
-	ProbeRegistry(ctx context.Context, repository string, pushSecret *corev1.Secret) registry.Result
+func (f *Findings) skip(format string, args ...any) {
+	f.Skipped = append(f.Skipped, fmt.Sprintf(format, args...))
+}
 
-	PreflightLookups
+func (f *Findings) evidence(format string, args ...any) {
+	f.Evidence = append(f.Evidence, fmt.Sprintf(format, args...))
 }
 
 // Rule is one stage-1 check of a MachineOSConfig.
@@ -83,7 +79,7 @@ type Rule struct {
 	DefaultAction Action
 	// Summary is a one-line description for docs and --help.
 	Summary  string
-	Validate func(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings
+	Validate func(ctx context.Context, in *Input) Findings
 }
 
 // Stage1Rules lists the MachineOSConfig rules in the order they run and report.

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -23,10 +22,11 @@ const longLivedAdvice = "use a long-lived credential, e.g. a registry robot acco
 // ValidatePushSecretLifetime is rule push-secret-lifetime: a push secret that is a ServiceAccount's dockercfg
 // secret (builder-dockercfg-*, the example in the OpenShift docs) is rotated by OpenShift, and a credential that
 // is a JWT expires at its exp claim; either way builds start failing at push without any change to the config.
-func ValidatePushSecretLifetime(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+func ValidatePushSecretLifetime(ctx context.Context, in *Input) Findings {
+	mosc := in.Config
 	var f Findings
 	name := mosc.Spec.RenderedImagePushSecret.Name
-	secret, err := lookups.MCOSecret(ctx, name)
+	secret, err := in.Facts.Secret(name)
 	if err != nil {
 		return f
 	}
@@ -40,16 +40,18 @@ func ValidatePushSecretLifetime(ctx context.Context, mosc *mcfgv1.MachineOSConfi
 	if problem != "" {
 		return f // secret-format reports it
 	}
-	settings := lookups.Preflight()
-	now := settings.now()
+	now := in.Now
 	for _, host := range withCredential(entries) {
 		exp, ok := jwtExpiry(entries[host].secretPart())
-		if !ok || exp.Sub(now) > settings.window() {
+		if !ok || exp.Sub(now) > in.Settings.window() {
 			continue
 		}
+		// The message names the expiry, which the secret fixes; how far away it is changes every day, so it is
+		// evidence, and an audit of an unchanged secret rewrites nothing.
 		when := "expired at " + exp.UTC().Format(time.RFC3339)
 		if exp.After(now) {
-			when = fmt.Sprintf("expires at %s (in %s)", exp.UTC().Format(time.RFC3339), roundDays(exp.Sub(now)))
+			when = "expires at " + exp.UTC().Format(time.RFC3339)
+			f.evidence("%s: in %s", host, roundDays(exp.Sub(now)))
 		}
 		f.add(field.Invalid(pushSecretPath, name, fmt.Sprintf(
 			"the credential for %s is a token that %s, and builds then fail to push; %s", host, when, longLivedAdvice)))

@@ -43,19 +43,20 @@ func secretUses(mosc *mcfgv1.MachineOSConfig) []secretUse {
 }
 
 // ValidateSecretsExist is rule secret-exists.
-func ValidateSecretsExist(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+func ValidateSecretsExist(ctx context.Context, in *Input) Findings {
+	mosc := in.Config
 	var f Findings
 	for _, use := range secretUses(mosc) {
 		if use.name == "" {
 			continue // the CRD requires the push secret name; nothing to look up
 		}
-		_, err := lookups.MCOSecret(ctx, use.name)
+		_, err := in.Facts.Secret(use.name)
 		switch {
 		case err == nil:
 		case !apierrors.IsNotFound(err):
 			f.warn("could not read Secret %s/%s (%s): %v", mco.Namespace, use.name, use.role, err)
 		case use.fallback:
-			checkClusterPullSecret(ctx, lookups, &f)
+			checkClusterPullSecret(ctx, in, &f)
 		default:
 			f.add(&field.Error{Type: field.ErrorTypeNotFound, Field: use.path.String(), BadValue: use.name, Detail: fmt.Sprintf(
 				"no Secret %q in namespace %s; the MCO reads the %s only there: create it with "+
@@ -68,8 +69,8 @@ func ValidateSecretsExist(ctx context.Context, mosc *mcfgv1.MachineOSConfig, loo
 
 // checkClusterPullSecret explains the fallback when global-pull-secret-copy is absent: that is normal before the
 // first pool is layered, so it is never a denial.
-func checkClusterPullSecret(ctx context.Context, lookups Lookups, f *Findings) {
-	_, err := lookups.ClusterPullSecret(ctx)
+func checkClusterPullSecret(ctx context.Context, in *Input, f *Findings) {
+	_, err := in.Facts.ClusterPullSecret.Get()
 	switch {
 	case err == nil:
 		f.warn("baseImagePullSecret unset: the MCO uses %s, a copy of openshift-config/pull-secret", mco.GlobalPullSecretCopy)
@@ -81,13 +82,14 @@ func checkClusterPullSecret(ctx context.Context, lookups Lookups, f *Findings) {
 }
 
 // ValidateSecretFormat is rule secret-format.
-func ValidateSecretFormat(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+func ValidateSecretFormat(ctx context.Context, in *Input) Findings {
+	mosc := in.Config
 	var f Findings
 	for _, use := range secretUses(mosc) {
 		if use.name == "" {
 			continue
 		}
-		secret, err := lookups.MCOSecret(ctx, use.name)
+		secret, err := in.Facts.Secret(use.name)
 		if err != nil {
 			continue // secret-exists reports it
 		}
@@ -105,14 +107,15 @@ func ValidateSecretFormat(ctx context.Context, mosc *mcfgv1.MachineOSConfig, loo
 // ValidateSecretRegistryAuth is rule secret-registry-auth: the push secret must hold credentials that the build's
 // tools would pick for the push spec's registry. Matching is go-containerregistry's Kubernetes keychain, which
 // follows the kubelet and docker rules (host with port, path prefixes, globs such as *.example.com).
-func ValidateSecretRegistryAuth(ctx context.Context, mosc *mcfgv1.MachineOSConfig, lookups Lookups) Findings {
+func ValidateSecretRegistryAuth(ctx context.Context, in *Input) Findings {
+	mosc := in.Config
 	var f Findings
 	secretName := mosc.Spec.RenderedImagePushSecret.Name
 	repo, err := pushRepository(string(mosc.Spec.RenderedImagePushSpec))
 	if err != nil || secretName == "" {
 		return f // pushspec-syntax reports a push spec that does not parse
 	}
-	secret, err := lookups.MCOSecret(ctx, secretName)
+	secret, err := in.Facts.Secret(secretName)
 	if err != nil {
 		return f
 	}

@@ -86,7 +86,7 @@ func TestValidateSecretsExist(t *testing.T) {
 			if tc.mosc != nil {
 				tc.mosc(mosc)
 			}
-			checkFindings(t, ValidateSecretsExist(context.Background(), mosc, tc.cluster()), tc.want)
+			checkFindings(t, validate(context.Background(), ValidateSecretsExist, mosc, tc.cluster()), tc.want)
 		})
 	}
 }
@@ -142,7 +142,7 @@ func TestValidateSecretFormat(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cluster := newClusterFixture().withSecret(tc.secret)
-			checkFindings(t, ValidateSecretFormat(context.Background(), goodConfig(), cluster), tc.want)
+			checkFindings(t, validate(context.Background(), ValidateSecretFormat, goodConfig(), cluster), tc.want)
 		})
 	}
 }
@@ -150,7 +150,7 @@ func TestValidateSecretFormat(t *testing.T) {
 func TestValidateSecretFormatFallbackWarnsOnly(t *testing.T) {
 	broken := dockerConfigJSON(mco.GlobalPullSecretCopy, `{"auths":{}}`)
 	cluster := newClusterFixture().withSecret(pushSecretFor("quay.io")).withSecret(broken)
-	checkFindings(t, ValidateSecretFormat(context.Background(), goodConfig(), cluster),
+	checkFindings(t, validate(context.Background(), ValidateSecretFormat, goodConfig(), cluster),
 		want{warnings: []string{"global-pull-secret-copy, the fallback base image pull secret"}})
 }
 
@@ -188,7 +188,7 @@ func TestValidateSecretRegistryAuth(t *testing.T) {
 			mosc := goodConfig()
 			mosc.Spec.RenderedImagePushSpec = mcfgv1.ImageTagFormat(tc.pushSpec)
 			cluster := newClusterFixture().withSecret(pushSecretFor(tc.entries...))
-			checkFindings(t, ValidateSecretRegistryAuth(context.Background(), mosc, cluster), tc.want)
+			checkFindings(t, validate(context.Background(), ValidateSecretRegistryAuth, mosc, cluster), tc.want)
 		})
 	}
 }
@@ -196,5 +196,5 @@ func TestValidateSecretRegistryAuth(t *testing.T) {
 func TestValidateSecretRegistryAuthReadsTheLegacyLayoutLikeTheMCO(t *testing.T) {
 	legacy := dockerConfigJSON("push", `{"quay.io":{"auth":"`+basicAuth()+`"}}`)
 	cluster := newClusterFixture().withSecret(legacy)
-	checkFindings(t, ValidateSecretRegistryAuth(context.Background(), goodConfig(), cluster), want{})
+	checkFindings(t, validate(context.Background(), ValidateSecretRegistryAuth, goodConfig(), cluster), want{})
 }

@@ -20,23 +20,31 @@ import (
 	"github.com/ocl-guard/ocl-guard/validators/validatorstest"
 )
 
-// goodCluster has the secrets and pool of benchConfig.
-type goodCluster struct{ emptyCluster }
-
-func (goodCluster) MCOSecret(_ context.Context, name string) (*corev1.Secret, error) {
-	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: mco.Namespace},
-		Type:       corev1.SecretTypeDockerConfigJson,
-		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"quay.io":{"auth":"cm9ib3Q6cGFzc3dvcmQ="}}}`)},
-	}, nil
+// goodCluster has the secrets and pool of the benchmarks' config; the push probe is a cache hit, as in the steady
+// state.
+func goodCluster() *validatorstest.Cluster {
+	secret := func(name string) *corev1.Secret {
+		return &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: mco.Namespace},
+			Type:       corev1.SecretTypeDockerConfigJson,
+			Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"quay.io":{"auth":"cm9ib3Q6cGFzc3dvcmQ="}}}`)},
+		}
+	}
+	return &validatorstest.Cluster{
+		Secrets: map[string]*corev1.Secret{"push": secret("push"), "pull": secret("pull")},
+		AnyPool: true,
+		Push: func(context.Context, string, *corev1.Secret) registry.Result {
+			return registry.Result{Reachable: registry.StatusOK, Push: registry.StatusOK, Cached: true}
+		},
+	}
 }
 
-func (goodCluster) MachineConfigPool(_ context.Context, name string) (*mcfgv1.MachineConfigPool, error) {
-	return &mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: name}}, nil
-}
+func denyAll(validators.RuleID) validators.Action { return validators.ActionDeny }
 
-func (goodCluster) ProbeRegistry(context.Context, string, *corev1.Secret) registry.Result {
-	return registry.Result{Reachable: registry.StatusOK, Push: registry.StatusOK, Cached: true}
+func envOf(c *validatorstest.Cluster) validators.Env {
+	env := c.Env()
+	env.Actions = denyAll
+	return env
 }
 
 // BenchmarkAdmitMachineOSConfig is the webhook's own cost for one CREATE of a valid config: decoding, every rule
@@ -47,7 +55,7 @@ func BenchmarkAdmitMachineOSConfig(b *testing.B) {
 	if err := mcfgv1.Install(scheme); err != nil {
 		b.Fatal(err)
 	}
-	v := NewValidator(scheme, goodCluster{}, func(validators.RuleID) validators.Action { return validators.ActionDeny })
+	v := NewValidator(scheme, envOf(goodCluster()))
 	mosc := mcfgv1.MachineOSConfig{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "machineconfiguration.openshift.io/v1", Kind: "MachineOSConfig"},
 		ObjectMeta: metav1.ObjectMeta{Name: "worker"},
@@ -78,29 +86,21 @@ func BenchmarkAdmitMachineOSConfig(b *testing.B) {
 
 // preflightCluster is goodCluster with every preflight fact present: a rendered pool, image policy to match
 // against, and registry answers that are cache hits, as in the steady state.
-type preflightCluster struct{ goodCluster }
-
-func (preflightCluster) MachineConfigPool(_ context.Context, name string) (*mcfgv1.MachineConfigPool, error) {
-	pool := &mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	pool.Spec.Configuration.Name = "rendered-" + name + "-1"
-	return pool, nil
-}
-
-func newPreflightCluster() preflightCluster {
+func preflightCluster() *validatorstest.Cluster {
 	cachedOK := func(context.Context, string, *corev1.Secret) registry.Result {
 		return registry.Result{Reachable: registry.StatusOK, Pull: registry.StatusOK, Delete: registry.StatusOK, Cached: true}
 	}
-	c := preflightCluster{}
-	c.Facts = validatorstest.Facts{
-		Rendered: map[string]validators.OSImages{"rendered-worker-1": {
-			OSImageURL:      "quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:" + strings.Repeat("a", 64),
-			ExtensionsImage: "quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:" + strings.Repeat("b", 64),
-		}},
-		ImageCfg: &configv1.Image{Spec: configv1.ImageSpec{RegistrySources: configv1.RegistrySources{AllowedRegistries: []string{"quay.io", "registry.redhat.io"}}}},
-		Policies: []configv1.ClusterImagePolicy{{Spec: configv1.ClusterImagePolicySpec{Scopes: []configv1.ImageScope{"registry.redhat.io/signed"}}}},
-		Pull:     cachedOK,
-		Delete:   cachedOK,
-	}
+	c := goodCluster()
+	pool := &mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: "worker"}}
+	pool.Spec.Configuration.Name = "rendered-worker-1"
+	c.Pools = map[string]*mcfgv1.MachineConfigPool{"worker": pool}
+	c.Rendered = map[string]validators.OSImages{"rendered-worker-1": {
+		OSImageURL:      "quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:" + strings.Repeat("a", 64),
+		ExtensionsImage: "quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:" + strings.Repeat("b", 64),
+	}}
+	c.ImageCfg = &configv1.Image{Spec: configv1.ImageSpec{RegistrySources: configv1.RegistrySources{AllowedRegistries: []string{"quay.io", "registry.redhat.io"}}}}
+	c.Policies = []configv1.ClusterImagePolicy{{Spec: configv1.ClusterImagePolicySpec{Scopes: []configv1.ImageScope{"registry.redhat.io/signed"}}}}
+	c.Pull, c.Delete = cachedOK, cachedOK
 	return c
 }
 
@@ -113,7 +113,7 @@ func BenchmarkAdmitMachineOSConfigAllRules(b *testing.B) {
 	if err := mcfgv1.Install(scheme); err != nil {
 		b.Fatal(err)
 	}
-	v := NewValidator(scheme, newPreflightCluster(), func(validators.RuleID) validators.Action { return validators.ActionDeny })
+	v := NewValidator(scheme, envOf(preflightCluster()))
 	mosc := mcfgv1.MachineOSConfig{
 		TypeMeta: metav1.TypeMeta{APIVersion: "machineconfiguration.openshift.io/v1", Kind: "MachineOSConfig"},
 		ObjectMeta: metav1.ObjectMeta{Name: "worker", Annotations: map[string]string{

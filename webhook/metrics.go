@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"github.com/ocl-guard/ocl-guard/findings"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
 
@@ -14,15 +15,19 @@ var ruleFindings = prometheus.NewCounterVec(prometheus.CounterOpts{
 
 func init() { metrics.Registry.MustRegister(ruleFindings) }
 
+// recordVerdict counts the rules' errors by the action they took: a Fail was denied, a Warn admitted with a warning.
 func recordVerdict(v validators.Verdict, unchangedSpec bool) {
-	for _, r := range v.Results {
-		if len(r.Findings.Errs) == 0 {
+	for _, f := range v.Findings.Problems() {
+		if !f.IsError() {
 			continue
 		}
-		action := string(r.Action)
-		if unchangedSpec {
+		action := string(validators.ActionWarn)
+		switch {
+		case unchangedSpec:
 			action = "warn-unchanged"
+		case f.Outcome == findings.Fail:
+			action = string(validators.ActionDeny)
 		}
-		ruleFindings.WithLabelValues(string(r.Rule), action).Add(float64(len(r.Findings.Errs)))
+		ruleFindings.WithLabelValues(string(f.Rule), action).Inc()
 	}
 }

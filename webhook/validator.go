@@ -1,5 +1,5 @@
-// Package webhook answers admission requests for MachineOSConfig. It decodes, asks validators.Evaluate, and turns
-// the verdict into a standard Invalid status or admission warnings; the rules themselves live in validators/.
+// Package webhook answers admission requests for MachineOSConfig. It decodes, asks validators.Evaluate, and renders
+// the findings as a standard Invalid status and admission warnings; the rules and their outcomes live in validators/.
 package webhook
 
 import (
@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/ocl-guard/ocl-guard/findings"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
 
@@ -23,14 +24,13 @@ const Path = "/validate-machineconfiguration-openshift-io-v1-machineosconfig"
 // Validator is the admission handler for MachineOSConfig CREATE and UPDATE.
 type Validator struct {
 	Decoder admission.Decoder
-	Lookups validators.Lookups
-	// Actions tells each rule's configured action.
-	Actions validators.ActionFor
+	// Env is where the rules' facts come from, the prober, the clock and each rule's configured action.
+	Env validators.Env
 }
 
 // NewValidator returns a Validator decoding with scheme, which must have the machineconfiguration/v1 types.
-func NewValidator(scheme *runtime.Scheme, lookups validators.Lookups, actions validators.ActionFor) *Validator {
-	return &Validator{Decoder: admission.NewDecoder(scheme), Lookups: lookups, Actions: actions}
+func NewValidator(scheme *runtime.Scheme, env validators.Env) *Validator {
+	return &Validator{Decoder: admission.NewDecoder(scheme), Env: env}
 }
 
 var machineOSConfigGK = mcfgv1.GroupVersion.WithKind("MachineOSConfig").GroupKind()
@@ -62,10 +62,10 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 		return admission.Allowed("") // finalizer removal and other writes on the way out must go through
 	}
 
-	verdict := validators.Evaluate(ctx, &mosc, v.Lookups, v.Actions)
+	verdict := validators.Evaluate(ctx, &mosc, v.Env)
 	recordVerdict(verdict, false)
-	warnings := verdict.Warnings()
-	if denials := verdict.Denials(); len(denials) > 0 {
+	warnings := findings.AdmissionWarnings(verdict.Findings.With(findings.Warn))
+	if denials := verdict.Findings.Denials(); len(denials) > 0 {
 		status := apierrors.NewInvalid(machineOSConfigGK, mosc.Name, denials).ErrStatus
 		return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{
 			Allowed: false, Result: &status, Warnings: warnings,
@@ -76,15 +76,20 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 
 // unchangedSpec admits an UPDATE that leaves the spec alone. Such writes come from the MCO (the
 // current-machine-os-build annotation, clearing the rebuild annotation) and from humans labelling or repairing;
-// refusing them could wedge the MCO, so problems are reported as warnings only, and the registry is not probed.
+// refusing them could wedge the MCO, so every rule that would deny warns instead, and the registry is not probed.
 func (v *Validator) unchangedSpec(ctx context.Context, mosc *mcfgv1.MachineOSConfig) admission.Response {
-	actions := func(id validators.RuleID) validators.Action {
-		if validators.ProbesNetwork(id) {
+	env := v.Env
+	env.Actions = func(id validators.RuleID) validators.Action {
+		switch action := v.Env.Actions(id); {
+		case validators.ProbesNetwork(id):
 			return validators.ActionOff
+		case action == validators.ActionDeny:
+			return validators.ActionWarn
+		default:
+			return action
 		}
-		return v.Actions(id)
 	}
-	verdict := validators.Evaluate(ctx, mosc, v.Lookups, actions)
+	verdict := validators.Evaluate(ctx, mosc, env)
 	recordVerdict(verdict, true)
-	return admission.Allowed("spec unchanged").WithWarnings(verdict.AllAsWarnings()...)
+	return admission.Allowed("spec unchanged").WithWarnings(findings.AdmissionWarnings(verdict.Findings.With(findings.Warn))...)
 }

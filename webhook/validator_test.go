@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -10,33 +9,13 @@ import (
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	admissionv1 "k8s.io/api/admission/v1"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
-	"github.com/ocl-guard/ocl-guard/registry"
 	"github.com/ocl-guard/ocl-guard/validators"
 	"github.com/ocl-guard/ocl-guard/validators/validatorstest"
 )
-
-// emptyCluster has no secrets and no pools.
-type emptyCluster struct{ validatorstest.Facts }
-
-func (emptyCluster) MCOSecret(_ context.Context, name string) (*corev1.Secret, error) {
-	return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, name)
-}
-func (emptyCluster) ClusterPullSecret(context.Context) (*corev1.Secret, error) {
-	return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, "pull-secret")
-}
-func (emptyCluster) MachineConfigPool(_ context.Context, name string) (*mcfgv1.MachineConfigPool, error) {
-	return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "machineconfigpools"}, name)
-}
-func (emptyCluster) ProbeRegistry(context.Context, string, *corev1.Secret) registry.Result {
-	return registry.Result{Reachable: registry.StatusSkipped, Push: registry.StatusSkipped}
-}
 
 func newTestWebhook(t *testing.T) *admission.Webhook {
 	t.Helper()
@@ -44,7 +23,7 @@ func newTestWebhook(t *testing.T) *admission.Webhook {
 	if err := mcfgv1.Install(scheme); err != nil {
 		t.Fatal(err)
 	}
-	return &admission.Webhook{Handler: NewValidator(scheme, emptyCluster{}, func(validators.RuleID) validators.Action { return validators.ActionDeny })}
+	return &admission.Webhook{Handler: NewValidator(scheme, emptyClusterEnv())}
 }
 
 func post(t *testing.T, wh http.Handler, body []byte) admissionv1.AdmissionReview {
@@ -104,4 +83,11 @@ func TestDeleteIsAllowed(t *testing.T) {
 	if got.Response == nil || !got.Response.Allowed {
 		t.Fatalf("response = %+v", got.Response)
 	}
+}
+
+// emptyClusterEnv is a cluster with no Secrets and no pools, every rule denying.
+func emptyClusterEnv() validators.Env {
+	env := (&validatorstest.Cluster{}).Env()
+	env.Actions = func(validators.RuleID) validators.Action { return validators.ActionDeny }
+	return env
 }

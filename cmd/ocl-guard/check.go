@@ -16,6 +16,7 @@ import (
 
 	"github.com/ocl-guard/ocl-guard/app"
 	"github.com/ocl-guard/ocl-guard/crdschema"
+	"github.com/ocl-guard/ocl-guard/findings"
 	"github.com/ocl-guard/ocl-guard/lookups"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
@@ -35,17 +36,25 @@ type checkResult struct {
 	Allowed  bool           `json:"allowed"`
 	Denials  []checkFinding `json:"denials,omitempty"`
 	Warnings []checkFinding `json:"warnings,omitempty"`
+	// Skipped are what a rule could not judge here, e.g. a registry not probed without --probe-registry.
+	Skipped []checkFinding `json:"skipped,omitempty"`
 	// Ran lists the rules that were evaluated, the CRD schema first; none after a schema refusal, since the API
 	// server refuses such an object before any admission webhook sees it.
 	Ran           []string `json:"-"`
 	schemaRefused bool
 }
 
+// checkFinding is a finding as -o json prints it, with the line of its field when the object came from a file.
 type checkFinding struct {
 	Rule    string `json:"rule"`
 	Field   string `json:"field,omitempty"`
 	Line    int    `json:"line,omitempty"`
 	Message string `json:"message"`
+	finding findings.Finding
+}
+
+func newCheckFinding(f findings.Finding, line int) checkFinding {
+	return checkFinding{Rule: string(f.Rule), Field: f.Field, Line: line, Message: f.Message, finding: f}
 }
 
 // location is file:line when the object came from a file, for messages that CI logs and editors link.
@@ -65,7 +74,7 @@ type checkFlags struct {
 	output       string
 	failOnWarn   bool
 	actions      validators.ActionFor
-	cluster      validators.Lookups
+	env          validators.Env
 	configSchema *crdschema.Schema
 }
 
@@ -105,23 +114,22 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 	if err != nil {
 		return 2, err
 	}
-	opts := checkFlags{output: *output, failOnWarn: *failOn == "warnings", actions: settings.ActionFor, configSchema: configSchema}
-
+	opts := checkFlags{output: *output, failOnWarn: *failOn == "warnings", configSchema: configSchema}
+	// Offline, facts come from the files and settings from --settings: the same Env as every other face.
+	opts.env = validators.Env{Actions: settings.ActionFor, Preflight: settings.Preflight.Rules()}
 	offline := &lookups.Files{}
 	if len(files) > 0 {
 		if offline, err = lookups.LoadFiles(files...); err != nil {
 			return 2, err
 		}
-		opts.cluster = offline
+		opts.env.Source = offline
 	}
-	var prober lookups.RegistryProber
 	if *probe || *live {
 		p, err := app.NewProber(settings.Registry)
 		if err != nil {
 			return 2, err
 		}
-		prober = p
-		offline.Prober = p
+		opts.env.Prober = p
 	}
 	ctx := context.Background()
 	var liveConfigs []mcfgv1.MachineOSConfig
@@ -130,7 +138,7 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 		if err != nil {
 			return 2, err
 		}
-		opts.cluster = &lookups.Cluster{Cached: c, Direct: c, Prober: prober, Facts: lookups.NewFacts(settings.Preflight.Rules(), settings.Preflight.FactTTL.Duration)}
+		opts.env = app.RuleEnv(settings, &lookups.Cluster{Cached: c, Direct: c}, opts.env.Prober)
 		if len(files) == 0 {
 			var list mcfgv1.MachineOSConfigList
 			if err := c.List(ctx, &list); err != nil {
@@ -168,15 +176,16 @@ func (o checkFlags) checkManifest(ctx context.Context, m *lookups.Manifest) chec
 	r := checkResult{Name: u.GetName(), File: m.File, Line: m.Line, Ran: []string{crdschema.RuleID}}
 	admitted := o.configSchema.ValidateCreate(ctx, m.Object)
 	for _, path := range admitted.Unknown {
-		r.Denials = append(r.Denials, checkFinding{Rule: crdschema.RuleID, Field: path, Line: m.FieldLine(path),
-			Message: "field not declared in the MachineOSConfig CRD: oc apply refuses it (strict field validation) and other clients see it dropped silently; remove it or fix its spelling"})
+		r.Denials = append(r.Denials, newCheckFinding(findings.Finding{Rule: crdschema.RuleID, Field: path, Outcome: findings.Fail,
+			Message: "field not declared in the MachineOSConfig CRD: oc apply refuses it (strict field validation) and other clients see it dropped silently; remove it or fix its spelling"},
+			m.FieldLine(path)))
 	}
 	for _, e := range admitted.Errs {
-		path := e.Field
-		if path == "<nil>" { // a rule on the whole object
-			path = ""
+		f := findings.FromError(crdschema.RuleID, findings.Fail, e)
+		if f.Field == "<nil>" { // a rule on the whole object
+			f.Field = ""
 		}
-		r.Denials = append(r.Denials, checkFinding{Rule: crdschema.RuleID, Field: path, Line: m.FieldLine(path), Message: e.ErrorBody()})
+		r.Denials = append(r.Denials, newCheckFinding(f, m.FieldLine(f.Field)))
 	}
 	if len(r.Denials) > 0 {
 		r.schemaRefused = true
@@ -185,8 +194,8 @@ func (o checkFlags) checkManifest(ctx context.Context, m *lookups.Manifest) chec
 	var mosc mcfgv1.MachineOSConfig
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(admitted.Object, &mosc, true); err != nil {
 		// The schema admitted it, so this is a disagreement between the CRD and the Go types: say so, don't guess.
-		r.Denials = append(r.Denials, checkFinding{Rule: crdschema.RuleID, Line: m.Line,
-			Message: "the CRD admits this object but the MachineOSConfig Go type cannot hold it: " + err.Error()})
+		r.Denials = append(r.Denials, newCheckFinding(findings.Finding{Rule: crdschema.RuleID, Outcome: findings.Fail,
+			Message: "the CRD admits this object but the MachineOSConfig Go type cannot hold it: " + err.Error()}, m.Line))
 		return r
 	}
 	return o.checkConfig(ctx, &mosc, r, m.FieldLine)
@@ -197,20 +206,22 @@ func (o checkFlags) checkConfig(ctx context.Context, mosc *mcfgv1.MachineOSConfi
 	if lineOf == nil {
 		lineOf = func(string) int { return 0 }
 	}
-	v := validators.Evaluate(ctx, mosc, o.cluster, o.actions)
-	for _, result := range v.Results {
-		r.Ran = append(r.Ran, string(result.Rule))
-		for _, e := range result.Findings.Errs {
-			f := checkFinding{Rule: string(result.Rule), Field: e.Field, Line: lineOf(e.Field),
-				Message: e.ErrorBody()}
-			if result.Action == validators.ActionDeny {
-				r.Denials = append(r.Denials, f)
-			} else {
-				r.Warnings = append(r.Warnings, f)
-			}
+	v := validators.Evaluate(ctx, mosc, o.env)
+	for _, rule := range v.Findings.Rules() {
+		r.Ran = append(r.Ran, string(rule))
+	}
+	for _, f := range v.Findings {
+		line := r.Line
+		if f.Field != "" {
+			line = lineOf(f.Field)
 		}
-		for _, w := range result.Findings.Warnings {
-			r.Warnings = append(r.Warnings, checkFinding{Rule: string(result.Rule), Line: r.Line, Message: w})
+		switch f.Outcome {
+		case findings.Fail:
+			r.Denials = append(r.Denials, newCheckFinding(f, line))
+		case findings.Warn:
+			r.Warnings = append(r.Warnings, newCheckFinding(f, line))
+		case findings.Skip:
+			r.Skipped = append(r.Skipped, newCheckFinding(f, line))
 		}
 	}
 	r.Allowed = len(r.Denials) == 0

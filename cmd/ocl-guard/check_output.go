@@ -56,13 +56,8 @@ func printCheckResults(w io.Writer, results []checkResult) {
 	fmt.Fprintf(w, "%d MachineOSConfig(s) checked: %d would be denied, %d admitted\n", len(results), denied, len(results)-denied)
 }
 
-// text is the finding as the API server words an error: "field: message [rule]".
-func (f checkFinding) text() string {
-	if f.Field == "" {
-		return fmt.Sprintf("[%s] %s", f.Rule, f.Message)
-	}
-	return fmt.Sprintf("[%s] %s: %s", f.Rule, f.Field, f.Message)
-}
+// text is the finding's one-line rendering, "[rule] field: message" (findings.Finding.Text).
+func (f checkFinding) text() string { return f.finding.Text() }
 
 // JUnit XML as Jenkins' junit step and GitLab's artifacts:reports:junit read it: a suite per MachineOSConfig, a test
 // case per rule that ran, a failure per denial (and per warning with --fail-on warnings).
@@ -267,11 +262,7 @@ func sarifResultOf(r checkResult, f checkFinding, level string) sarifResult {
 			loc.Physical.Region = &sarifRegion{StartLine: f.Line}
 		}
 	}
-	msg := f.Message
-	if f.Field != "" {
-		msg = f.Field + ": " + msg
-	}
-	return sarifResult{RuleID: f.Rule, Level: level, Message: sarifMessage{msg}, Locations: []sarifLocation{loc}}
+	return sarifResult{RuleID: f.Rule, Level: level, Message: sarifMessage{f.finding.Body()}, Locations: []sarifLocation{loc}}
 }
 
 func fieldSuffix(path string) string {

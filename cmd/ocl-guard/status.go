@@ -14,6 +14,7 @@ import (
 	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/lookups"
 	"github.com/ocl-guard/ocl-guard/status"
+	"github.com/ocl-guard/ocl-guard/validators"
 )
 
 // runStatus is `ocl-guard status [POOL]`: the three stages of every layered pool, live. It returns the exit code:
@@ -51,14 +52,16 @@ func runStatus(args []string, stdout io.Writer) (int, error) {
 	if err != nil {
 		return 2, err
 	}
-	cluster := &lookups.Cluster{Cached: c, Direct: c, Facts: lookups.NewFacts(settings.Preflight.Rules(), settings.Preflight.FactTTL.Duration)}
+	var prober validators.Prober
 	if *probe {
-		if cluster.Prober, err = app.NewProber(settings.Registry); err != nil {
+		p, err := app.NewProber(settings.Registry)
+		if err != nil {
 			return 2, err
 		}
+		prober = p
 	}
 	opts := status.Options{
-		Lookups: cluster, Actions: settings.ActionFor, Checker: settings.Checker, Now: time.Now(),
+		Env: app.RuleEnv(settings, &lookups.Cluster{Cached: c, Direct: c}, prober), Checker: settings.Checker, Now: time.Now(),
 		Logs: checker.LogOptions{Logs: checker.PodLogReader{Client: clientset}, Limit: settings.Checker.LogLimitBytes},
 	}
 	if len(positional) == 1 {

@@ -21,6 +21,7 @@ import (
 	"github.com/ocl-guard/ocl-guard/app"
 	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/config"
+	"github.com/ocl-guard/ocl-guard/findings"
 	"github.com/ocl-guard/ocl-guard/test/testbed"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
@@ -131,8 +132,8 @@ var _ = Describe("The checker's ClusterPolicyReport", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred())
 		writer := &checker.PolicyReportWriter{Client: direct, Now: time.Now}
 		target := &mcfgv1.MachineOSConfig{ObjectMeta: metav1.ObjectMeta{Name: uniqueName("rbac")}}
-		verdict := validators.Verdict{Results: []validators.RuleResult{{Rule: validators.RulePoolExists, Action: validators.ActionDeny}}}
-		Expect(writer.Record(ctx, target, verdict)).To(Succeed())
+		passed := findings.List{{Rule: validators.RulePoolExists, Message: "checked", Outcome: findings.Pass}}
+		Expect(writer.Record(ctx, target, passed)).To(Succeed())
 		Expect(writer.Forget(ctx, target.Name)).To(Succeed())
 
 		other := newReport()

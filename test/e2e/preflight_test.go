@@ -128,7 +128,7 @@ var _ = Describe("Preflight rules through the real API server", func() {
 		p := createLayeredPool("quay.io")
 		mosc := p.machineOSConfig("quay.io/acme/os-image:latest")
 		Expect(warningsOf(mosc.DeepCopy(), validators.RuleEntitlement)).To(SatisfyAll(
-			ContainSubstring("spec.containerFile[0].content: line 2 installs packages"), ContainSubstring("etc-pki-entitlement")))
+			ContainSubstring("spec.containerFile[0].content: Invalid value: line 2 installs packages"), ContainSubstring("etc-pki-entitlement")))
 
 		repos := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: mco.Namespace, Name: mco.YumReposConfigMapName},
 			Data: map[string]string{"rhel.repo": "[rhel]\nbaseurl=https://repo.example.com/rhel\n"}}

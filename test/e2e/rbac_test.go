@@ -27,6 +27,7 @@ import (
 	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/config"
 	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/findings"
 	"github.com/ocl-guard/ocl-guard/lookups"
 	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/test/registry/registrytest"
@@ -56,18 +57,22 @@ var _ = Describe("The shipped RBAC", func() {
 		Expect(err).NotTo(HaveOccurred())
 		direct, err := client.New(asServiceAccount, client.Options{Scheme: scheme})
 		Expect(err).NotTo(HaveOccurred())
+		factsOpts := app.FactsCacheOptions()
+		factsOpts.Scheme = scheme
+		facts, err := cache.New(asServiceAccount, factsOpts)
+		Expect(err).NotTo(HaveOccurred())
 		runCtx, stop := context.WithCancel(ctx)
 		defer stop()
 		go func() { _ = c.Start(runCtx) }()
+		go func() { _ = facts.Start(runCtx) }()
 		Expect(c.WaitForCacheSync(runCtx)).To(BeTrue())
 
 		p := createLayeredPool("quay.io")
 		mosc := p.machineOSConfig("quay.io/acme/os-image:latest")
 		mosc.Spec.BaseImagePullSecret = nil // exercise the openshift-config/pull-secret fallback too
-		cluster := &lookups.Cluster{Cached: c, Direct: direct}
-		verdict := validators.Evaluate(ctx, mosc, cluster, config.Defaults().ActionFor)
-		Expect(verdict.Denials()).To(BeEmpty())
-		Expect(verdict.Warnings()).NotTo(ContainElement(ContainSubstring("could not read")), "a lookup was forbidden")
+		verdict := validators.Evaluate(ctx, mosc, app.RuleEnv(config.Defaults(), &lookups.Cluster{Cached: c, Direct: direct, Facts: facts}, nil))
+		Expect(verdict.Findings.Denials()).To(BeEmpty())
+		Expect(findings.AdmissionWarnings(verdict.Findings.With(findings.Warn))).NotTo(ContainElement(ContainSubstring("could not")), "a lookup was forbidden")
 
 		err = direct.Get(ctx, client.ObjectKey{Namespace: "default", Name: "anything"}, &corev1.Secret{})
 		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "Secrets outside openshift-machine-config-operator: %v", err)
@@ -95,8 +100,8 @@ var _ = Describe("The shipped RBAC", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(sources.Secret).To(BeTrue())
 
-		verdict := validators.Evaluate(ctx, mosc, cluster, config.Defaults().ActionFor)
-		Expect(verdict.Warnings()).NotTo(ContainElement(ContainSubstring("could not")), "a lookup was forbidden")
+		verdict := validators.Evaluate(ctx, mosc, validators.Env{Source: cluster, Actions: config.Defaults().ActionFor})
+		Expect(findings.AdmissionWarnings(verdict.Findings.With(findings.Warn))).NotTo(ContainElement(ContainSubstring("could not")), "a lookup was forbidden")
 
 		for what, err := range map[string]error{
 			"list machineconfigs": direct.List(ctx, &mcfgv1.MachineConfigList{}),

@@ -47,9 +47,7 @@ var _ = BeforeSuite(func() {
 	})
 	Expect(err).NotTo(HaveOccurred())
 
-	settings := config.Defaults()
-	settings.Preflight.FactTTL.Duration = time.Nanosecond // specs change cluster-wide facts: reuse none
-	bed, err = testbed.Start(testbed.Options{Settings: settings, Actions: actions.ActionFor, Prober: prober})
+	bed, err = testbed.Start(testbed.Options{Settings: config.Defaults(), Actions: actions.ActionFor, Prober: prober})
 	Expect(err).NotTo(HaveOccurred())
 
 	cfg := rest.CopyConfig(bed.Config)

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ocl-guard/ocl-guard/findings"
 	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
@@ -116,10 +117,10 @@ var _ = Describe("MachineOSConfig admission", func() {
 		p := createLayeredPool("quay.io")
 		mosc := p.machineOSConfig("quay.io/mco/renderedImg:latest")
 		got := warnings.during(func() { Expect(kube.Create(ctx, mosc)).To(Succeed()) })
-		Expect(got).To(ContainElement(HavePrefix("[pushspec-syntax] spec.renderedImagePushSpec: repository path")))
+		Expect(got).To(ContainElement(HavePrefix("[pushspec-syntax] spec.renderedImagePushSpec: Invalid value:")))
 		Expect(strings.Join(got, " ")).To(ContainSubstring("must be lowercase"))
 		for _, w := range got {
-			Expect(len([]rune(w))).To(BeNumerically("<=", validators.MaxWarningLength))
+			Expect(len([]rune(w))).To(BeNumerically("<=", findings.MaxWarningLength))
 		}
 		deleteQuietly(mosc)
 	})
@@ -156,7 +157,7 @@ var _ = Describe("MachineOSConfig admission", func() {
 		patch := client.MergeFrom(mosc.DeepCopy())
 		mosc.Annotations = map[string]string{"machineconfiguration.openshift.io/current-machine-os-build": p.name + "-0123456789abcdef0123456789abcdef"}
 		got := warnings.during(func() { Expect(kube.Patch(ctx, mosc, patch)).To(Succeed()) })
-		Expect(got).To(ContainElement(HavePrefix(`[secret-exists] spec.renderedImagePushSecret.name: no Secret "` + p.pushSecret + `"`)))
+		Expect(got).To(ContainElement(HavePrefix(`[secret-exists] spec.renderedImagePushSecret.name: Not found: "` + p.pushSecret + `": no Secret`)))
 
 		// A spec change is validated again, and refused while the secret is missing.
 		patch = client.MergeFrom(mosc.DeepCopy())

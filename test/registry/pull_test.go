@@ -98,22 +98,6 @@ func TestDeleteProbe(t *testing.T) {
 	}
 }
 
-// renderedLookups is proberLookups with a pool rendered to a config whose base image is on the test registry.
-type renderedLookups struct {
-	proberLookups
-	rendered string
-}
-
-func (l renderedLookups) MachineConfigPool(_ context.Context, name string) (*mcfgv1.MachineConfigPool, error) {
-	pool := &mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	pool.Spec.Configuration.Name = l.rendered
-	return pool, nil
-}
-
-func (l renderedLookups) MCOSecret(ctx context.Context, name string) (*corev1.Secret, error) {
-	return l.proberLookups.MCOSecret(ctx, name)
-}
-
 // The preflight rules with the real prober: base image present, absent and refused; a short name and a private
 // image in COPY --from; the pre-built image by digest and by tag.
 func TestPreflightRulesAgainstTheRealRegistry(t *testing.T) {
@@ -123,17 +107,16 @@ func TestPreflightRulesAgainstTheRealRegistry(t *testing.T) {
 	private := pushImage(t, reg, "private/tools", "1")
 	ctx := context.Background()
 	calls := 0
-	lookupsWith := func(u registrytest.User, osImage string) renderedLookups {
+	lookupsWith := func(u registrytest.User, osImage string) *validatorstest.Cluster {
 		calls++
 		secret := pullSecret(reg, u, "1")
 		secret.UID = types.UID(fmt.Sprint("uid-", calls)) // each call its own secret, so no probe answers from another's cache entry
-		return renderedLookups{proberLookups: proberLookups{
-			Facts: validatorstest.Facts{
-				Rendered: map[string]validators.OSImages{"rendered-worker-1": {OSImageURL: osImage}},
-				Pull:     p.ProbePullWithSecret,
-			},
-			prober: p, secret: secret,
-		}, rendered: "rendered-worker-1"}
+		c := proberCluster(p, secret)
+		pool := &mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: "worker"}}
+		pool.Spec.Configuration.Name = "rendered-worker-1"
+		c.Pools = map[string]*mcfgv1.MachineConfigPool{"worker": pool}
+		c.Rendered = map[string]validators.OSImages{"rendered-worker-1": {OSImageURL: osImage}}
+		return c
 	}
 	mosc := &mcfgv1.MachineOSConfig{Spec: mcfgv1.MachineOSConfigSpec{
 		MachineConfigPool:       mcfgv1.MachineConfigPoolReference{Name: "worker"},
@@ -145,21 +128,21 @@ func TestPreflightRulesAgainstTheRealRegistry(t *testing.T) {
 	}}
 
 	t.Run("base image present", func(t *testing.T) {
-		expectFindings(t, validators.ValidateBaseImagePull(ctx, mosc, lookupsWith(registrytest.Reader, base)), nil, nil)
+		expectFindings(t, checkRule(ctx, validators.ValidateBaseImagePull, mosc, lookupsWith(registrytest.Reader, base)), nil, nil)
 	})
 	t.Run("base image absent", func(t *testing.T) {
-		f := validators.ValidateBaseImagePull(ctx, mosc, lookupsWith(registrytest.Reader, reg.Repository("ocp/rhcos:4.99")))
+		f := checkRule(ctx, validators.ValidateBaseImagePull, mosc, lookupsWith(registrytest.Reader, reg.Repository("ocp/rhcos:4.99")))
 		expectFindings(t, f, []string{"spec.baseImagePullSecret.name: has no manifest 4.99 in ocp/rhcos"}, nil)
 	})
 	t.Run("base image pull refused", func(t *testing.T) {
 		wrong := registrytest.User{Name: "reader", Password: "wrong"}
-		f := validators.ValidateBaseImagePull(ctx, mosc, lookupsWith(wrong, base))
+		f := checkRule(ctx, validators.ValidateBaseImagePull, mosc, lookupsWith(wrong, base))
 		expectFindings(t, f, []string{"spec.baseImagePullSecret.name: the token service of " + reg.Host + " refused the credentials"}, nil)
 	})
 	t.Run("COPY --from a private image and a short name", func(t *testing.T) {
-		f := validators.ValidateContainerfileImages(ctx, mosc, lookupsWith(registrytest.Reader, base))
+		f := checkRule(ctx, validators.ValidateContainerfileImages, mosc, lookupsWith(registrytest.Reader, base))
 		expectFindings(t, f, []string{`spec.containerFile[0].content: line 3: COPY --from "tools/short:1" is a short name`}, nil)
-		wrong := validators.ValidateContainerfileImages(ctx, mosc, lookupsWith(registrytest.User{Name: "reader", Password: "wrong"}, base))
+		wrong := checkRule(ctx, validators.ValidateContainerfileImages, mosc, lookupsWith(registrytest.User{Name: "reader", Password: "wrong"}, base))
 		expectFindings(t, wrong, []string{
 			`spec.containerFile[0].content: line 3: COPY --from "tools/short:1" is a short name`,
 			"spec.containerFile[0].content: line 2: COPY --from " + private + ": the token service of " + reg.Host + " refused",
@@ -172,12 +155,12 @@ func TestPreflightRulesAgainstTheRealRegistry(t *testing.T) {
 			return m
 		}
 		l := lookupsWith(registrytest.Reader, base)
-		expectFindings(t, validators.ValidatePrebuiltImage(ctx, withAnnotation(base), l), nil, nil)
-		expectFindings(t, validators.ValidatePrebuiltImagePull(ctx, withAnnotation(base), l), nil, nil)
+		expectFindings(t, checkRule(ctx, validators.ValidatePrebuiltImage, withAnnotation(base), l), nil, nil)
+		expectFindings(t, checkRule(ctx, validators.ValidatePrebuiltImagePull, withAnnotation(base), l), nil, nil)
 		gone := reg.Repository("ocp/rhcos") + "@sha256:" + strings.Repeat("0", 64)
-		expectFindings(t, validators.ValidatePrebuiltImagePull(ctx, withAnnotation(gone), l),
+		expectFindings(t, checkRule(ctx, validators.ValidatePrebuiltImagePull, withAnnotation(gone), l),
 			[]string{"metadata.annotations[machineconfiguration.openshift.io/pre-built-image]: " + gone + " does not exist"}, nil)
-		expectFindings(t, validators.ValidatePrebuiltImage(ctx, withAnnotation(reg.Repository("ocp/rhcos:4.20")), l),
+		expectFindings(t, checkRule(ctx, validators.ValidatePrebuiltImage, withAnnotation(reg.Repository("ocp/rhcos:4.20")), l),
 			[]string{"metadata.annotations[machineconfiguration.openshift.io/pre-built-image]: must be digested"}, nil)
 	})
 }

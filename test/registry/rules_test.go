@@ -7,9 +7,7 @@ import (
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/ocl-guard/ocl-guard/registry"
@@ -18,30 +16,18 @@ import (
 	"github.com/ocl-guard/ocl-guard/validators/validatorstest"
 )
 
-// proberLookups wires the real prober into the rules, as the cluster lookups will.
-type proberLookups struct {
-	validatorstest.Facts
-	prober *registry.Prober
-	secret *corev1.Secret
-}
-
-func (l proberLookups) MCOSecret(_ context.Context, name string) (*corev1.Secret, error) {
-	if name != l.secret.Name {
-		return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, name)
+// proberCluster wires the real prober into the rules, with one Secret (named by its own name) in the MCO's
+// namespace and any pool.
+func proberCluster(p *registry.Prober, secret *corev1.Secret) *validatorstest.Cluster {
+	return &validatorstest.Cluster{
+		Secrets: map[string]*corev1.Secret{secret.Name: secret}, AnyPool: true,
+		Push: p.ProbeWithSecret, Pull: p.ProbePullWithSecret, Delete: p.ProbeDeleteWithSecret,
 	}
-	return l.secret, nil
 }
 
-func (l proberLookups) ClusterPullSecret(context.Context) (*corev1.Secret, error) {
-	return nil, apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, "pull-secret")
-}
-
-func (l proberLookups) MachineConfigPool(_ context.Context, name string) (*mcfgv1.MachineConfigPool, error) {
-	return &mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: name}}, nil
-}
-
-func (l proberLookups) ProbeRegistry(ctx context.Context, repository string, secret *corev1.Secret) registry.Result {
-	return l.prober.ProbeWithSecret(ctx, repository, secret)
+// checkRule runs one rule as Evaluate runs it.
+func checkRule(ctx context.Context, rule func(context.Context, *validators.Input) validators.Findings, mosc *mcfgv1.MachineOSConfig, c *validatorstest.Cluster) validators.Findings {
+	return validators.Check(ctx, rule, mosc, c.Env())
 }
 
 func TestRegistryRulesAgainstTheRealRegistry(t *testing.T) {
@@ -60,23 +46,23 @@ func TestRegistryRulesAgainstTheRealRegistry(t *testing.T) {
 	}
 	ctx := context.Background()
 
-	writer := proberLookups{prober: p, secret: secretFor(registrytest.Writer)}
-	for _, f := range []validators.Findings{validators.ValidatePushSpecReachable(ctx, mosc, writer), validators.ValidatePushSpecPushPermission(ctx, mosc, writer)} {
+	writer := proberCluster(p, secretFor(registrytest.Writer))
+	for _, f := range []validators.Findings{checkRule(ctx, validators.ValidatePushSpecReachable, mosc, writer), checkRule(ctx, validators.ValidatePushSpecPushPermission, mosc, writer)} {
 		if len(f.Errs) != 0 || len(f.Warnings) != 0 {
 			t.Errorf("writer: %+v", f)
 		}
 	}
 
-	reader := proberLookups{prober: p, secret: secretFor(registrytest.Reader)}
-	f := validators.ValidatePushSpecPushPermission(ctx, mosc, reader)
+	reader := proberCluster(p, secretFor(registrytest.Reader))
+	f := checkRule(ctx, validators.ValidatePushSpecPushPermission, mosc, reader)
 	if len(f.Errs) != 1 || f.Errs[0].Field != "spec.renderedImagePushSecret.name" ||
 		!strings.Contains(f.Errs[0].Detail, "credentials for "+reg.Host+" grant pull but not push on "+repoPath) {
 		t.Errorf("reader: %+v", f)
 	}
 
 	reg.Stop()
-	stopped := proberLookups{prober: p, secret: secretFor(registrytest.User{Name: "after-stop"})}
-	f = validators.ValidatePushSpecReachable(ctx, mosc, stopped)
+	stopped := proberCluster(p, secretFor(registrytest.User{Name: "after-stop"}))
+	f = checkRule(ctx, validators.ValidatePushSpecReachable, mosc, stopped)
 	if len(f.Errs) != 1 || f.Errs[0].Field != "spec.renderedImagePushSpec" ||
 		!strings.Contains(f.Errs[0].Detail, "cannot reach registry "+reg.Host+": connection refused") {
 		t.Errorf("stopped: %+v", f)

@@ -28,7 +28,6 @@ import (
 	"github.com/ocl-guard/ocl-guard/app"
 	"github.com/ocl-guard/ocl-guard/certs"
 	"github.com/ocl-guard/ocl-guard/config"
-	"github.com/ocl-guard/ocl-guard/lookups"
 	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
@@ -39,7 +38,7 @@ const KubernetesVersion = "1.36.3"
 // Options configure a test bed.
 type Options struct {
 	Settings config.Settings
-	Prober   lookups.RegistryProber
+	Prober   validators.Prober
 	// Actions overrides Settings.ActionFor.
 	Actions validators.ActionFor
 	// ExternalWebhook leaves serving the webhook to the caller (the real binary, say) at WebhookServing's address,

@@ -20,10 +20,10 @@ import (
 	"github.com/ocl-guard/ocl-guard/app"
 	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/config"
-	"github.com/ocl-guard/ocl-guard/lookups"
 	"github.com/ocl-guard/ocl-guard/registry"
 	"github.com/ocl-guard/ocl-guard/test/registry/registrytest"
 	"github.com/ocl-guard/ocl-guard/test/testbed"
+	"github.com/ocl-guard/ocl-guard/validators"
 )
 
 // diagnosisWait bounds the wait for the checker's first diagnoses of the seeded objects.
@@ -109,7 +109,7 @@ func unreachableHost(port int) string { return net.JoinHostPort("127.0.0.2", str
 
 // startChecker runs the checker so that the seeded objects get their diagnoses (no kubelet: build logs cannot be
 // read, the termination messages are enough).
-func (e *devEnv) startChecker(settings config.Settings, probe lookups.RegistryProber) error {
+func (e *devEnv) startChecker(settings config.Settings, probe validators.Prober) error {
 	mgr, err := app.NewCheckerManager(e.bed.Config, app.CheckerOptions{Settings: settings, MetricsAddr: "0", ProbeAddr: "0", Prober: probe})
 	if err != nil {
 		return err
@@ -190,7 +190,7 @@ func (e *devEnv) stop() {
 
 // loopbackOnly probes only registries on loopback addresses, i.e. the local one: the samples that push to quay.io
 // are not probed, so that a local try-out never dials the internet.
-type loopbackOnly struct{ prober lookups.RegistryProber }
+type loopbackOnly struct{ prober validators.Prober }
 
 const loopbackOnlyDetail = "not probed: make run probes only registries on 127.0.0.0/8"
 
