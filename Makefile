@@ -9,7 +9,7 @@ GO_TEST_FLAGS ?=
 
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build plugin test unit envtest-assets test-deps run image push bench vet lint fmt-check clean
+.PHONY: all build plugin test unit envtest-assets test-deps run image push bench bench-admission vet lint fmt-check clean
 
 all: build
 
@@ -72,6 +72,11 @@ push: image
 
 bench: envtest-assets test-deps
 	go test -run '^$$' -bench . -benchmem ./...
+
+## bench-admission: what ocl-guard adds to an `oc apply`, through a real API server (test/tools/benchadmission).
+## BENCH_ADMISSION_FLAGS="-requests 200 -clients 1,4,16" etc. (go run ./test/tools/benchadmission -h).
+bench-admission: envtest-assets
+	go run ./test/tools/benchadmission $(BENCH_ADMISSION_FLAGS)
 
 clean:
 	rm -rf bin/ocl-guard bin/kubectl-ocl_guard bin/devenv .run dist
