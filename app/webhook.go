@@ -91,6 +91,7 @@ type WebhookOptions struct {
 
 // NewWebhookManager returns a manager serving the MachineOSConfig webhook. Start it to serve.
 func NewWebhookManager(cfg *rest.Config, opts WebhookOptions) (manager.Manager, error) {
+	cfg = WholeWarnings(cfg)
 	scheme, err := Scheme()
 	if err != nil {
 		return nil, err
