@@ -9,7 +9,7 @@ GO_TEST_FLAGS ?=
 
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build plugin test unit envtest-assets test-deps run image push bench bench-admission vet lint fmt-check clean
+.PHONY: all build plugin test test-prerequisites checks unit envtest-assets kubectl test-deps run image push bench bench-admission vet lint fmt-check clean
 
 all: build
 
@@ -20,27 +20,47 @@ build:
 plugin:
 	go build -o bin/kubectl-ocl_guard ./cmd/ocl-guard
 
-## envtest-assets: compile kube-apiserver, kubectl and etcd from Go modules into bin/k8s/<version> (cached).
+## envtest-assets: compile kube-apiserver and etcd, what the tests run, from Go modules into bin/k8s/<version> (cached).
 envtest-assets:
 	@K8S_VERSION=$(K8S_VERSION) ETCD_VERSION=$(ETCD_VERSION) test/tools/build-envtest-assets.sh >/dev/null
+
+## kubectl: envtest-assets and kubectl beside them, for the commands `make run` prints.
+kubectl:
+	@K8S_VERSION=$(K8S_VERSION) ETCD_VERSION=$(ETCD_VERSION) test/tools/build-envtest-assets.sh kubectl >/dev/null
 
 ## test-deps: install Debian's docker-registry (registry tests) and prometheus (promtool, alert rule tests); skipped when present.
 test-deps:
 	@test/tools/install-test-deps.sh
 
+VET := go vet ./...
+STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
 vet:
-	go vet ./...
+	$(VET)
 
 ## lint: staticcheck, pinned, fetched through the Go module proxy.
 lint:
-	go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	$(STATICCHECK)
+
+# checks: gofmt, go vet, staticcheck, one after the other: vet and staticcheck compile the same packages, and two go
+# commands at once would each compile them (the build cache shares finished work only).
+checks: fmt-check
+	$(VET)
+	$(STATICCHECK)
 
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## test: every test, unit and envtest, with the race detector off to keep CI short.
-test: envtest-assets test-deps fmt-check vet lint
-	go test $(GO_TEST_FLAGS) ./...
+## test: every test, unit and envtest, with the race detector off to keep CI short. The prerequisites run at once
+## (the control-plane build, apt, and the checks, which download and compile the modules meanwhile), any of them
+## failing the run; then the tests, the envtest suites first, which take longest and would otherwise start last.
+test:
+	@$(MAKE) --no-print-directory -j4 --output-sync=target test-prerequisites
+	go test $(GO_TEST_FLAGS) $(SLOW_TEST_PACKAGES) ./...
+
+test-prerequisites: envtest-assets test-deps checks
+
+SLOW_TEST_PACKAGES := ./test/e2e ./test/process ./test/tools/devenv ./test/install ./test/registry
 
 ## unit: the tests that need neither a control plane nor a registry (promtool for config/prometheus).
 unit: test-deps
@@ -48,8 +68,9 @@ unit: test-deps
 
 ## run: a local registry, control plane, webhook and checker with seeded failures; prints what to try; Ctrl-C stops it.
 ## RUN_FLAGS="-registry-port 5444" etc. (go run ./test/tools/devenv -h).
-## Built, then run (not go run, which exits 1 on Ctrl-C whatever its program does).
-run: envtest-assets test-deps
+## Built, then run (not go run, which exits 1 on Ctrl-C whatever its program does): devenv exits 0 on Ctrl-C, while
+## make itself, interrupted by the same Ctrl-C, re-raises it once its recipe has ended (exit status 130).
+run: kubectl test-deps
 	go build -o bin/devenv ./test/tools/devenv
 	bin/devenv $(RUN_FLAGS)
 
