@@ -1,6 +1,14 @@
 # ocl-guard. `make test` runs every test against a real kube-apiserver, etcd and registry; `make run` starts a
 # local control plane with the webhook registered. Both build what they need first.
 
+# Every go command here, and those the tests run (the image build of test/tools/imagebuild, the binaries that
+# test/process and test/e2e build), compiles as the image does: static (no cgo) and without local paths. With one
+# configuration the build cache compiles each package once; with two, a cold `make test` compiled all of
+# ocl-guard's dependencies a second time for the image test. (Stack traces show module paths; testbed.RepoRoot copes.)
+export CGO_ENABLED ?= 0
+GOFLAGS += -trimpath
+export GOFLAGS
+
 K8S_VERSION ?= 1.36.3
 ETCD_VERSION ?= 3.6.8
 ENVTEST_ASSETS := $(CURDIR)/bin/k8s/$(K8S_VERSION)
