@@ -22,8 +22,7 @@ var _ = Describe("Admission warnings in the checker's log", func() {
 		const pushSpec = "quay.io/mco/renderedImg:latest"
 
 		// As `oc apply` gets them: wrapped.
-		var wrapped []string
-		wrapped = warnings.during(func() {
+		wrapped := warnings.during(func() {
 			Expect(kube.Create(ctx, p.machineOSConfig(pushSpec), client.DryRunAll)).To(Succeed())
 		})
 		Expect(wrapped).To(ContainElement(HavePrefix("[pushspec-syntax] spec.renderedImagePushSpec: repository path")))
