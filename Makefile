@@ -17,7 +17,7 @@ GO_TEST_FLAGS ?=
 
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build plugin test test-prerequisites checks unit envtest-assets kubectl test-deps run image push bench bench-admission vet lint fmt-check clean
+.PHONY: all build plugin test early-tests checks unit envtest-assets kubectl test-deps run image push bench bench-admission vet lint fmt-check clean
 
 all: build
 
@@ -59,16 +59,20 @@ checks: fmt-check
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## test: every test, unit and envtest, with the race detector off to keep CI short. The prerequisites run at once
-## (the control-plane build, apt, and the checks, which download and compile the modules meanwhile), any of them
-## failing the run; then the tests, the envtest suites first, which take longest and would otherwise start last.
+## test: every test, unit and envtest, with the race detector off to keep CI short. While the control plane builds
+## (the longest step of a cold run) and apt installs, the checks run and then every test that needs no control plane;
+## then the envtest suites, the slowest first. Any step failing fails the run.
 test:
-	@$(MAKE) --no-print-directory -j4 --output-sync=target test-prerequisites
-	go test $(GO_TEST_FLAGS) $(SLOW_TEST_PACKAGES) ./...
+	@$(MAKE) --no-print-directory -j4 --output-sync=target envtest-assets test-deps early-tests
+	go test $(GO_TEST_FLAGS) $(ENVTEST_PACKAGES)
 
-test-prerequisites: envtest-assets test-deps checks
+## early-tests: gofmt, go vet and staticcheck, then the tests that need no control plane (some need test-deps).
+early-tests: checks test-deps
+	go test $(GO_TEST_FLAGS) $$(go list ./... | grep -vxF "$$(go list $(ENVTEST_PACKAGES))")
 
-SLOW_TEST_PACKAGES := ./test/e2e ./test/process ./test/tools/devenv ./test/install ./test/registry
+# ENVTEST_PACKAGES are the packages whose tests start a control plane (test/testbed, envtest), slowest first;
+# test/docs checks that the list is complete.
+ENVTEST_PACKAGES := ./test/e2e ./test/process ./test/install ./test/tools/devenv ./test/bench
 
 ## unit: the tests that need neither a control plane nor a registry (promtool for config/prometheus).
 unit: test-deps
