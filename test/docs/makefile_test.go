@@ -79,8 +79,9 @@ func makeCommands(code []string) []makeCommand {
 // makefile is what the tests need to know of the Makefile.
 type makefile struct {
 	targets map[string]bool
-	// used are the variables referenced as $(VAR) or ${VAR}.
-	used map[string]bool
+	// used are the variables referenced as $(VAR) or ${VAR}; exported, those handed to the recipes' environment
+	// (export VAR ...), which the go commands read.
+	used, exported map[string]bool
 	// recipes are the recipe lines, in order.
 	recipes []string
 	// comments are the text of the ## comments.
@@ -88,12 +89,16 @@ type makefile struct {
 }
 
 var (
-	ruleLine  = regexp.MustCompile(`^([A-Za-z0-9_./%-]+(?:\s+[A-Za-z0-9_./%-]+)*)\s*:(?:[^=]|$)`)
-	reference = regexp.MustCompile(`\$[({]([A-Za-z_][A-Za-z0-9_]*)[)}]`)
+	ruleLine   = regexp.MustCompile(`^([A-Za-z0-9_./%-]+(?:\s+[A-Za-z0-9_./%-]+)*)\s*:(?:[^=]|$)`)
+	reference  = regexp.MustCompile(`\$[({]([A-Za-z_][A-Za-z0-9_]*)[)}]`)
+	exportLine = regexp.MustCompile(`^export\s+([A-Za-z_][A-Za-z0-9_]*)`)
 )
 
+// reads reports whether setting variable on make's command line changes what the Makefile runs.
+func (mk makefile) reads(variable string) bool { return mk.used[variable] || mk.exported[variable] }
+
 func parseMakefile(text string) makefile {
-	mk := makefile{targets: map[string]bool{}, used: map[string]bool{}}
+	mk := makefile{targets: map[string]bool{}, used: map[string]bool{}, exported: map[string]bool{}}
 	for _, line := range strings.Split(text, "\n") {
 		switch {
 		case strings.HasPrefix(line, "\t"):
@@ -104,6 +109,9 @@ func parseMakefile(text string) makefile {
 		case strings.HasPrefix(line, "#"):
 			continue
 		default:
+			if m := exportLine.FindStringSubmatch(line); m != nil {
+				mk.exported[m[1]] = true
+			}
 			if m := ruleLine.FindStringSubmatch(line); m != nil {
 				for _, t := range strings.Fields(m[1]) {
 					mk.targets[t] = true
@@ -225,7 +233,7 @@ func TestDocumentedMakeTargetsExist(t *testing.T) {
 				}
 			}
 			for v := range cmd.Vars {
-				if !mk.used[v] {
+				if !mk.reads(v) {
 					t.Errorf("%s sets %s= on make's command line, but the Makefile never reads $(%s): use it or fix %s", name, v, v, name)
 				}
 			}
@@ -266,8 +274,8 @@ func TestDocumentedMakeVariablesWork(t *testing.T) {
 		t.Fatal("found no VAR= in README.md or the Makefile's comments: is the parsing still right?")
 	}
 	for _, m := range mentions {
-		if !mk.used[m.variable] {
-			t.Errorf("%s names %s=, but the Makefile never reads $(%s)", m.where, m.variable, m.variable)
+		if !mk.reads(m.variable) {
+			t.Errorf("%s names %s=, but the Makefile neither reads $(%s) nor exports it", m.where, m.variable, m.variable)
 			continue
 		}
 		if !flagsVar(m.variable) {
@@ -318,7 +326,7 @@ func TestShellCodeSkipsProse(t *testing.T) {
 }
 
 func TestParseMakefile(t *testing.T) {
-	mk := parseMakefile("export KUBEBUILDER_ASSETS := $(ENVTEST_ASSETS)\nX ?= 1\n\n.PHONY: a b\n## run: RUN_FLAGS=\"-p 1\"\na b: c\n\tgo build -o bin/tool ./cmd/tool\n\tbin/tool $(RUN_FLAGS)\nd:\n\tgo run ./test/tools/x $(D_FLAGS) ${Y}\n")
+	mk := parseMakefile("export KUBEBUILDER_ASSETS := $(ENVTEST_ASSETS)\nexport CGO_ENABLED ?= 0\nX ?= 1\n\n.PHONY: a b\n## run: RUN_FLAGS=\"-p 1\"\na b: c\n\tgo build -o bin/tool ./cmd/tool\n\tbin/tool $(RUN_FLAGS)\nd:\n\tgo run ./test/tools/x $(D_FLAGS) ${Y}\n")
 	var targets []string
 	for t := range mk.targets {
 		targets = append(targets, t)
@@ -334,6 +342,9 @@ func TestParseMakefile(t *testing.T) {
 	}
 	if mk.used["X"] || mk.used["KUBEBUILDER_ASSETS"] {
 		t.Errorf("assignments taken as uses: %v", mk.used)
+	}
+	if !mk.reads("CGO_ENABLED") || !mk.reads("KUBEBUILDER_ASSETS") || mk.reads("X") {
+		t.Errorf("exported %v, used %v: want CGO_ENABLED and KUBEBUILDER_ASSETS read (exported), X not", mk.exported, mk.used)
 	}
 	if got := mk.programOf("RUN_FLAGS"); got != "./cmd/tool" {
 		t.Errorf("programOf(RUN_FLAGS) = %q", got)
