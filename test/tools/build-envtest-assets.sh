@@ -58,7 +58,7 @@ import (
 
 func main() { etcdmain.Main(os.Args) }
 EOF
-  (cd "$dir" && go mod tidy >&2 && go build -trimpath -ldflags "-s -w" -o "$assets_dir/etcd" .)
+  (cd "$dir" && go mod tidy >&2 && go build -trimpath -gcflags=all=-dwarf=false -ldflags "-s -w" -o "$assets_dir/etcd" .)
 }
 
 build_kubernetes() {
@@ -94,7 +94,8 @@ build_kubernetes() {
   ldflags="-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION"
   ldflags+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
   ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=v$K8S_VERSION"
-  (cd "$dir" && go build -trimpath -ldflags "$ldflags" -o "$assets_dir/" "${commands[@]}")
+  # -dwarf=false: the linker drops DWARF anyway (-w), so the compiler need not make it (about 6% less CPU).
+  (cd "$dir" && go build -trimpath -gcflags=all=-dwarf=false -ldflags "$ldflags" -o "$assets_dir/" "${commands[@]}")
 }
 
 # Fails when the scratch module selected a different version of a dependency than k8s.io/kubernetes pins,
