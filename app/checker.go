@@ -94,6 +94,7 @@ func CheckerCacheOptions() cache.Options {
 // NewCheckerManager returns a manager running the build, pool and audit controllers. With leader election on,
 // only the elected replica runs them, so two replicas never both write.
 func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, error) {
+	cfg = WholeWarnings(cfg) // its writes on MachineOSConfigs may be answered with wrapped admission warnings
 	scheme, err := Scheme()
 	if err != nil {
 		return nil, err

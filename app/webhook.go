@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-logr/logr"
 	configv1 "github.com/openshift/api/config/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -16,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -151,20 +153,26 @@ type WebhookOptions struct {
 
 // NewWebhookManager returns a manager serving the MachineOSConfig webhook. Start it to serve.
 func NewWebhookManager(cfg *rest.Config, opts WebhookOptions) (manager.Manager, error) {
+	cfg = WholeWarnings(cfg)
 	scheme, err := Scheme()
 	if err != nil {
 		return nil, err
 	}
 	tlsOpts := certs.ServingTLSOptions()
 	servingCert := func(*tls.Config) {} // CertDir's files, unless self-managed
+	// Like servingCert, set below for self-managed certificates and read when the server starts.
+	haveCert := func() error { return nil }
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme: scheme,
 		Cache:  CacheOptions(),
-		WebhookServer: crwebhook.NewServer(crwebhook.Options{
-			Host: opts.Host, Port: opts.Port, CertDir: opts.CertDir,
-			// Evaluated when the server starts, after the self-managed source has been added below.
-			TLSOpts: append(tlsOpts, func(c *tls.Config) { servingCert(c) }),
-		}),
+		WebhookServer: &CertGatedServer{
+			Server: crwebhook.NewServer(crwebhook.Options{
+				Host: opts.Host, Port: opts.Port, CertDir: opts.CertDir,
+				// Evaluated when the server starts, after the self-managed source has been added below.
+				TLSOpts: append(tlsOpts, func(c *tls.Config) { servingCert(c) }),
+			}),
+			HaveCertificate: func() error { return haveCert() },
+		},
 		Metrics:                MetricsServing{Addr: opts.MetricsAddr, Insecure: opts.MetricsInsecure, CertDir: opts.MetricsCertDir}.serverOptions(),
 		HealthProbeBindAddress: opts.ProbeAddr,
 	})
@@ -177,6 +185,7 @@ func NewWebhookManager(cfg *rest.Config, opts WebhookOptions) (manager.Manager, 
 			return nil, err
 		}
 		servingCert = serve
+		haveCert = func() error { return ready(nil) }
 		if err := mgr.AddReadyzCheck("serving-certificate", ready); err != nil {
 			return nil, err
 		}
@@ -222,4 +231,42 @@ func cacheSynced(caches ...cache.Cache) func(*http.Request) error {
 		}
 		return nil
 	}
+}
+
+// CertGatedServer starts the webhook server only once HaveCertificate says a serving certificate exists. A TLS
+// listener without one fails every handshake, and Go's http.Server logs each failure ("http: TLS handshake error
+// from ...: no tls.Certificate available", from cert-manager's DynamicSource); controller-runtime's server offers no
+// way to set its ErrorLog. The self-managed source has no certificate until its CA has been in the caBundle for
+// the publish grace, during which the API server, the readiness probe and the test bed's wait (test/testbed
+// WaitForTLS) all connect. Until then connections are refused (to the API server the same as a failed handshake:
+// failurePolicy decides), and the wait is logged once.
+type CertGatedServer struct {
+	crwebhook.Server
+	// HaveCertificate returns nil once a serving certificate can be served, else why not.
+	HaveCertificate func() error
+	// Poll is how often HaveCertificate is asked; zero means every 200 ms.
+	Poll time.Duration
+	// Log says that it waits; ctrl.Log's "webhook" logger when unset.
+	Log *logr.Logger
+}
+
+func (s *CertGatedServer) Start(ctx context.Context) error {
+	if err := s.HaveCertificate(); err != nil {
+		log := ctrl.Log.WithName("webhook")
+		if s.Log != nil {
+			log = *s.Log
+		}
+		log.Info("waiting for the serving certificate before accepting connections", "reason", err.Error())
+		poll := s.Poll
+		if poll <= 0 {
+			poll = 200 * time.Millisecond
+		}
+		if err := wait.PollUntilContextCancel(ctx, poll, false, func(context.Context) (bool, error) {
+			return s.HaveCertificate() == nil, nil
+		}); err != nil {
+			return nil // stopped before there was anything to serve
+		}
+		log.Info("serving certificate available: accepting connections")
+	}
+	return s.Server.Start(ctx)
 }

@@ -1,6 +1,8 @@
 package lookups
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +11,7 @@ import (
 
 	yaml3 "go.yaml.in/yaml/v3"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 )
 
@@ -38,9 +41,52 @@ func (m *Manifest) FieldLine(path string) int {
 	return line
 }
 
-// readManifests reads every document of a YAML (or JSON, which is YAML) stream; lists are expanded into their items.
+// readManifests reads a stream the way `kubectl apply -f` does (k8s.io/apimachinery pkg/util/yaml
+// YAMLOrJSONDecoder, which kubectl's resource builder uses): a stream that starts with "{" is read as concatenated
+// JSON objects ({...}{...} or one per line); if its first or second object is not valid JSON, the rest is read as
+// YAML documents, as that decoder does. Anything else is YAML documents. Lists are expanded into their items.
 func readManifests(name string, r io.Reader) ([]*Manifest, error) {
-	decoder := yaml3.NewDecoder(r)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	if !utilyaml.IsJSONBuffer(data) {
+		return readYAML(name, data, 0)
+	}
+	var out []*Manifest
+	decoder := json.NewDecoder(bytes.NewReader(data))
+	for count := 0; ; count++ {
+		offset := decoder.InputOffset()
+		var raw json.RawMessage
+		err := decoder.Decode(&raw)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			if count > 1 {
+				// Two objects made it a JSON stream for kubectl too; it stops here.
+				return nil, fmt.Errorf("%s, line %d: object %d is not valid JSON (%v); a JSON stream holds whole objects one after another, {...}{...}", name, lineAt(data, errorOffset(err, offset)), count+1, err)
+			}
+			yamlDocs, err := readYAML(name, data[offset:], lineAt(data, offset)-1)
+			if err != nil {
+				return nil, err
+			}
+			return append(out, yamlDocs...), nil
+		}
+		start := decoder.InputOffset() - int64(len(raw))
+		manifests, err := jsonManifests(name, raw, lineAt(data, start))
+		if err != nil {
+			return nil, fmt.Errorf("%s, object %d (line %d): %w", name, count+1, lineAt(data, start), err)
+		}
+		out = append(out, manifests...)
+	}
+}
+
+// readYAML reads the YAML documents of data, which starts after line skipped of the file (its lines are numbered
+// from skipped+1).
+func readYAML(name string, data []byte, skipped int) ([]*Manifest, error) {
+	// Blank lines in front keep yaml.v3's line numbers those of the file.
+	decoder := yaml3.NewDecoder(io.MultiReader(strings.NewReader(strings.Repeat("\n", skipped)), bytes.NewReader(data)))
 	var out []*Manifest
 	for doc := 1; ; doc++ {
 		var node yaml3.Node
@@ -57,6 +103,21 @@ func readManifests(name string, r io.Reader) ([]*Manifest, error) {
 	}
 }
 
+// lineAt is the 1-based line of data[offset].
+func lineAt(data []byte, offset int64) int {
+	offset = min(max(offset, 0), int64(len(data)))
+	return 1 + bytes.Count(data[:offset], []byte("\n"))
+}
+
+// errorOffset is where a JSON decoding error lies in the stream, or the start of the value when it does not say.
+func errorOffset(err error, valueStart int64) int64 {
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) {
+		return syntax.Offset
+	}
+	return valueStart
+}
+
 func toManifests(name string, doc *yaml3.Node) ([]*Manifest, error) {
 	if doc.Kind == yaml3.DocumentNode && len(doc.Content) == 1 {
 		doc = doc.Content[0]
@@ -65,30 +126,110 @@ func toManifests(name string, doc *yaml3.Node) ([]*Manifest, error) {
 		return nil, nil // an empty document, as between two "---"
 	}
 	if doc.Kind != yaml3.MappingNode {
-		return nil, errors.New("not a Kubernetes object (a YAML mapping with apiVersion and kind)")
+		return nil, errNotAnObject
 	}
 	obj, err := toObject(doc)
 	if err != nil {
 		return nil, err
 	}
-	m := &Manifest{Object: obj, File: name, Line: doc.Line, node: doc}
+	return expandList(name, obj, doc)
+}
+
+var errNotAnObject = errors.New("not a Kubernetes object (a YAML mapping or JSON object with apiVersion and kind)")
+
+// expandList returns the manifest of obj, or of each item when it is a List. node holds obj's positions.
+func expandList(name string, obj map[string]any, node *yaml3.Node) ([]*Manifest, error) {
+	m := &Manifest{Object: obj, File: name, Line: node.Line, node: node}
 	kind, _ := obj["kind"].(string)
 	if !strings.HasSuffix(kind, "List") {
 		return []*Manifest{m}, nil
 	}
-	items, _ := mappingValue(doc, "items")
-	if items == nil || items.Kind != yaml3.SequenceNode {
+	items, _ := obj["items"].([]any)
+	itemNodes, _ := mappingValue(node, "items")
+	if len(items) == 0 || itemNodes == nil || itemNodes.Kind != yaml3.SequenceNode || len(itemNodes.Content) != len(items) {
 		return nil, nil
 	}
 	var out []*Manifest
-	for _, item := range items.Content {
-		ms, err := toManifests(name, item)
+	for i, item := range items {
+		if item == nil {
+			continue // an empty item
+		}
+		itemNode := itemNodes.Content[i]
+		itemObj, ok := item.(map[string]any)
+		if !ok || itemNode.Kind != yaml3.MappingNode {
+			return nil, fmt.Errorf("%s item at line %d: %w", kind, itemNode.Line, errNotAnObject)
+		}
+		ms, err := expandList(name, itemObj, itemNode)
 		if err != nil {
-			return nil, fmt.Errorf("%s item at line %d: %w", kind, item.Line, err)
+			return nil, fmt.Errorf("%s item at line %d: %w", kind, itemNode.Line, err)
 		}
 		out = append(out, ms...)
 	}
 	return out, nil
+}
+
+// jsonManifests reads one JSON value that starts on line of the file. The object is decoded as kubectl decodes
+// JSON (exactly the values it sends); the positions of its fields come from the JSON tokens, since JSON is not
+// always YAML that yaml.v3 reads (it refuses the escape \/, for one).
+func jsonManifests(name string, raw []byte, line int) ([]*Manifest, error) {
+	var value any
+	if err := utiljson.Unmarshal(raw, &value); err != nil {
+		return nil, err
+	}
+	obj, ok := value.(map[string]any)
+	if !ok {
+		return nil, errNotAnObject
+	}
+	node, err := jsonNode(raw, line)
+	if err != nil {
+		return nil, err
+	}
+	return expandList(name, obj, node)
+}
+
+// jsonNode builds the yaml.v3 node tree of a JSON value, with the line of every key and value (JSON tokens never
+// span lines), so that FieldLine works on JSON as on YAML.
+func jsonNode(raw []byte, firstLine int) (*yaml3.Node, error) {
+	decoder := json.NewDecoder(bytes.NewReader(raw))
+	decoder.UseNumber()
+	lineOf := func() int { return firstLine - 1 + lineAt(raw, decoder.InputOffset()) }
+	var parse func() (*yaml3.Node, error)
+	parse = func() (*yaml3.Node, error) {
+		tok, err := decoder.Token()
+		if err != nil {
+			return nil, err
+		}
+		line := lineOf()
+		switch t := tok.(type) {
+		case json.Delim:
+			node := &yaml3.Node{Kind: yaml3.SequenceNode, Line: line}
+			if t == '{' {
+				node.Kind = yaml3.MappingNode
+			}
+			for decoder.More() {
+				if node.Kind == yaml3.MappingNode {
+					key, err := decoder.Token()
+					if err != nil {
+						return nil, err
+					}
+					k, _ := key.(string)
+					node.Content = append(node.Content, &yaml3.Node{Kind: yaml3.ScalarNode, Value: k, Line: lineOf()})
+				}
+				child, err := parse()
+				if err != nil {
+					return nil, err
+				}
+				node.Content = append(node.Content, child)
+			}
+			if _, err := decoder.Token(); err != nil { // the closing delimiter
+				return nil, err
+			}
+			return node, nil
+		default:
+			return &yaml3.Node{Kind: yaml3.ScalarNode, Value: fmt.Sprint(t), Line: line}, nil
+		}
+	}
+	return parse()
 }
 
 // toObject converts a node the way kubectl converts YAML to the JSON it sends (YAML 1.1 scalars included).

@@ -66,3 +66,90 @@ func TestReadManifestsRefusesNonObjects(t *testing.T) {
 		}
 	}
 }
+
+// What `kubectl apply -f` reads, it reads: YAML documents, Lists, and concatenated JSON objects (apimachinery's
+// YAMLOrJSONDecoder), with the lines of objects and fields those of the file.
+func TestReadManifestsStreams(t *testing.T) {
+	type want struct {
+		name  string
+		line  int
+		lines map[string]int // FieldLine
+	}
+	mosc := func(name string) string {
+		return `{"apiVersion":"machineconfiguration.openshift.io/v1","kind":"MachineOSConfig","metadata":{"name":"` + name + `"},"spec":{"machineConfigPool":{"name":"` + name + `"}}}`
+	}
+	for _, tc := range []struct {
+		name   string
+		stream string
+		want   []want
+	}{
+		{"JSON objects back to back", mosc("a") + mosc("b"),
+			[]want{{"a", 1, map[string]int{"spec.machineConfigPool.name": 1}}, {"b", 1, nil}}},
+		{"JSON objects one per line, after blank lines", "\n\n  " + mosc("a") + "\n" + mosc("b") + "\n",
+			[]want{{"a", 3, nil}, {"b", 4, map[string]int{"spec.machineConfigPool": 4}}}},
+		{"pretty-printed JSON objects, tabs and the escape \\/ that YAML refuses",
+			"{\n\t\"apiVersion\": \"v1\",\n\t\"kind\": \"Secret\",\n\t\"metadata\": {\"name\": \"a\\/b\"}\n}\n{\n  \"apiVersion\": \"machineconfiguration.openshift.io/v1\",\n  \"kind\": \"MachineOSConfig\",\n  \"metadata\": {\n    \"name\": \"c\"\n  },\n  \"spec\": {\n    \"containerFile\": [\n      {\"content\": \"FROM x\"},\n      {\n        \"content\": \"RUNN y\"\n      }\n    ]\n  }\n}\n",
+			[]want{{"a/b", 1, map[string]int{"metadata.name": 4, "": 1}},
+				{"c", 6, map[string]int{"metadata.name": 10, "spec.containerFile[0].content": 14, "spec.containerFile[1].content": 16, "spec.renderedImagePushSpec": 12}}}},
+		{"a JSON List", "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n" + mosc("a") + ",\n" + mosc("b") + "\n]}",
+			[]want{{"a", 2, map[string]int{"spec": 2}}, {"b", 3, nil}}},
+		{"JSON, then YAML documents (kubectl switches after the first object)", mosc("a") + "\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n",
+			[]want{{"a", 1, nil}, {"s", 3, map[string]int{"metadata.name": 6}}}},
+		{"YAML flow mappings that are not JSON", "{apiVersion: v1, kind: Secret,\n metadata: {name: s}}\n",
+			[]want{{"s", 1, map[string]int{"metadata.name": 2}}}},
+		{"YAML documents and a List", manifestStream,
+			[]want{{"worker", 2, map[string]int{"spec.containerFile[1].content": 14}}, {"a", 20, nil}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ms, err := readManifests("stream", strings.NewReader(tc.stream))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ms) != len(tc.want) {
+				t.Fatalf("%d manifests, want %d: %v", len(ms), len(tc.want), ms)
+			}
+			for i, w := range tc.want {
+				name, _ := ms[i].Object["metadata"].(map[string]any)["name"].(string)
+				if name != w.name || ms[i].Line != w.line || ms[i].File != "stream" {
+					t.Errorf("manifest %d: %s at %s:%d, want %s at line %d", i, name, ms[i].File, ms[i].Line, w.name, w.line)
+				}
+				for path, line := range w.lines {
+					if got := ms[i].FieldLine(path); got != line {
+						t.Errorf("manifest %d (%s): FieldLine(%q) = %d, want %d", i, name, path, got, line)
+					}
+				}
+			}
+		})
+	}
+}
+
+// JSON values reach the rules as kubectl sends them: numbers as int64 or float64, strings as written.
+func TestReadManifestsJSONValues(t *testing.T) {
+	ms, err := readManifests("s.json", strings.NewReader(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"a"},"stringData":{"n":"yes"},"x":3,"y":1.5}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := ms[0].Object["stringData"].(map[string]any)["n"]; v != "yes" {
+		t.Errorf(`"yes" = %#v, want the string`, v)
+	}
+	if x, y := ms[0].Object["x"], ms[0].Object["y"]; x != int64(3) || y != 1.5 {
+		t.Errorf("x = %#v, y = %#v, want int64(3) and 1.5", x, y)
+	}
+}
+
+func TestReadManifestsStreamErrors(t *testing.T) {
+	obj := `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"a"}}`
+	for _, tc := range []struct{ name, stream, want string }{
+		{"a third JSON object cut short", obj + "\n" + obj + "\n\n" + `{"apiVersion": "v1",` + "\n" + `"kind": }`, "stream, line 5: object 3 is not valid JSON"},
+		{"a JSON value that is no object", obj + "\n[1, 2]\n", "stream, object 2 (line 2): not a Kubernetes object"},
+		{"a List item that is no object", `{"apiVersion":"v1","kind":"List","items":[` + "\n" + `"text"]}`, "stream, object 1 (line 1): List item at line 2: not a Kubernetes object"},
+		{"YAML after JSON that does not parse", obj + "\n---\na: [\n", "stream, document"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := readManifests("stream", strings.NewReader(tc.stream))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}

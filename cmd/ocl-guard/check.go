@@ -84,7 +84,7 @@ type checkFlags struct {
 func runCheck(args []string, stdout io.Writer) (int, error) {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	var files stringList
-	fs.Var(&files, "f", "manifest file or directory, read recursively (YAML or JSON, several documents and Lists per file; - for standard input, e.g. kustomize build output); repeatable")
+	fs.Var(&files, "f", "manifest file or directory, read recursively (what kubectl apply -f reads: YAML documents, concatenated JSON objects, Lists; - for standard input, e.g. kustomize build output); repeatable")
 	settingsPath := fs.String("settings", "", "settings file; built-in defaults when empty")
 	live := fs.Bool("live", false, "read Secrets and pools from the cluster (and check its MachineOSConfigs when no -f is given)")
 	kubeconfig := fs.String("kubeconfig", "", "with --live: path to a kubeconfig; $KUBECONFIG or in-cluster config when empty")

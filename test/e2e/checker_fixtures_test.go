@@ -58,10 +58,12 @@ func (r *recordedLogs) TailLog(_ context.Context, _, pod, _ string, limit int64)
 	return text, nil
 }
 
-// writeCounter counts the checker's writes per object, per replica.
+// writeCounter counts the checker's writes per object, per replica, and remembers the diagnosis each one left.
 type writeCounter struct {
 	mu     sync.Mutex
 	counts map[string]int
+	// wrote is the ocl-guard.io/diagnosis each write of an object left on it, in order.
+	wrote map[string][]string
 }
 
 func (w *writeCounter) wrap(c client.Client) client.Client {
@@ -81,6 +83,11 @@ func (c countingClient) Patch(ctx context.Context, obj client.Object, patch clie
 		c.counter.mu.Lock()
 		c.counter.counts[name]++
 		c.counter.counts[""]++
+		if c.counter.wrote == nil {
+			c.counter.wrote = map[string][]string{}
+		}
+		// Patch leaves obj as the API server stored it.
+		c.counter.wrote[name] = append(c.counter.wrote[name], obj.GetAnnotations()[checker.AnnotationDiagnosis])
 		c.counter.mu.Unlock()
 	}
 	return err
@@ -90,6 +97,13 @@ func (w *writeCounter) of(name string) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.counts[name]
+}
+
+// diagnosesWritten returns the diagnosis each counted write of the named object left, in order.
+func (w *writeCounter) diagnosesWritten(name string) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.wrote[name]...)
 }
 
 // annotationsOf returns the checker's annotations on an object.

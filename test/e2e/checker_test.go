@@ -411,11 +411,25 @@ var _ = Describe("Checker", Ordered, func() {
 			newBuildPod(build, failedImageBuild(`Error: pushing image "q" to "docker://quay.io/a/b:c": writing blob: initiating layer upload to /v2/a/b/blobs/uploads/ in quay.io: unauthorized: authentication required`))
 			eventually(diagnosisOf(build)).Should(Equal(string(diagnose.PushAuth)))
 			writes := func() int { return replicas[0].of(build.Name) + replicas[1].of(build.Name) }
-			// One write per distinct diagnosis seen: the fixture passes through "no pod yet" and "pod without status"
-			// before the failed pod, so up to three.
+			// The annotation is visible here as soon as the API server has stored the patch, but the checker's Patch
+			// call (which counts it) may not have returned yet: a count taken now can miss the PushAuth write itself
+			// and see it arrive during Consistently below. Count once the PushAuth write has been counted; the
+			// elected replica's controller writes one build at a time, so every earlier write has been counted too.
+			wrote := func() []string {
+				return append(replicas[0].diagnosesWritten(build.Name), replicas[1].diagnosesWritten(build.Name)...)
+			}
+			eventually(wrote).Should(ContainElement(string(diagnose.PushAuth)))
 			settled := writes()
+			// One write per distinct diagnosis seen: the fixture passes through "no pod yet" (FailedBeforeJob) and
+			// "pod without status" (Unknown) before the failed pod, so up to three, and never the same one twice in a row.
 			Expect(settled).To(BeNumerically("<=", 3))
-			// Rechecked every second, and reconciled again on its own annotation writes: no further write.
+			for _, r := range replicas {
+				written := r.diagnosesWritten(build.Name)
+				for i := 1; i < len(written); i++ {
+					Expect(written[i]).NotTo(Equal(written[i-1]), "writes of %s left diagnoses %q", build.Name, written)
+				}
+			}
+			// Reconciled again on its own annotation writes (a failed build is not rechecked): no further write.
 			Consistently(writes).WithTimeout(4 * time.Second).Should(Equal(settled))
 
 			// The diagnosis is also an Event on the build, recorded once.

@@ -84,10 +84,38 @@ func startTimeout() time.Duration {
 	return 2 * time.Minute
 }
 
-// RepoRoot is the directory holding go.mod.
+// RepoRoot is the directory holding go.mod: two above this file's directory when the build kept source paths, else
+// (a build with -trimpath, as the Makefile's, records only module paths) the nearest directory at or above the
+// working directory whose go.mod declares ocl-guard's module; go test runs in the package's directory, make run in
+// the root.
 func RepoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
+		return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "."
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && declaresModule(string(data), modulePath) {
+			return dir
+		}
+		if filepath.Dir(dir) == dir {
+			return wd
+		}
+	}
+}
+
+// modulePath is ocl-guard's module.
+const modulePath = "github.com/ocl-guard/ocl-guard"
+
+func declaresModule(gomod, module string) bool {
+	for _, line := range strings.Split(gomod, "\n") {
+		if fields := strings.Fields(line); len(fields) == 2 && fields[0] == "module" && strings.Trim(fields[1], `"`) == module {
+			return true
+		}
+	}
+	return false
 }
 
 // Start brings up the control plane, installs the CRDs and namespaces, and serves the webhook.

@@ -2,10 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,7 +15,9 @@ import (
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ocl-guard/ocl-guard/app"
@@ -86,7 +89,7 @@ func start(ctx context.Context, root string, opts options) (_ *devEnv, err error
 	if err := e.writeKubeconfig(); err != nil {
 		return nil, err
 	}
-	e.kubectl = filepath.Join(e.bed.Env.BinaryAssetsDirectory, "kubectl")
+	e.kubectl = kubectlPath(e.bed.Env.BinaryAssetsDirectory)
 	if err := e.applyPrerequisites(ctx, root); err != nil {
 		return nil, err
 	}
@@ -129,13 +132,41 @@ func (e *devEnv) writeKubeconfig() error {
 	return os.WriteFile(e.kubeconfig, kubeconfig, 0o600)
 }
 
+// applyPrerequisites applies config/samples/prerequisites.yaml as `kubectl apply --server-side -f` would, through
+// the API server (so the webhook and the checker see it as from kubectl), without needing a kubectl binary: the
+// tests of `make run` run where only kube-apiserver and etcd were built.
 func (e *devEnv) applyPrerequisites(ctx context.Context, root string) error {
 	prereqs := filepath.Join(root, "config", "samples", "prerequisites.yaml")
-	out, err := exec.CommandContext(ctx, e.kubectl, "--kubeconfig", e.kubeconfig, "apply", "-f", prereqs).CombinedOutput()
+	f, err := os.Open(prereqs)
 	if err != nil {
-		return fmt.Errorf("applying %s: %w\n%s", prereqs, err, out)
+		return err
 	}
-	return nil
+	defer f.Close()
+	decoder := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
+	for {
+		obj := &unstructured.Unstructured{}
+		if err := decoder.Decode(&obj.Object); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("reading %s: %w", prereqs, err)
+		}
+		if len(obj.Object) == 0 {
+			continue // an empty document
+		}
+		if err := e.kube.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner("devenv"), client.ForceOwnership); err != nil {
+			return fmt.Errorf("applying %s %s from %s: %w", obj.GetKind(), obj.GetName(), prereqs, err)
+		}
+	}
+}
+
+// kubectlPath is the kubectl that the printed commands use: the one `make run` builds beside the control plane,
+// else whichever is on PATH (oc works as well).
+func kubectlPath(assets string) string {
+	built := filepath.Join(assets, "kubectl")
+	if _, err := os.Stat(built); err == nil {
+		return built
+	}
+	return "kubectl"
 }
 
 // waitForDiagnoses returns once the checker has written its diagnosis onto every seeded object.

@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -60,7 +59,10 @@ func run(args []string, out io.Writer) error {
 	fmt.Fprintln(out, "starting a registry (token auth, TLS), kube-apiserver and etcd, the webhook and the checker; seeding samples ...")
 	env, err := start(ctx, root, opts)
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
+		// Interrupted while starting: start has stopped what it had started. Whatever the step failed with then
+		// (a cancelled request, the registry stopped by the same Ctrl-C), Ctrl-C is a clean stop.
+		if ctx.Err() != nil {
+			fmt.Fprintln(out, "interrupted while starting; stopped")
 			return nil
 		}
 		return err
