@@ -112,6 +112,11 @@ var _ = Describe("The rendered manifests", Ordered, func() {
 	It("configure what the profiles promise", func() {
 		Expect(failurePolicyOf(render(configDir("default")))).To(Equal(admissionregistrationv1.Fail))
 		Expect(failurePolicyOf(render(configDir("overlays", "audit")))).To(Equal(admissionregistrationv1.Ignore))
+		// The audit profile keeps the lookup-free rules in the API server (config/vap); enforcing has the webhook.
+		Expect(policyBindings(render(configDir("overlays", "audit")))).To(Equal(map[string][]admissionregistrationv1.ValidationAction{
+			"ocl-guard-syntax": {admissionregistrationv1.Deny}, "ocl-guard-syntax-warn": {admissionregistrationv1.Warn},
+		}))
+		Expect(policyBindings(render(configDir("default")))).To(BeEmpty())
 		cm := render(configDir("overlays", "cert-manager"))
 		Expect(find(cm, "ValidatingWebhookConfiguration", "ocl-guard").GetAnnotations()).To(Equal(map[string]string{"cert-manager.io/inject-ca-from": "ocl-guard/ocl-guard-webhook"}))
 		Expect(find(cm, "Certificate", "ocl-guard-webhook").Object).To(HaveKeyWithValue("spec", HaveKeyWithValue("secretName", "ocl-guard-webhook-tls")))
@@ -278,6 +283,25 @@ func failurePolicyOf(objs []*unstructured.Unstructured) admissionregistrationv1.
 	vwc := typed[admissionregistrationv1.ValidatingWebhookConfiguration](find(objs, "ValidatingWebhookConfiguration", "ocl-guard"))
 	Expect(vwc.Webhooks).To(HaveLen(1))
 	return *vwc.Webhooks[0].FailurePolicy
+}
+
+// policyBindings are the rendered ValidatingAdmissionPolicies, each with the actions of the binding naming it.
+func policyBindings(objs []*unstructured.Unstructured) map[string][]admissionregistrationv1.ValidationAction {
+	GinkgoHelper()
+	out := map[string][]admissionregistrationv1.ValidationAction{}
+	for _, obj := range objs {
+		if obj.GetKind() == "ValidatingAdmissionPolicy" {
+			out[obj.GetName()] = nil
+		}
+	}
+	for _, obj := range objs {
+		if obj.GetKind() == "ValidatingAdmissionPolicyBinding" {
+			b := typed[admissionregistrationv1.ValidatingAdmissionPolicyBinding](obj)
+			Expect(out).To(HaveKey(b.Spec.PolicyName), "binding %s names no rendered policy", b.Name)
+			out[b.Spec.PolicyName] = append(out[b.Spec.PolicyName], b.Spec.ValidationActions...)
+		}
+	}
+	return out
 }
 
 func container(objs []*unstructured.Unstructured, name string) corev1.Container {
