@@ -53,6 +53,8 @@ var _ = Describe("The rendered manifests", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred())
 		// cert-manager's CRDs as its module ships them (deploy/crds), for the cert-manager overlay.
 		crds = append(crds, filepath.Join(moduleDir("github.com/cert-manager/cert-manager"), "deploy", "crds"))
+		// The Open Cluster Management hub's CRDs, for config/acm (vendored: test/crds/open-cluster-management.io).
+		crds = append(crds, filepath.Join(root, "test", "crds", "open-cluster-management.io"))
 		env = &envtest.Environment{
 			BinaryAssetsDirectory: os.Getenv("KUBEBUILDER_ASSETS"),
 			CRDInstallOptions:     envtest.CRDInstallOptions{Paths: crds, ErrorIfPathMissing: true},
@@ -67,8 +69,8 @@ var _ = Describe("The rendered manifests", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred())
 		kube, err = client.New(cfg, client.Options{Scheme: scheme})
 		Expect(err).NotTo(HaveOccurred())
-		// Namespaces every OpenShift cluster has, where config/rbac puts Roles.
-		for _, ns := range []string{validators.MCONamespace, lookups.ClusterPullSecretNamespace, validators.EntitlementSecretNamespace} {
+		// Namespaces every OpenShift cluster has, where config/rbac puts Roles, and ACM Observability's on a hub.
+		for _, ns := range []string{validators.MCONamespace, lookups.ClusterPullSecretNamespace, validators.EntitlementSecretNamespace, "open-cluster-management-observability"} {
 			Expect(kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
 		}
 	})
@@ -76,7 +78,8 @@ var _ = Describe("The rendered manifests", Ordered, func() {
 	It("are valid for the API server, kustomization by kustomization", func() {
 		dirs := kustomizations()
 		Expect(dirs).To(ContainElements(configDir("default"), configDir("samples"), configDir("overlays", "audit"),
-			configDir("overlays", "cert-manager"), configDir("overlays", "self-managed")))
+			configDir("overlays", "cert-manager"), configDir("overlays", "self-managed"), configDir("vap"), configDir("acm"),
+			configDir("acm", "observability")))
 		skipped := map[string]int{}
 		for _, dir := range dirs {
 			objs := render(dir)
