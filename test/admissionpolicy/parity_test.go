@@ -532,15 +532,6 @@ func marshal(obj *unstructured.Unstructured) []byte {
 	return data
 }
 
-func toUnstructured(mosc *mcfgv1.MachineOSConfig) *unstructured.Unstructured {
-	GinkgoHelper()
-	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(mosc)
-	Expect(err).NotTo(HaveOccurred())
-	u := &unstructured.Unstructured{Object: m}
-	u.SetGroupVersionKind(mcfgv1.GroupVersion.WithKind("MachineOSConfig"))
-	return u
-}
-
 func typed[T any](obj *unstructured.Unstructured) *T {
 	GinkgoHelper()
 	var out T
