@@ -6,15 +6,14 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/ocl-guard/ocl-guard/findings"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/client-go/rest"
-
-	"github.com/ocl-guard/ocl-guard/validators"
 )
 
 // WholeWarnings returns a copy of cfg whose clients see each admission warning whole.
 //
-// The webhook splits a long warning into lines of at most validators.MaxWarningLength characters, each starting
+// The webhook splits a long warning into lines of at most findings.MaxWarningLength characters, each starting
 // with "[rule-id] ", because the API server shortens longer ones on their way to `oc apply`. client-go hands a
 // response's warnings to its warning handler one at a time (k8s.io/client-go rest/warnings.go handleWarnings), and
 // controller-runtime's default handler logs each as its own log line (sigs.k8s.io/controller-runtime
@@ -84,14 +83,14 @@ func joinWarnings(lines []string) (out []string, first []int) {
 
 func continues(previous, line string) bool {
 	prefix := rulePrefix.FindString(previous)
-	if prefix == "" || !strings.HasPrefix(line, prefix) || utf8.RuneCountInString(previous) > validators.MaxWarningLength {
+	if prefix == "" || !strings.HasPrefix(line, prefix) || utf8.RuneCountInString(previous) > findings.MaxWarningLength {
 		return false
 	}
 	rest := strings.Fields(strings.TrimPrefix(line, prefix))
 	if len(rest) == 0 {
 		return false
 	}
-	return utf8.RuneCountInString(previous)+1+utf8.RuneCountInString(rest[0]) > validators.MaxWarningLength
+	return utf8.RuneCountInString(previous)+1+utf8.RuneCountInString(rest[0]) > findings.MaxWarningLength
 }
 
 // joinLine appends line's text to joined. The wrapper cuts a word longer than a line (a digested image reference,
@@ -101,7 +100,7 @@ func joinLine(joined, previous, line string) string {
 	prefix := rulePrefix.FindString(line)
 	text := strings.TrimPrefix(line, prefix)
 	body := strings.TrimPrefix(previous, prefix)
-	if utf8.RuneCountInString(previous) == validators.MaxWarningLength && !strings.ContainsAny(body, " \t") {
+	if utf8.RuneCountInString(previous) == findings.MaxWarningLength && !strings.ContainsAny(body, " \t") {
 		return joined + text
 	}
 	return joined + " " + text

@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/ocl-guard/ocl-guard/findings"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
 
@@ -34,13 +35,14 @@ func TestJoinWarningsUndoesTheWebhooksWrapping(t *testing.T) {
 			{validators.RuleSecretFormat, "short again"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var results []validators.RuleResult
+			var found findings.List
+			var want []string
 			for _, f := range tc.findings {
-				results = append(results, validators.RuleResult{Rule: f.rule, Action: validators.ActionWarn,
-					Findings: validators.Findings{Warnings: []string{strings.TrimSpace(f.text)}}})
+				w := findings.Finding{Rule: f.rule, Message: strings.TrimSpace(f.text), Outcome: findings.Warn}
+				found = append(found, w)
+				want = append(want, w.Text())
 			}
-			verdict := validators.Verdict{Results: results}
-			wrapped, want := verdict.Warnings(), verdict.WarningMessages()
+			wrapped := findings.AdmissionWarnings(found)
 			if got := JoinWarnings(wrapped); !slices.Equal(got, want) {
 				t.Errorf("JoinWarnings(%q)\n got %q\nwant %q", wrapped, got, want)
 			}
@@ -53,11 +55,10 @@ func TestJoinWarningsUndoesTheWebhooksWrapping(t *testing.T) {
 
 // A denial turned into warnings (an UPDATE that leaves spec alone is always admitted) is wrapped the same way.
 func TestJoinWarningsOfDenials(t *testing.T) {
-	verdict := validators.Verdict{Results: []validators.RuleResult{{Rule: validators.RulePushSpecSyntax, Action: validators.ActionDeny,
-		Findings: validators.Findings{Errs: field.ErrorList{field.Invalid(field.NewPath("spec", "renderedImagePushSpec"), "quay.io/acme/OS:latest",
-			`repository path "acme/OS" must be lowercase, or the MCO's reference parser refuses it; use quay.io/acme/os:latest`)}}}}}
-	got := JoinWarnings(verdict.AllAsWarnings())
-	if len(got) != 1 || !strings.HasPrefix(got[0], "[pushspec-syntax] spec.renderedImagePushSpec: repository path") || !strings.HasSuffix(got[0], "use quay.io/acme/os:latest") {
-		t.Errorf("JoinWarnings(%q) = %q, want one warning", verdict.AllAsWarnings(), got)
+	denial := findings.FromError(validators.RulePushSpecSyntax, findings.Warn, field.Invalid(field.NewPath("spec", "renderedImagePushSpec"), "quay.io/acme/OS:latest",
+		`repository path "acme/OS" must be lowercase, or the MCO's reference parser refuses it; use quay.io/acme/os:latest`))
+	got := JoinWarnings(findings.AdmissionWarnings(findings.List{denial}))
+	if len(got) != 1 || !strings.HasPrefix(got[0], "[pushspec-syntax] spec.renderedImagePushSpec: Invalid value:") || !strings.HasSuffix(got[0], "use quay.io/acme/os:latest") {
+		t.Errorf("JoinWarnings = %q, want one warning", got)
 	}
 }

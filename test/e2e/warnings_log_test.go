@@ -25,7 +25,7 @@ var _ = Describe("Admission warnings in the checker's log", func() {
 		wrapped := warnings.during(func() {
 			Expect(kube.Create(ctx, p.machineOSConfig(pushSpec), client.DryRunAll)).To(Succeed())
 		})
-		Expect(wrapped).To(ContainElement(HavePrefix("[pushspec-syntax] spec.renderedImagePushSpec: repository path")))
+		Expect(wrapped).To(ContainElement(HavePrefix("[pushspec-syntax] spec.renderedImagePushSpec: Invalid value:")))
 
 		// Through the checker's own client, with controller-runtime's default warning handler, which logs each
 		// warning it is handed through the context's logger.
@@ -35,7 +35,7 @@ var _ = Describe("Admission warnings in the checker's log", func() {
 		Expect(mgr.GetClient().Create(logr.NewContext(ctx, logr.New(logged)), p.machineOSConfig(pushSpec), client.DryRunAll)).To(Succeed())
 
 		Expect(logged.all()).To(ContainElement(SatisfyAll(
-			HavePrefix("[pushspec-syntax] spec.renderedImagePushSpec: repository path"),
+			HavePrefix("[pushspec-syntax] spec.renderedImagePushSpec: Invalid value:"),
 			ContainSubstring("must be lowercase"),
 			HaveSuffix("use quay.io/mco/renderedimg:latest"))))
 		Expect(len(logged.all())).To(BeNumerically("<", len(wrapped)), "logged %q for the wrapped %q", logged.all(), wrapped)

@@ -53,6 +53,8 @@ var _ = Describe("The rendered manifests", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred())
 		// cert-manager's CRDs as its module ships them (deploy/crds), for the cert-manager overlay.
 		crds = append(crds, filepath.Join(moduleDir("github.com/cert-manager/cert-manager"), "deploy", "crds"))
+		// The Open Cluster Management hub's CRDs, for config/acm (vendored: test/crds/open-cluster-management.io).
+		crds = append(crds, filepath.Join(root, "test", "crds", "open-cluster-management.io"))
 		env = &envtest.Environment{
 			BinaryAssetsDirectory: os.Getenv("KUBEBUILDER_ASSETS"),
 			CRDInstallOptions:     envtest.CRDInstallOptions{Paths: crds, ErrorIfPathMissing: true},
@@ -67,8 +69,8 @@ var _ = Describe("The rendered manifests", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred())
 		kube, err = client.New(cfg, client.Options{Scheme: scheme})
 		Expect(err).NotTo(HaveOccurred())
-		// Namespaces every OpenShift cluster has, where config/rbac puts Roles.
-		for _, ns := range []string{mco.Namespace, mco.ClusterPullSecretNamespace, mco.EntitlementSecretNamespace} {
+		// Namespaces every OpenShift cluster has, where config/rbac puts Roles, and ACM Observability's on a hub.
+		for _, ns := range []string{mco.Namespace, mco.ClusterPullSecretNamespace, mco.EntitlementSecretNamespace, "open-cluster-management-observability"} {
 			Expect(kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
 		}
 	})
@@ -76,7 +78,8 @@ var _ = Describe("The rendered manifests", Ordered, func() {
 	It("are valid for the API server, kustomization by kustomization", func() {
 		dirs := kustomizations()
 		Expect(dirs).To(ContainElements(configDir("default"), configDir("samples"), configDir("overlays", "audit"),
-			configDir("overlays", "cert-manager"), configDir("overlays", "self-managed")))
+			configDir("overlays", "cert-manager"), configDir("overlays", "self-managed"), configDir("vap"), configDir("acm"),
+			configDir("acm", "observability")))
 		skipped := map[string]int{}
 		for _, dir := range dirs {
 			objs := render(dir)
@@ -112,6 +115,11 @@ var _ = Describe("The rendered manifests", Ordered, func() {
 	It("configure what the profiles promise", func() {
 		Expect(failurePolicyOf(render(configDir("default")))).To(Equal(admissionregistrationv1.Fail))
 		Expect(failurePolicyOf(render(configDir("overlays", "audit")))).To(Equal(admissionregistrationv1.Ignore))
+		// The audit profile keeps the lookup-free rules in the API server (config/vap); enforcing has the webhook.
+		Expect(policyBindings(render(configDir("overlays", "audit")))).To(Equal(map[string][]admissionregistrationv1.ValidationAction{
+			"ocl-guard-syntax": {admissionregistrationv1.Deny}, "ocl-guard-syntax-warn": {admissionregistrationv1.Warn},
+		}))
+		Expect(policyBindings(render(configDir("default")))).To(BeEmpty())
 		cm := render(configDir("overlays", "cert-manager"))
 		Expect(find(cm, "ValidatingWebhookConfiguration", "ocl-guard").GetAnnotations()).To(Equal(map[string]string{"cert-manager.io/inject-ca-from": "ocl-guard/ocl-guard-webhook"}))
 		Expect(find(cm, "Certificate", "ocl-guard-webhook").Object).To(HaveKeyWithValue("spec", HaveKeyWithValue("secretName", "ocl-guard-webhook-tls")))
@@ -278,6 +286,25 @@ func failurePolicyOf(objs []*unstructured.Unstructured) admissionregistrationv1.
 	vwc := typed[admissionregistrationv1.ValidatingWebhookConfiguration](find(objs, "ValidatingWebhookConfiguration", "ocl-guard"))
 	Expect(vwc.Webhooks).To(HaveLen(1))
 	return *vwc.Webhooks[0].FailurePolicy
+}
+
+// policyBindings are the rendered ValidatingAdmissionPolicies, each with the actions of the binding naming it.
+func policyBindings(objs []*unstructured.Unstructured) map[string][]admissionregistrationv1.ValidationAction {
+	GinkgoHelper()
+	out := map[string][]admissionregistrationv1.ValidationAction{}
+	for _, obj := range objs {
+		if obj.GetKind() == "ValidatingAdmissionPolicy" {
+			out[obj.GetName()] = nil
+		}
+	}
+	for _, obj := range objs {
+		if obj.GetKind() == "ValidatingAdmissionPolicyBinding" {
+			b := typed[admissionregistrationv1.ValidatingAdmissionPolicyBinding](obj)
+			Expect(out).To(HaveKey(b.Spec.PolicyName), "binding %s names no rendered policy", b.Name)
+			out[b.Spec.PolicyName] = append(out[b.Spec.PolicyName], b.Spec.ValidationActions...)
+		}
+	}
+	return out
 }
 
 func container(objs []*unstructured.Unstructured, name string) corev1.Container {
