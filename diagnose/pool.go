@@ -175,7 +175,7 @@ func (v *poolView) trackNodeState(name, state, desired, current string) {
 
 // anyNodeDegraded reports whether a Degraded/Unreconcilable node was found.
 func (v *poolView) anyNodeDegraded() bool {
-	for _, r := range []Reason{NodeImagePullAuth, NodeImageNotFound, NodeRegistryUnreachable, NodeDiskFull, NodeCauseNotRecorded, NodeDegraded} {
+	for _, r := range nodeCauseReasons() {
 		if g := v.groups[r]; g != nil && g.count > 0 {
 			return true
 		}
@@ -289,21 +289,8 @@ func (c *nodeClassifier) classify(reason string, images ...string) Reason {
 			c.blank(low[1], "<repo>")
 		}
 	}
-	l := c.buf
-	switch classifyText(l, dirNone) {
-	case clsNodeNoCause:
-		return NodeCauseNotRecorded
-	case clsNodeAuth:
-		return NodeImagePullAuth
-	case clsNodeNotFound:
-		return NodeImageNotFound
-	case clsNodeDisk:
-		return NodeDiskFull
-	case clsNodeUnreachable:
-		return NodeRegistryUnreachable
-	}
-	if nodeDisk.Match(l) {
-		return NodeDiskFull
+	if r := causeOf(classifyNodeText(newLineText(c.buf, dirNone))).reason; r != "" {
+		return r
 	}
 	return NodeDegraded
 }

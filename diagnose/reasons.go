@@ -184,30 +184,39 @@ const (
 	BuildFailedBlocksRollout Reason = "BuildFailedBlocksRollout"
 )
 
-// Reasons lists every reason this package can return, stage 2 first, in a stable order.
+// Reasons lists every reason DiagnoseBuild and DiagnosePool can return, each once, build reasons first: the rows of
+// the classifier's build causes and of buildChain, then those of poolChain.
 func Reasons() []Reason {
-	return []Reason{
-		BaseImagePullAuth, BaseImageNotFound, PushAuth, PushDenied, RegistryUnreachable, ContainerfileSyntax,
-		BuildStepFailed, PackageNotFound, RepoUnreachable, BuilderImagePull, BuildStuck, BuildPendingTooLong,
-		Interrupted, EntitlementMissing, ImageShortName, RegistryRateLimited, BuildPodEvicted, BuildOOMKilled,
-		FailedBeforeJob, Unknown,
-		RolloutNotStarted, RolloutPaused, NodeImagePullAuth, NodeRegistryUnreachable, NodeImageNotFound, NodeDiskFull,
-		NodeCauseNotRecorded, NodeDegraded, NodeRebootStuck, RolloutStalled, BuildFailedBlocksRollout,
+	out := buildCauseReasons()
+	for _, r := range append(buildChain.reasons(), poolChain.reasons()...) {
+		if !containsReason(out, r) {
+			out = append(out, r)
+		}
 	}
+	return out
 }
 
-// DefaultSeverity is the severity a reason is reported with: Error for causes found in error text, Warning for
-// the time-based rules (stuck, pending, stalled, not started), Info for Interrupted and RolloutPaused. A build
-// attempt that failed while the Job still retries is reported as Warning whatever its reason.
+// DefaultSeverity is the severity a reason is reported with: the Severity column of the first table row that reports
+// it (buildChain, causeTable, poolChain, configChain). Error for causes found in error text, Warning for the
+// time-based rules (stuck, pending, stalled, not started), Info for Interrupted, RolloutPaused and PoolPaused. A
+// build attempt that failed while the Job still retries is reported as Warning whatever its reason.
 func DefaultSeverity(r Reason) Severity {
-	switch r {
-	case "":
+	if r == "" {
 		return ""
-	case Interrupted, RolloutPaused:
-		return SeverityInfo
-	case BuildStuck, BuildPendingTooLong, RolloutStalled, RolloutNotStarted, NodeRebootStuck:
-		return SeverityWarning
-	default:
-		return SeverityError
 	}
+	if s, ok := buildChain.severityOf(r); ok {
+		return s
+	}
+	for _, c := range causeTable {
+		if c.reason == r && c.severity != "" {
+			return c.severity
+		}
+	}
+	if s, ok := poolChain.severityOf(r); ok {
+		return s
+	}
+	if s, ok := configChain.severityOf(r); ok {
+		return s
+	}
+	return SeverityError
 }

@@ -87,7 +87,7 @@ func TestClassifyText(t *testing.T) {
 		{`Copying blob sha256:7e49dc6156b0`, dirPush, clsNone},
 	}
 	for _, tc := range cases {
-		if got := classifyText(lowerASCII(nil, tc.line), tc.hint); got != tc.want {
+		if got := classifyLine(tc.line, tc.hint); got != tc.want {
 			t.Errorf("%q (hint %d): class %d, want %d", tc.line, tc.hint, got, tc.want)
 		}
 	}
@@ -220,3 +220,8 @@ func TestHelpers(t *testing.T) {
 }
 
 func secondsDur(s int) time.Duration { return time.Duration(s) * time.Second }
+
+// classifyLine classifies one line of a build log as scanLog does.
+func classifyLine(line string, hint direction) class {
+	return classifyText(newLineText(lowerASCII(nil, line), hint))
+}
