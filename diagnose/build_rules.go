@@ -8,6 +8,7 @@ import (
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // buildChain is the ranked chain of build rules: the first rule that finds something decides. Rows without a reason
@@ -108,11 +109,11 @@ func failedWithCause(v *buildView) (finding, bool) {
 	return f, true
 }
 
-// causeWithoutLog is the best cause the Failed condition's message (when not the generic "Build Failed"), the
-// MCO's Events and the newest failed container's termination message name.
+// causeWithoutLog is the best cause the Failed condition's message (when it says more than that the build failed),
+// the MCO's Events and the newest failed container's termination message name.
 func (v *buildView) causeWithoutLog() scanResult {
 	var best scanResult
-	if cond := mco.ConditionTrue(v.s.Build.Status.Conditions, mcfgv1.MachineOSBuildFailed); cond != nil && !genericFailed(cond.Message) {
+	if cond := v.failureCondition(); cond != nil {
 		best = scanLog(cond.Message)
 	}
 	for _, e := range v.mcoWarnings() {
@@ -138,6 +139,9 @@ func failedUnknown(v *buildView) (finding, bool) {
 // log could name the cause.
 func (v *buildView) unknown() finding {
 	var parts, status []string
+	if cond := v.failureCondition(); cond != nil {
+		parts = append(parts, conditionText(cond.Reason, cond.Message)) // the MCO's own words first
+	}
 	if jc := mco.JobCondition(v.s.Job, batchv1.JobFailed); jc != nil {
 		status = append(status, fmt.Sprintf("Job %s: %s", v.job, orDefault(jc.Reason, string(jc.Type))))
 	}
@@ -147,9 +151,6 @@ func (v *buildView) unknown() finding {
 	}
 	if len(status) > 0 {
 		parts = append(parts, strings.Join(status, "; "))
-	}
-	if cond := mco.ConditionTrue(v.s.Build.Status.Conditions, mcfgv1.MachineOSBuildFailed); cond != nil && !genericFailed(cond.Message) {
-		parts = append(parts, conditionText(cond.Reason, cond.Message))
 	}
 	for _, e := range v.mcoWarnings() {
 		parts = append(parts, e.String())
@@ -270,8 +271,15 @@ func buildStuck(v *buildView) (finding, bool) {
 	return finding{message: msg, evidence: ev, wantsLog: true}, true
 }
 
-// genericFailed reports whether a Failed condition message carries no information ("Build Failed").
-func genericFailed(msg string) bool {
-	m := strings.ToLower(strings.Join(strings.Fields(msg), ""))
-	return m == "" || m == "buildfailed" || m == "failed"
+// failureCondition is the Failed condition when its message says why the build failed, else nil. From
+// MCO 5.1 (openshift/machine-config-operator#6431, #6463; backported to 4.22 by #6479 and to 4.19 by #6518, #6527)
+// the condition carries the failure text; before, it carried a fixed phrase. The phrase's wording is not matched:
+// a message that names no cause the classifier knows and has at most three words says nothing more than the
+// condition itself.
+func (v *buildView) failureCondition() *metav1.Condition {
+	cond := mco.ConditionTrue(v.s.Build.Status.Conditions, mcfgv1.MachineOSBuildFailed)
+	if cond == nil || len(strings.Fields(cond.Message)) <= 3 && scanLog(cond.Message).rank() == 0 {
+		return nil
+	}
+	return cond
 }

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"strings"
+
+	"github.com/ocl-guard/ocl-guard/mco"
 )
 
 // The classifier: what one line of error text says. causeTable is its one ranked table; scanLog (scan.go) reads a
@@ -35,7 +38,18 @@ const (
 	clsNodeNotFound
 	clsNodeAuth
 	clsNodeNoCause // the 2025-07 → 2026-08 wrapper that dropped the cause
-	clsCount       // number of classes
+	clsBuildDisk   // the build's storage ran out of space
+	clsQuota       // a registry quota refused the push
+	clsTooLarge    // HTTP 413 from the registry or a proxy in front of it
+	clsGpgKey      // dnf has no GPG public key for a repository
+	clsConflict    // dnf/rpm-ostree cannot resolve the transaction
+	clsLint        // bootc container lint failed
+	clsContextMissing
+	clsNodePolicy      // the node's signature policy rejects the image
+	clsNodeContent     // the image's content cannot be imported as an OS
+	clsNodeUnitMissing // a MachineConfig enables a unit the image does not ship
+	clsNodeNotBootable // the image has no kernel
+	clsCount           // number of classes
 )
 
 // scope says which lines a row of causeTable reads.
@@ -78,13 +92,20 @@ type cause struct {
 var causeTable = []cause{
 	// Node side (section 7): the cause words must follow the anchor.
 	{cls: clsNodeNoCause, scope: scopeNode, test: nodeNoCause.Match, reason: NodeCauseNotRecorded},
+	// Before auth: a policy rejection is not a refused credential.
+	{cls: clsNodePolicy, scope: scopeNode, test: signaturePolicy.Match, reason: NodeImagePolicyRejected},
 	{cls: clsNodeAuth, scope: scopeNode, test: func(t *lineText) bool { return authRefused.Match(t) || denied.Match(t) }, reason: NodeImagePullAuth},
 	{cls: clsNodeNotFound, scope: scopeNode, test: notFound.Match, reason: NodeImageNotFound},
 	{cls: clsNodeDisk, scope: scopeNode, test: nodeDisk.Match, reason: NodeDiskFull},
+	{cls: clsNodeContent, scope: scopeNode, test: ostreeTar.Match, reason: NodeImageContentInvalid},
+	{cls: clsNodeNotBootable, scope: scopeNode, test: noKernel.Match, reason: NodeImageNotBootable},
 	{cls: clsNodeUnreachable, scope: scopeNode, test: nodeNet.Match, reason: NodeRegistryUnreachable},
 	{cls: clsNode, scope: scopeNode, reason: NodeDegraded},
-	// A node's reason without the anchor: only a disk that is full says enough on its own.
+	// A node's reason without the anchor: what says enough on its own. The MCD enables units after the new image is
+	// in place, not while it rebases, so a missing unit never has the anchor.
 	{cls: clsNodeDisk, scope: scopeNodeAny, test: nodeDisk.Match, reason: NodeDiskFull},
+	{cls: clsNodeUnitMissing, scope: scopeNodeAny, test: unitMissing.Match, reason: NodeUnitMissing},
+	{cls: clsNodeNotBootable, scope: scopeNodeAny, test: noKernel.Match, reason: NodeImageNotBootable},
 
 	// Pod (section 8).
 	{cls: clsPodImagePull, scope: scopePod, test: podPull.Match},
@@ -93,6 +114,21 @@ var causeTable = []cause{
 	// Build (sections 1 to 6).
 	{clsContainerfile, scopeBuild, containerfile.Match, 60, ContainerfileSyntax, SeverityError, func(v *buildView, _ scanResult) string {
 		return fmt.Sprintf("%s: the Containerfile does not parse; fix spec.containerFile of %s", v.subjID, v.moscRef())
+	}},
+	// buildah: `building at STEP "COPY x /y": checking on sources under "<context>": copier: stat: "/x": no such file
+	// or directory`. The MCO's build context (assets/buildah-build.sh) holds only the Containerfile, machineconfig/
+	// and the CA bundle.
+	{clsContextMissing, scopeBuild, contextMissing.Match, 60, BuildContextMissing, SeverityError, func(v *buildView, r scanResult) string {
+		what := "a COPY or ADD"
+		if p := contextPath(r.evidence); p != "" {
+			what = "COPY or ADD of " + short(p, 160)
+		}
+		return fmt.Sprintf("%s: %s found nothing in the build context: an OCL build's context holds only the Containerfile, machineconfig/ and the CA bundle, not your files; in spec.containerFile of %s fetch the file in a RUN step, COPY --from an image that holds it, or put it in a MachineConfig", v.subjID, what, v.moscRef())
+	}},
+	// Everything after a full disk fails ("no space left on device" while storing a layer, committing a step, or
+	// inside a RUN step): microshift-io/microshift#86, containers/podman#16192.
+	{clsBuildDisk, scopeBuild, buildDisk.Match, 59, BuildDiskFull, SeverityError, func(v *buildView, _ scanResult) string {
+		return fmt.Sprintf("%s: the build ran out of disk space: buildah's storage is an emptyDir (vfs driver, every layer uncompressed) on the build node's disk, with no size limit, so the build fails instead of being evicted; free space on the node that ran it (oc get pod -n %s -l job-name=%s -o wide) or make the image smaller (fewer layers, dnf clean all in the same RUN step)", v.subjID, mco.Namespace, v.job)
 	}},
 	// Without entitlements RHEL repositories are missing, so their packages are "not found".
 	{clsEntitlement, scopeBuild, noEnabledRepos.Match, 58, EntitlementMissing, SeverityError, func(v *buildView, r scanResult) string {
@@ -106,6 +142,10 @@ var causeTable = []cause{
 		host := orDefault(hostInLine(r.evidence), "the registry")
 		return fmt.Sprintf("%s: %s throttled the build (rate limit, HTTP 429) while pulling %s; add credentials for %s to %s, mirror the image, or rebuild later (oc annotate machineosconfig/%s machineconfiguration.openshift.io/rebuild=)", v.subjID, host, pulledImage(r), host, v.baseSecret(), v.moscOrPlaceholder())
 	}},
+	// dnf refuses unsigned or unverifiable packages before installing them: openshift-eng/ocp-build-data#10219.
+	{clsGpgKey, scopeBuild, gpgKeyMissing.Match, 56, RpmGpgKeyMissing, SeverityError, func(v *buildView, r scanResult) string {
+		return fmt.Sprintf("%s: %s: dnf has no GPG public key for a repository's packages; import it (RUN rpm --import <key> before the install), set gpgkey= in the .repo file, or create Secret etc-pki-rpm-gpg in %s with the key (the MCO mounts it into builds at /etc/pki/rpm-gpg)", v.subjID, stepPhrase(r), mco.Namespace)
+	}},
 	// A repository that cannot be reached also makes its packages "not found".
 	{clsRepo, scopeBuild, repoUnreachable.Match, 55, RepoUnreachable, SeverityError, func(v *buildView, r scanResult) string {
 		repo := "a package repository"
@@ -114,12 +154,39 @@ var causeTable = []cause{
 		}
 		return fmt.Sprintf("%s: %s could not reach %s; check the repository URL, the cluster proxy and, for Red Hat CDN repositories, the entitlement certificates", v.subjID, stepPhrase(r), short(repo, 200))
 	}},
+	// The depsolver's own words name the package that cannot go in: ublue-os/akmods#300 (a kmod built for another
+	// kernel: "nothing provides kernel-uname-r = <kver> needed by kmod-..."), ublue-os/hwe#300.
+	{clsConflict, scopeBuild, depsolve.Match, 52, PackageConflict, SeverityError, func(v *buildView, r scanResult) string {
+		what := "the packages cannot be installed together"
+		if m := nothingProvidesRe.FindStringSubmatch(r.evidence); m != nil {
+			what = "nothing provides " + short(m[1], 120) + " needed by " + short(m[2], 120)
+		}
+		hint := "remove or pin the conflicting packages"
+		if strings.Contains(strings.ToLower(r.evidence), "kernel") {
+			hint = "a kernel module package must be built for the base image's kernel (rpm -q kernel in the base image): use the kmod for that kernel, or build it in the Containerfile against kernel-devel of that version"
+		}
+		return fmt.Sprintf("%s: %s cannot resolve the transaction: %s; %s in spec.containerFile of %s", v.subjID, stepPhrase(r), what, hint, v.moscRef())
+	}},
+	// `bootc container lint` as the last step, as the image mode documentation recommends: bootc-dev/bootc#1546
+	// ("error: Linting: Checks failed: 1").
+	{clsLint, scopeBuild, lintFailed.Match, 53, ImageLintFailed, SeverityError, func(v *buildView, r scanResult) string {
+		return fmt.Sprintf("%s: bootc container lint found problems in the image (%s); fix what each lint names (e.g. var-tmpfiles: content in /var needs a tmpfiles.d entry), or skip a lint with --skip <name>, in spec.containerFile of %s", v.subjID, stepPhrase(r), v.moscRef())
+	}},
 	{clsPackage, scopeBuild, packageNotFound.Match, 50, PackageNotFound, SeverityError, func(v *buildView, r scanResult) string {
 		what := "a package was not found"
 		if pkgs := packageNames(r.evidence); pkgs != "" {
 			what = "package(s) not found: " + short(pkgs, 200)
 		}
 		return fmt.Sprintf("%s: %s in %s; fix the package name or enable the repository that ships it in spec.containerFile of %s", v.subjID, what, stepPhrase(r), v.moscRef())
+	}},
+	// Before auth: both come as a registry's "denied" or an HTTP error of a push.
+	{clsQuota, scopeBuild, registryQuota.Match, 42, RegistryQuotaExceeded, SeverityError, func(v *buildView, _ scanResult) string {
+		pushSpec := string(v.s.Build.Spec.RenderedImagePushSpec)
+		return fmt.Sprintf("%s: %s refused the push of %s: the repository's or project's storage quota would be exceeded; raise the quota or delete old images there (the MCO deletes an image only when its MachineOSBuild is deleted)", v.subjID, registryHost(pushSpec), short(repoOf(pushSpec), 200))
+	}},
+	{clsTooLarge, scopeBuild, tooLarge.Match, 42, PushTooLarge, SeverityError, func(v *buildView, _ scanResult) string {
+		host := registryHost(string(v.s.Build.Spec.RenderedImagePushSpec))
+		return fmt.Sprintf("%s: %s (or a proxy in front of it) answered HTTP 413 Request Entity Too Large to a layer upload; allow larger request bodies there (nginx: client_max_body_size 0) or push through a route without that limit", v.subjID, host)
 	}},
 	{clsBaseAuth, scopeBuild, isAuth(clsBaseAuth), 40, BaseImagePullAuth, SeverityError, func(v *buildView, r scanResult) string {
 		host := orDefault(hostInLine(r.evidence), "the base image registry")
@@ -134,8 +201,11 @@ var causeTable = []cause{
 		host := registryHost(pushSpec)
 		return fmt.Sprintf("%s: %s refused the push credentials for %s; put valid credentials for %s (exact host name and port) in %s", v.subjID, host, short(pushSpec, 200), host, v.pushSecret())
 	}},
-	{clsPushDenied, scopeBuild, isAuth(clsPushDenied), 40, PushDenied, SeverityError, func(v *buildView, _ scanResult) string {
+	{clsPushDenied, scopeBuild, isAuth(clsPushDenied), 40, PushDenied, SeverityError, func(v *buildView, r scanResult) string {
 		pushSpec := string(v.s.Build.Spec.RenderedImagePushSpec)
+		if repoMissing.Match(newLineText(lowerASCII(nil, r.evidence), dirPush)) {
+			return fmt.Sprintf("%s: %s has no repository %s and does not create one on push (e.g. Amazon ECR); create the repository, then rebuild", v.subjID, registryHost(pushSpec), short(repoOf(pushSpec), 200))
+		}
 		return fmt.Sprintf("%s: %s accepted the push credentials but denied writing to %s; give the account in %s write access to that repository (or create it)", v.subjID, registryHost(pushSpec), short(repoOf(pushSpec), 200), v.pushSecret())
 	}},
 	{clsNetwork, scopeBuild, network.Match, 30, RegistryUnreachable, SeverityError, func(v *buildView, r scanResult) string {
@@ -277,6 +347,10 @@ func authClassOf(t *lineText) class {
 		return clsBaseAuth
 	case dirPush:
 		switch {
+		case missing && repoMissing.Match(t):
+			// Amazon ECR: "name unknown: The repository with name '<repo>' does not exist in the registry with id
+			// '<id>'" (aws-actions/amazon-ecr-login#166): the write has nowhere to go.
+			return clsPushDenied
 		case missing:
 			return clsNone
 		case authStrong.Match(t):
@@ -334,12 +408,34 @@ var (
 
 	nodeNoCause = newMatcher(`failed to update os to \S+ after retries: timed out waiting for the condition\s*$`, "after retries: timed out waiting for the condition")
 	nodeDisk    = newMatcher(`no space left on device|min-free-space-(?:percent|size)[^\n]*would be exceeded`, "no space left on device", "min-free-space-")
-	nodeNet     = newMatcher("", "pinging container registry", "dial tcp", "no such host", "i/o timeout", "connection refused", "no route to host",
-		"network is unreachable", "x509: ", "tls: failed to verify", "server gave http response to https client", "tls handshake timeout")
+	// A stream that broke while the image proxy handed a layer over ("failed to invoke method FinishPipe: ... write
+	// |1: broken pipe", coreos/rpm-ostree#5198, ostreedev/ostree-rs-ext#657) is a registry or network problem too.
+	nodeNet = newMatcher("", "pinging container registry", "dial tcp", "no such host", "i/o timeout", "connection refused", "no route to host",
+		"network is unreachable", "x509: ", "tls: failed to verify", "server gave http response to https client", "tls handshake timeout",
+		"broken pipe", "connection reset by peer")
+	// containers/image signature/policy_eval_*.go: "A signature was required, but no signature exists", "Running image
+	// %s is rejected by policy.", wrapped as "Source image rejected: %s" (ublue-os/bazzite-dx#70, ublue-os/main#403).
+	signaturePolicy = newMatcher("", "a signature was required, but no signature exists", "is rejected by policy", "source image rejected",
+		"none of the signatures were accepted")
+	// ostree-ext's tar import: "ostree-tar: Processing deferred hardlink var/...: Failed to find object", "Processing
+	// tar: Failed to commit tar: ExitStatus(...)" (coreos/rpm-ostree#4820, bootc-dev/bootc#637).
+	ostreeTar = newMatcher("", "processing deferred hardlink", "failed to commit tar", "ostree-tar: ")
+	// ostree deploy: "Failed to find kernel in /usr/lib/modules, /usr/lib/ostree-boot or /boot" (ostreedev/ostree#2987).
+	noKernel = newMatcher("", "failed to find kernel in")
+	// systemctl via the MCD: "error enabling units: Failed to enable unit: Unit file <x> does not exist."
+	unitMissing = newMatcher(`unit file \S+ does not exist`, "unit file ")
 
 	// Section 6.
 	containerfile = newMatcher(`unknown (?:dockerfile )?instruction|containerfile validation failed|dockerfile parse error|parsing (?:main|additional) dockerfile|must be of the form: name=value|can't find = in|as a json array|unterminated heredoc|requires (?:at least (?:one|two) arguments?|exactly one argument)|must contain at least one from instruction|instruction must use key=value form`,
 		"instruction", "containerfile validation failed", "dockerfile", "name=value", "can't find = in", "as a json array", "unterminated heredoc", "requires ")
+	// Section 9 of failure-signatures, each with its public report.
+	buildDisk      = newMatcher("", "no space left on device")
+	registryQuota  = newMatcher("", "will exceed the configured upper limit", "quota exceeded")
+	tooLarge       = newMatcher(`statuscode: 413\b|http 413 response body|413 request entity too large|413 payload too large`, "statuscode: 413", "http 413 response body", "413 request entity too large", "413 payload too large")
+	gpgKeyMissing  = newMatcher(`you do not have any gpg public keys installed|public key for \S+ is not installed|gpg check failed`, "you do not have any gpg public keys installed", "public key for ", "gpg check failed")
+	depsolve       = newMatcher("", "could not depsolve transaction", "nothing provides ", "conflicting requests", "but none of the providers can be installed", "cannot install both ")
+	lintFailed     = newMatcher("", "linting: checks failed")
+	contextMissing = newMatcher(`checking on sources under "[^"]*": copier: stat: "[^"]*": no such file or directory|no files found matching`, "checking on sources under ", "no files found matching")
 	// Section 5.
 	packageNotFound = newMatcher(`no match for argument: |unable to find a match: |no package matches '[^']+'|packages not found: |no matches for ["'][^"']+["'] in repo`,
 		"no match for argument: ", "unable to find a match: ", "no package matches '", "packages not found: ", "no matches for ")
@@ -348,9 +444,10 @@ var (
 	// Sections 1 and 2: credentials refused, access denied, image missing.
 	authRefused = newMatcher(`unauthorized|authentication required|not authorized|invalid username/password|\b401\b`,
 		"unauthorized", "authentication required", "not authorized", "invalid username/password", "401")
-	authStrong = newMatcher(`authentication required|invalid username/password|\b401\b`, "authentication required", "invalid username/password", "401")
-	denied     = newMatcher(`(?:^|[:\n] ?)denied:|access to the (?:requested )?resource is denied|\b403\b|forbidden`, "denied", "403", "forbidden")
-	notFound   = newMatcher("", "manifest unknown", "name unknown", "repository name not known")
+	authStrong  = newMatcher(`authentication required|invalid username/password|\b401\b`, "authentication required", "invalid username/password", "401")
+	denied      = newMatcher(`(?:^|[:\n] ?)denied:|access to the (?:requested )?resource is denied|\b403\b|forbidden`, "denied", "403", "forbidden")
+	notFound    = newMatcher("", "manifest unknown", "name unknown", "repository name not known")
+	repoMissing = newMatcher(`the repository with name \S+ does not exist|name unknown: repository name not known`, "the repository with name ", "repository name not known")
 	// Section 3.
 	network = newMatcher(`pinging container registry|dial tcp[^\n]*?(?:no such host|i/o timeout|connection refused|no route to host|network is unreachable)|lookup \S+(?: on \S+)?: (?:no such host|server misbehaving|i/o timeout)|x509: |tls: failed to verify certificate|server gave http response to https client|tls handshake timeout|client\.timeout exceeded|received unexpected http status: 50[234]`,
 		"pinging container registry", "dial tcp", "lookup ", "x509: ", "tls: failed to verify certificate", "server gave http response to https client", "tls handshake timeout", "client.timeout exceeded", "received unexpected http status: 50")
@@ -380,7 +477,7 @@ var (
 	// unexpected end of JSON input" (containers/image#1293): the denial is the cause, the 401 is noise.
 	emptyBody401 = []byte("error parsing http 401 response body")
 	// Continuation lines of the old multi-line registry error ("errors:\ndenied: ...\nunauthorized: ...").
-	registryCodeRe = regexp.MustCompile(`^(?:denied|unauthorized|manifest unknown|name unknown|forbidden|toomanyrequests|error parsing http 40[13] response body)\b`)
+	registryCodeRe = regexp.MustCompile(`^(?:denied|unauthorized|manifest unknown|name unknown|forbidden|toomanyrequests|error parsing http 4(?:0[13]|13) response body)\b`)
 	stepHeaderRe   = regexp.MustCompile(`^step \d+(?:/\d+)?: ([a-z]+)`)
 )
 
@@ -406,4 +503,17 @@ func pulledImage(r scanResult) string {
 		return "image " + short(r.image, 200) + " (used by COPY --from or FROM)"
 	}
 	return "the base image"
+}
+
+var (
+	nothingProvidesRe = regexp.MustCompile(`(?i)nothing provides (.+?) needed by (\S+)`)
+	contextPathRe     = regexp.MustCompile(`(?i)copier: stat: "([^"]+)"|no files found matching "([^"]+)"`)
+)
+
+// contextPath is the path a COPY or ADD found nothing at.
+func contextPath(line string) string {
+	if m := contextPathRe.FindStringSubmatch(line); m != nil {
+		return firstGroup(m)
+	}
+	return ""
 }

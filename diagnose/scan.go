@@ -63,7 +63,7 @@ func (r scanResult) rank() int { return buildRank(r.cls) }
 type segment struct {
 	kind       segKind
 	full       pick   // best line read as build output
-	runOut     pick   // best package/repo line read as the output of a RUN command
+	runOut     pick   // best package/repo/disk/lint line read as the output of a RUN command
 	runFail    string // the `building at STEP "RUN ...": exit status N` line
 	headerStep string // the RUN text of the step header
 	subExit    string // from "subprocess exited with status N"
@@ -190,9 +190,13 @@ func (s *segment) consume(t *lineText, line string) {
 	if s.stepFailure(t, line) {
 		return
 	}
+	if l[0] == '<' { // the HTML body of a proxy's error page (pulp/pulp-operator#330): the line before it is the error
+		s.remember(line)
+		return
+	}
 	c := classifyText(t)
 	switch c {
-	case clsPackage, clsRepo, clsEntitlement:
+	case clsPackage, clsRepo, clsEntitlement, clsGpgKey, clsConflict, clsLint, clsBuildDisk:
 		if s.runOut.better(c) {
 			s.runOut = pick{cls: c, line: line}
 		}
@@ -305,6 +309,10 @@ func (s *segment) continuation(t *lineText, line string) {
 	switch {
 	case rateLimit.Match(t):
 		c = clsRateLimit
+	case registryQuota.Match(t):
+		c = clsQuota
+	case tooLarge.Match(t):
+		c = clsTooLarge
 	case s.carryDeny && bytes.HasPrefix(l, emptyBody401):
 		return
 	default:

@@ -95,7 +95,7 @@ Error: creating build container: unable to copy from source docker://docker.io/l
 }
 
 func TestDiagnoseBuildRealWorldShapes(t *testing.T) {
-	for _, tc := range realWorldCases {
+	for _, tc := range append(realWorldCases, publicReportBuildCases...) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := failedSnapshot(tc.msg, layoutInit)
 			d := DiagnoseBuild(s)
@@ -103,6 +103,13 @@ func TestDiagnoseBuildRealWorldShapes(t *testing.T) {
 			if NeedsLog(s) != tc.needsLog {
 				t.Errorf("NeedsLog = %v", !tc.needsLog)
 			}
+			if d.Severity != SeverityError {
+				t.Errorf("severity %s", d.Severity)
+			}
+			// The same text read from the pod log (the termination message keeps only its last 2 KiB).
+			s = failedSnapshot("subprocess exited with status 1", layoutInit)
+			s.Log = logPreamble + tc.msg
+			checkDiag(t, DiagnoseBuild(s), tc.reason, nil, tc.inEv, nil)
 		})
 	}
 }
