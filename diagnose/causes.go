@@ -128,7 +128,7 @@ var causeTable = []cause{
 	// Everything after a full disk fails ("no space left on device" while storing a layer, committing a step, or
 	// inside a RUN step): microshift-io/microshift#86, containers/podman#16192.
 	{clsBuildDisk, scopeBuild, buildDisk.Match, 59, BuildDiskFull, SeverityError, func(v *buildView, _ scanResult) string {
-		return fmt.Sprintf("%s: the build ran out of disk space: buildah's storage is an emptyDir (vfs driver, every layer uncompressed) on the build node's disk, with no size limit, so the build fails instead of being evicted; free space on the node that ran it (oc get pod -n %s -l job-name=%s -o wide) or make the image smaller (fewer layers, dnf clean all in the same RUN step)", v.subjID, mco.Namespace, v.job)
+		return fmt.Sprintf("%s: the build ran out of disk space: buildah's storage is an emptyDir (vfs driver, every layer uncompressed) on the build node's disk, with no size limit, so the build fails instead of being evicted; free space on the node that ran it (oc get pod -n %s -l batch.kubernetes.io/job-name=%s -o wide) or make the image smaller (fewer layers, dnf clean all in the same RUN step)", v.subjID, mco.Namespace, v.job)
 	}},
 	// Without entitlements RHEL repositories are missing, so their packages are "not found".
 	{clsEntitlement, scopeBuild, noEnabledRepos.Match, 58, EntitlementMissing, SeverityError, func(v *buildView, r scanResult) string {
@@ -285,11 +285,19 @@ func containsReason(rs []Reason, r Reason) bool {
 	return false
 }
 
-// firstInScope returns the class of the first row of sc whose test passes, or clsNone.
-func firstInScope(sc scope, t *lineText) class {
+// rowsByScope holds the rows of causeTable by scope, in table order.
+var rowsByScope = func() (by [scopeNodeAny + 1][]*cause) {
 	for i := range causeTable {
 		c := &causeTable[i]
-		if c.scope == sc && (c.test == nil || c.test(t)) {
+		by[c.scope] = append(by[c.scope], c)
+	}
+	return by
+}()
+
+// firstInScope returns the class of the first row of sc whose test passes, or clsNone.
+func firstInScope(sc scope, t *lineText) class {
+	for _, c := range rowsByScope[sc] {
+		if c.test == nil || c.test(t) {
 			return c.cls
 		}
 	}
@@ -422,7 +430,8 @@ var (
 	ostreeTar = newMatcher("", "processing deferred hardlink", "failed to commit tar", "ostree-tar: ")
 	// ostree deploy: "Failed to find kernel in /usr/lib/modules, /usr/lib/ostree-boot or /boot" (ostreedev/ostree#2987).
 	noKernel = newMatcher("", "failed to find kernel in")
-	// systemctl via the MCD: "error enabling units: Failed to enable unit: Unit file <x> does not exist."
+	// The MCD's enableUnits (openshift/machine-config-operator pkg/daemon/update.go: "error enabling units: %s" with
+	// systemctl's output): "error enabling units: Failed to enable unit: Unit file <x> does not exist."
 	unitMissing = newMatcher(`unit file \S+ does not exist`, "unit file ")
 
 	// Section 6.

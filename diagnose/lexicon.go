@@ -116,9 +116,6 @@ func newMatcher(re string, lits ...string) matcher {
 	return m
 }
 
-// literal is a matcher of one literal.
-func literal(lit string) matcher { return newMatcher("", lit) }
-
 func (m matcher) Match(t *lineText) bool {
 	for _, id := range m.ids {
 		if t.has(id) {

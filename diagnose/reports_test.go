@@ -22,7 +22,7 @@ var publicReportBuildCases = []buildCase{
 Copying blob sha256:dd2e2f497c1eb26a22012f125c7e9e5d8b0d69f5b4d34488570fa69c067beb3f
 Error: creating build container: copying system image from manifest list: writing blob: storing blob to file "/var/tmp/container_images_storage1881483067/5": write /var/tmp/container_images_storage1881483067/5: no space left on device`,
 		reason: BuildDiskFull,
-		inMsg:  []string{"ran out of disk space", "emptyDir", "no size limit", "job-name=build-" + mosbName},
+		inMsg:  []string{"ran out of disk space", "emptyDir", "no size limit", "batch.kubernetes.io/job-name=build-" + mosbName},
 		inEv:   []string{"storing blob to file", "no space left on device"},
 	},
 	{
