@@ -112,3 +112,16 @@ func BenchmarkDiagnoseBuild(b *testing.B) {
 		DiagnoseBuild(s)
 	}
 }
+
+// Classifying a 64 KiB build log (scanLog alone) stays well under a millisecond.
+func BenchmarkClassifyBuildLog64K(b *testing.B) {
+	log := log64K()
+	if r := scanLog(log); r.cls != clsPackage {
+		b.Fatalf("class %d", r.cls)
+	}
+	b.SetBytes(int64(len(log)))
+	b.ReportAllocs()
+	for b.Loop() {
+		scanLog(log)
+	}
+}

@@ -84,11 +84,10 @@ func newBuildView(s BuildSnapshot) *buildView {
 	return v
 }
 
-// DiagnoseBuild diagnoses one MachineOSBuild: the first rule of buildRules that finds something decides. A succeeded
+// DiagnoseBuild diagnoses one MachineOSBuild: the first rule of buildChain that finds something decides. A succeeded
 // build is healthy (Reason "").
 func DiagnoseBuild(s BuildSnapshot) Diagnosis {
-	f, _ := evaluateBuild(s)
-	return f.Diagnosis
+	return evaluateBuild(s).Diagnosis
 }
 
 // NeedsLog reports whether the checker should read the image-build log. It runs the rules without the log: the log
@@ -97,8 +96,7 @@ func DiagnoseBuild(s BuildSnapshot) Diagnosis {
 // build).
 func NeedsLog(s BuildSnapshot) bool {
 	s.Log = ""
-	f, _ := evaluateBuild(s)
-	return f.wantsLog
+	return evaluateBuild(s).wantsLog
 }
 
 func (v *buildView) logCmd() string {

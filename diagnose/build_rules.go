@@ -8,52 +8,38 @@ import (
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// finding is what a rule found: a diagnosis (empty for "healthy, stop here") and whether the build log could make
-// it more specific.
-type finding struct {
-	Diagnosis
-	wantsLog bool
-}
+// buildChain is the ranked chain of build rules: the first rule that finds something decides. Rows without a reason
+// report a cause that the classifier's table (causeTable) names, with its reason and severity; the first row is the
+// healthy stop of a succeeded build.
+var buildChain = chain[*buildView]{rules: []rule[*buildView]{
+	{"", "", buildSucceeded},
+	{Interrupted, SeverityInfo, buildInterrupted},
+	{BuilderImagePull, SeverityError, builderImagePull},
+	{BuildPodEvicted, SeverityError, buildPodEvicted},
+	{BuildOOMKilled, SeverityError, buildOOMKilled},
+	{"", "", failedWithCause},
+	{ContainerfileSyntax, SeverityError, containerfileBeforeJob},
+	{FailedBeforeJob, SeverityError, failedBeforeJob},
+	{Unknown, SeverityError, failedUnknown},
+	{"", SeverityWarning, attemptFailed}, // a retry may still succeed, whatever the cause
+	{BuildPendingTooLong, SeverityWarning, buildPending},
+	{BuildStuck, SeverityWarning, buildStuck},
+}}
 
-// buildRule is one ranked build diagnosis, in the way cert-manager's policies.Chain is a list of checks
-// (github.com/cert-manager/cert-manager internal/controller/certificates/policies): the first rule that finds
-// something decides. Reasons lists every reason the rule can return, so that each reason leads to its rule.
-type buildRule struct {
-	Reasons []Reason
-	Check   func(v *buildView) (finding, bool)
-}
-
-// buildRules is the ranked chain of build rules.
-var buildRules = []buildRule{
-	{nil, buildSucceeded},
-	{[]Reason{Interrupted}, buildInterrupted},
-	{[]Reason{BuilderImagePull}, builderImagePull},
-	{[]Reason{BuildPodEvicted, BuildOOMKilled}, buildPodKilled},
-	{textReasons(), failedWithCause},
-	{[]Reason{ContainerfileSyntax, FailedBeforeJob}, failedBeforeJob},
-	{[]Reason{Unknown}, failedUnknown},
-	{textReasons(), attemptFailed},
-	{[]Reason{BuildPendingTooLong}, buildPending},
-	{[]Reason{BuildStuck}, buildStuck},
-}
-
-// evaluateBuild runs the chain; the index of the deciding rule is -1 when none found anything.
-func evaluateBuild(s BuildSnapshot) (finding, int) {
+// evaluateBuild runs the chain; a nil build is healthy.
+func evaluateBuild(s BuildSnapshot) verdict {
 	if s.Build == nil {
-		return finding{}, -1
+		return verdict{}
 	}
-	v := newBuildView(s)
-	for i, r := range buildRules {
-		if f, ok := r.Check(v); ok {
-			return f, i
-		}
-	}
-	return finding{}, -1
+	return buildChain.evaluate(newBuildView(s))
 }
 
-func found(d Diagnosis) (finding, bool) { return finding{Diagnosis: d}, true }
+func found(message, evidence string) (finding, bool) {
+	return finding{message: message, evidence: evidence}, true
+}
 
 func buildSucceeded(v *buildView) (finding, bool) {
 	return finding{}, v.phase == mco.PhaseSucceeded
@@ -67,8 +53,8 @@ func buildInterrupted(v *buildView) (finding, bool) {
 	if cond := mco.ConditionTrue(v.s.Build.Status.Conditions, mcfgv1.MachineOSBuildInterrupted); cond != nil {
 		ev = conditionText(cond.Reason, cond.Message)
 	}
-	return found(newDiagnosis(Interrupted, "", fmt.Sprintf(
-		"%s was interrupted (its MachineOSConfig or the pool's rendered config changed, or its Job was deleted); the MCO starts a new build, act only if this repeats", v.subjID), ev))
+	return found(fmt.Sprintf(
+		"%s was interrupted (its MachineOSConfig or the pool's rendered config changed, or its Job was deleted); the MCO starts a new build, act only if this repeats", v.subjID), ev)
 }
 
 var pullWaitingReasons = map[string]bool{
@@ -96,7 +82,7 @@ func builderImagePull(v *buildView) (finding, bool) {
 				}
 				msg := fmt.Sprintf("%s: build pod %s cannot pull the builder image %s for container %s (%s); check the cluster pull secret (openshift-config/pull-secret) and the image mirror sets for %s",
 					v.subjID, p.Name, short(img, 200), cs.Name, what, registryHost(img))
-				return found(newDiagnosis(BuilderImagePull, "", msg, conditionText(w.Reason, w.Message)))
+				return found(msg, conditionText(w.Reason, w.Message))
 			}
 		}
 	}
@@ -118,14 +104,16 @@ func failedWithCause(v *buildView) (finding, bool) {
 	if best.rank() == 0 {
 		return finding{}, false
 	}
-	return finding{Diagnosis: v.fromScan(best), wantsLog: wantsLog}, true
+	f := v.fromScan(best)
+	f.wantsLog = wantsLog
+	return f, true
 }
 
-// causeWithoutLog is the best cause the Failed condition's message (when not the generic "Build Failed"), the
-// MCO's Events and the newest failed container's termination message name.
+// causeWithoutLog is the best cause the Failed condition's message (when it says more than that the build failed),
+// the MCO's Events and the newest failed container's termination message name.
 func (v *buildView) causeWithoutLog() scanResult {
 	var best scanResult
-	if cond := mco.ConditionTrue(v.s.Build.Status.Conditions, mcfgv1.MachineOSBuildFailed); cond != nil && !genericFailed(cond.Message) {
+	if cond := v.failureCondition(); cond != nil {
 		best = scanLog(cond.Message)
 	}
 	for _, e := range v.mcoWarnings() {
@@ -144,11 +132,16 @@ func failedUnknown(v *buildView) (finding, bool) {
 	if v.phase != mco.PhaseFailed {
 		return finding{}, false
 	}
-	return finding{Diagnosis: v.unknown(), wantsLog: true}, true
+	return v.unknown(), true
 }
 
-func (v *buildView) unknown() Diagnosis {
+// unknown is the finding for a failed build whose cause nothing names: the evidence holds what there is, and the
+// log could name the cause.
+func (v *buildView) unknown() finding {
 	var parts, status []string
+	if cond := v.failureCondition(); cond != nil {
+		parts = append(parts, conditionText(cond.Reason, cond.Message)) // the MCO's own words first
+	}
 	if jc := mco.JobCondition(v.s.Job, batchv1.JobFailed); jc != nil {
 		status = append(status, fmt.Sprintf("Job %s: %s", v.job, orDefault(jc.Reason, string(jc.Type))))
 	}
@@ -158,9 +151,6 @@ func (v *buildView) unknown() Diagnosis {
 	}
 	if len(status) > 0 {
 		parts = append(parts, strings.Join(status, "; "))
-	}
-	if cond := mco.ConditionTrue(v.s.Build.Status.Conditions, mcfgv1.MachineOSBuildFailed); cond != nil && !genericFailed(cond.Message) {
-		parts = append(parts, conditionText(cond.Reason, cond.Message))
 	}
 	for _, e := range v.mcoWarnings() {
 		parts = append(parts, e.String())
@@ -172,7 +162,7 @@ func (v *buildView) unknown() Diagnosis {
 		parts = append(parts, lastLines(tc.t.Message, 5))
 	}
 	msg := fmt.Sprintf("%s failed with no recognised cause; read the build log (%s)", v.subjID, v.logCmd())
-	return newDiagnosis(Unknown, "", msg, strings.Join(parts, "\n"))
+	return finding{reason: Unknown, message: msg, evidence: strings.Join(parts, "\n"), wantsLog: true}
 }
 
 // attemptFailed: a build still Pending or Building whose latest attempt failed with a known cause while the Job
@@ -185,10 +175,9 @@ func attemptFailed(v *buildView) (finding, bool) {
 	if r.rank() == 0 {
 		return finding{}, false
 	}
-	d := v.fromScan(r)
-	d.Severity = SeverityWarning
-	d.Message = cleanMessage(fmt.Sprintf("%s (a build attempt failed; the Job retries up to %d attempts)", d.Message, jobAttempts(v.s.Job)))
-	return found(d)
+	f := v.fromScan(r)
+	f.message = fmt.Sprintf("%s (a build attempt failed; the Job retries up to %d attempts)", f.message, jobAttempts(v.s.Job))
+	return f, true
 }
 
 // buildPending reports a build whose pod has not started (or whose Job has no pod) for longer than PendingAfter.
@@ -219,7 +208,7 @@ func (v *buildView) noPodTooLong() (finding, bool) {
 	}
 	msg := fmt.Sprintf("%s has had no build pod for %s (limit %s); check the Job %s and quotas and events in %s",
 		v.subjID, humanDuration(now.Sub(v.since)), humanDuration(limit), v.job, mco.Namespace)
-	return found(newDiagnosis(BuildPendingTooLong, "", msg, ev))
+	return found(msg, ev)
 }
 
 func (v *buildView) podPendingTooLong(p *corev1.Pod) (finding, bool) {
@@ -248,7 +237,7 @@ func (v *buildView) podPendingTooLong(p *corev1.Pod) (finding, bool) {
 	if sched != nil && sched.Status != corev1.ConditionTrue {
 		msg := fmt.Sprintf("%s: build pod %s has been unschedulable for %s (limit %s): %s; free capacity or fix taints, node selectors and quotas",
 			v.subjID, p.Name, age, humanDuration(limit), short(sched.Message, 300))
-		return found(newDiagnosis(BuildPendingTooLong, "", msg, "PodScheduled="+string(sched.Status)+" "+conditionText(sched.Reason, sched.Message)))
+		return found(msg, "PodScheduled="+string(sched.Status)+" "+conditionText(sched.Reason, sched.Message))
 	}
 	ev := ""
 	for _, list := range [][]corev1.ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {
@@ -260,7 +249,7 @@ func (v *buildView) podPendingTooLong(p *corev1.Pod) (finding, bool) {
 	}
 	msg := fmt.Sprintf("%s: build pod %s has been Pending for %s (limit %s) without starting; check its events (oc describe pod -n %s %s), e.g. a missing secret or volume",
 		v.subjID, p.Name, age, humanDuration(limit), mco.Namespace, p.Name)
-	return found(newDiagnosis(BuildPendingTooLong, "", msg, ev))
+	return found(msg, ev)
 }
 
 // buildStuck: Building for longer than StuckAfter. The log, when read, says what the build was doing.
@@ -272,18 +261,25 @@ func buildStuck(v *buildView) (finding, bool) {
 	if v.s.Log != "" {
 		if r := scanLog(v.s.Log); r.rank() > 0 {
 			ev = r.evidence
-			hint = fmt.Sprintf("; its log shows %s", textCauses[r.cls].reason)
+			hint = fmt.Sprintf("; its log shows %s", causeOf(r.cls).reason)
 		} else {
 			ev = lastLines(v.s.Log, 5)
 		}
 	}
 	msg := fmt.Sprintf("%s has been Building for %s (limit %s) and the MCO sets no deadline on build Jobs, so it will not fail on its own%s; read the log (%s) and, to retry, run oc annotate machineosconfig/%s machineconfiguration.openshift.io/rebuild=",
 		v.subjID, humanDuration(v.s.Now.Sub(v.since)), humanDuration(v.lim.StuckAfter), hint, v.logCmd(), v.moscOrPlaceholder())
-	return finding{Diagnosis: newDiagnosis(BuildStuck, "", msg, ev), wantsLog: true}, true
+	return finding{message: msg, evidence: ev, wantsLog: true}, true
 }
 
-// genericFailed reports whether a Failed condition message carries no information ("Build Failed").
-func genericFailed(msg string) bool {
-	m := strings.ToLower(strings.Join(strings.Fields(msg), ""))
-	return m == "" || m == "buildfailed" || m == "failed"
+// failureCondition is the Failed condition when its message says why the build failed, else nil. From
+// MCO 5.1 (openshift/machine-config-operator#6431, #6463; backported to 4.22 by #6479 and to 4.19 by #6518, #6527)
+// the condition carries the failure text; before, it carried a fixed phrase. The phrase's wording is not matched:
+// a message that names no cause the classifier knows and has at most three words says nothing more than the
+// condition itself.
+func (v *buildView) failureCondition() *metav1.Condition {
+	cond := mco.ConditionTrue(v.s.Build.Status.Conditions, mcfgv1.MachineOSBuildFailed)
+	if cond == nil || len(strings.Fields(cond.Message)) <= 3 && scanLog(cond.Message).rank() == 0 {
+		return nil
+	}
+	return cond
 }

@@ -3,7 +3,6 @@ package diagnose
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -76,22 +75,13 @@ type configView struct {
 	since   time.Time // when the oldest of those waits started; zero when it waits for nothing
 }
 
-// configFinding is what a rule says.
-type configFinding struct {
-	message, evidence string
-}
+// configFinding is what a MachineOSConfig rule says: a finding of the ranked chain.
+type configFinding = finding
 
-// configRule is one diagnosis of a MachineOSConfig: the first rule of configRules that finds something gives the
-// reason, the others are mentioned after it.
-type configRule struct {
-	reason   Reason
-	severity Severity
-	check    func(v *configView) (configFinding, bool)
-}
-
-// configRules is ranked: the MCO's refusals first (nothing else helps until they are fixed), then this config's own
-// errors, then the waits, then what is only worth knowing.
-var configRules = []configRule{
+// configChain is ranked: the MCO's refusals first (nothing else helps until they are fixed), then this config's own
+// errors, then the waits, then what is only worth knowing. Every rule runs; up to three others are named after the
+// deciding one.
+var configChain = chain[*configView]{also: 3, rules: []rule[*configView]{
 	{BuilderNotRunning, SeverityError, builderNotRunning},
 	{ConfigCheckFailed, SeverityError, func(v *configView) (configFinding, bool) { return configCheck(v, findings.Fail) }},
 	{CurrentBuildFailed, SeverityError, currentBuildFailed},
@@ -100,7 +90,7 @@ var configRules = []configRule{
 	{GenerationNotObserved, SeverityWarning, generationNotObserved},
 	{ConfigCheckFailed, SeverityWarning, func(v *configView) (configFinding, bool) { return configCheck(v, findings.Warn) }},
 	{PoolPaused, SeverityInfo, poolPaused},
-}
+}}
 
 // DiagnoseConfig diagnoses a MachineOSConfig: the admission rules' findings, and why the MCO does not build it.
 func DiagnoseConfig(s ConfigSnapshot) ConfigDiagnosis {
@@ -108,23 +98,7 @@ func DiagnoseConfig(s ConfigSnapshot) ConfigDiagnosis {
 		return ConfigDiagnosis{}
 	}
 	v := newConfigView(s)
-	out := ConfigDiagnosis{Rules: s.Findings.ErringRules(), Wait: v.wait}
-	var also []string
-	for _, r := range configRules {
-		f, ok := r.check(v)
-		if !ok {
-			continue
-		}
-		if out.Healthy() {
-			out.Diagnosis = newDiagnosis(r.reason, r.severity, f.message, f.evidence)
-		} else if len(also) < 3 && r.reason != out.Reason && !slices.Contains(also, string(r.reason)) {
-			also = append(also, string(r.reason))
-		}
-	}
-	if len(also) > 0 {
-		out.Message = cleanMessage(out.Message + " (also: " + strings.Join(also, ", ") + ")")
-	}
-	return out
+	return ConfigDiagnosis{Diagnosis: configChain.evaluate(v).Diagnosis, Rules: s.Findings.ErringRules(), Wait: v.wait}
 }
 
 func newConfigView(s ConfigSnapshot) *configView {

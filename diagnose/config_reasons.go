@@ -46,15 +46,5 @@ const (
 	PoolPaused Reason = "PoolPaused"
 )
 
-// ConfigReasons lists every reason DiagnoseConfig can return, in rank order.
-func ConfigReasons() []Reason {
-	seen := map[Reason]bool{}
-	var out []Reason
-	for _, r := range configRules {
-		if !seen[r.reason] {
-			seen[r.reason] = true
-			out = append(out, r.reason)
-		}
-	}
-	return out
-}
+// ConfigReasons lists every reason DiagnoseConfig can return, in rank order: the rows of configChain.
+func ConfigReasons() []Reason { return configChain.reasons() }

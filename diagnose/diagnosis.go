@@ -3,15 +3,19 @@
 // Diagnosis. The package reads no cluster, no clock and no environment: everything comes in the snapshot, so the
 // same snapshot always gives the same answer.
 //
-// Each diagnosis is a ranked rule in a table (buildRules, poolRules): the first rule that finds something decides.
-// Error text is classified one line (or one message) at a time, following the precedence node > pod > Containerfile
-// > entitlement > package/repo > short name/rate limit > auth > network > RUN step, with the line's context (is it
-// the output of a RUN step? is the build pulling or pushing?) deciding what a word like "unauthorized" means.
+// Each diagnosis is a row of a ranked table, one generic chain (chain.go) for builds (buildChain), rollouts
+// (poolChain) and MachineOSConfigs (configChain): the first row that finds something decides, and each row carries
+// its reason and severity. Error text is classified one line (or one message) at a time by the classifier's one
+// ranked table (causeTable in causes.go), following the precedence node > pod > Containerfile > entitlement >
+// short name/rate limit > package/repo > auth > network > RUN step, with the line's context (is it the output of a
+// RUN step? is the build pulling or pushing?) deciding what a word like "unauthorized" means.
 package diagnose
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -45,33 +49,67 @@ func newDiagnosis(r Reason, sev Severity, msg, evidence string) Diagnosis {
 	return Diagnosis{Reason: r, Severity: sev, Message: cleanMessage(msg), Evidence: cleanEvidence(evidence)}
 }
 
-// Credentials that may show up in logs and error text. Each pattern keeps the key and replaces the value.
-var secretPatterns = []struct {
-	re   *regexp.Regexp
-	repl string
-}{
+// Credentials that may show up in logs and error text. Each pattern's group "v" is the value to remove; the key
+// around it stays, so that the evidence still says what was there.
+var secretPatterns = []*regexp.Regexp{
 	// HTTP auth headers, also in Go's %q / JSON-escaped form: Authorization: Bearer xyz, "Authorization":["Basic xyz"].
-	{regexp.MustCompile(`(?i)\b((?:proxy-)?authorization|x-registry-auth)(\\*"?\s*[:=]\s*\[?\s*\\*"?\s*)(?:(?:basic|bearer|negotiate|token)\s+)?[^\s"',\\\]]+`), `${1}${2}<redacted>`},
+	regexp.MustCompile(`(?i)\b(?:(?:proxy-)?authorization|x-registry-auth)\\*"?\s*[:=]\s*\[?\s*\\*"?\s*(?P<v>(?:(?:basic|bearer|negotiate|token)\s+)?[^\s"',\\\]]+)`),
 	// "auth":"...", "password":"...", "identitytoken":"..." in (possibly escaped) JSON, e.g. a logged auth file.
-	{regexp.MustCompile(`(?i)(\\*"(?:auth|password|passwd|identitytoken|registrytoken|token|access_token|refresh_token|secret)\\*"\s*:\s*\\*")[^"\\]*`), `${1}<redacted>`},
+	regexp.MustCompile(`(?i)\\*"(?:auth|password|passwd|identitytoken|registrytoken|token|access_token|refresh_token|secret)\\*"\s*:\s*\\*"(?P<v>[^"\\]*)`),
 	// password=..., token=..., secret=... (URLs, env dumps, command lines).
-	{regexp.MustCompile(`(?i)\b((?:[a-z0-9_-]*(?:password|passwd|token|secret|apikey|api_key|access_key)|pwd|pass)\s*=\s*)("[^"]*"|'[^']*'|[^\s&;,"']+)`), `${1}<redacted>`},
+	regexp.MustCompile(`(?i)\b(?:[a-z0-9_-]*(?:password|passwd|token|secret|apikey|api_key|access_key)|pwd|pass)\s*=\s*(?P<v>"[^"]*"|'[^']*'|[^\s&;,"']+)`),
 	// Command-line flags: --password x, --creds user:pass, --registry-token x, -p x after login.
-	{regexp.MustCompile(`(?i)(--(?:password|passwd|creds|registry-token|token)(?:=|\s+))\S+`), `${1}<redacted>`},
+	regexp.MustCompile(`(?i)--(?:password|passwd|creds|registry-token|token)(?:=|\s+)(?P<v>\S+)`),
 	// curl -u user:pass, --user user:pass.
-	{regexp.MustCompile(`((?:^|\s)(?:-u|--user)\s+)[^\s:]+:\S+`), `${1}<redacted>`},
+	regexp.MustCompile(`(?:^|\s)(?:-u|--user)\s+(?P<v>[^\s:]+:\S+)`),
 	// URL user info: https://user:pass@host.
-	{regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@`), `${1}<redacted>@`},
+	regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*://(?P<v>[^/\s:@]+:[^/\s@]+)@`),
 	// Bare basic/bearer credentials.
-	{regexp.MustCompile(`(?i)\b(basic|bearer)\s+[a-z0-9._~+/-]{8,}=*`), `${1} <redacted>`},
+	regexp.MustCompile(`(?i)\b(?:basic|bearer)\s+(?P<v>[a-z0-9._~+/-]{8,}=*)`),
 }
 
-// scrub removes anything that looks like a credential.
+const redacted = "<redacted>"
+
+// scrub removes anything that looks like a credential. Every pattern reads the text as it came, and the values any
+// of them finds are all removed: run one after another, a pattern could take another's key as its own value
+// ("--password Authorization: Bearer x" would lose "Authorization:" and keep x). FuzzScrubCredential checks it.
 func scrub(s string) string {
-	for _, p := range secretPatterns {
-		s = p.re.ReplaceAllString(s, p.repl)
+	var spans [][2]int
+	for _, re := range secretPatterns {
+		v := re.SubexpIndex("v")
+		// A match's value may hold another key ("Authorization: X-Registry-Auth: x"), so the next search starts
+		// where the value starts, not where the match ends.
+		for at := 0; at < len(s); {
+			m := re.FindStringSubmatchIndex(s[at:])
+			if m == nil {
+				break
+			}
+			next := at + m[1]
+			if m[2*v] >= 0 {
+				spans = append(spans, [2]int{at + m[2*v], at + m[2*v+1]})
+				next = at + max(m[2*v], m[0]+1)
+			}
+			at = max(next, at+1)
+		}
 	}
-	return s
+	if len(spans) == 0 {
+		return s
+	}
+	slices.SortFunc(spans, func(a, b [2]int) int { return cmp.Or(a[0]-b[0], a[1]-b[1]) })
+	var b strings.Builder
+	at := 0 // s[:at] is written
+	for i := 0; i < len(spans); {
+		start, end := spans[i][0], spans[i][1]
+		for i++; i < len(spans) && spans[i][0] <= end; i++ {
+			end = max(end, spans[i][1])
+		}
+		start = max(start, at)
+		b.WriteString(s[at:start])
+		b.WriteString(redacted)
+		at = max(end, at)
+	}
+	b.WriteString(s[at:])
+	return b.String()
 }
 
 var ansiRe = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
@@ -82,11 +120,12 @@ func cleanEvidence(s string) string {
 	if s == "" {
 		return ""
 	}
-	if strings.IndexByte(s, 0x1b) >= 0 {
-		s = ansiRe.ReplaceAllString(s, "")
-	}
-	s = strings.ReplaceAll(s, "\r", "")
+	// Scrubbed before and after the escape sequences and carriage returns go: a credential written in one piece
+	// and one that only their removal joins.
 	s = scrub(s)
+	if plain := strings.ReplaceAll(ansiRe.ReplaceAllString(s, ""), "\r", ""); plain != s {
+		s = scrub(plain)
+	}
 	s = strings.TrimSpace(s)
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "?")

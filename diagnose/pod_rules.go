@@ -10,35 +10,51 @@ import (
 	"github.com/ocl-guard/ocl-guard/validators"
 )
 
-// buildPodKilled: the newest build pod was evicted, or a container of it OOM-killed. The pod's status (not the
-// progress lines of its log) is the evidence. Error once the build failed, Warning while the Job retries.
-func buildPodKilled(v *buildView) (finding, bool) {
+// newestPodOfRun is the newest build pod of a build that is not over well: the pod whose status tells whether it was
+// evicted or OOM-killed (its status, not the progress lines of its log, is the evidence).
+func (v *buildView) newestPodOfRun() (*corev1.Pod, bool) {
 	if v.phase == mco.PhaseSucceeded || v.phase == mco.PhaseInterrupted || len(v.pods) == 0 {
+		return nil, false
+	}
+	return v.pods[0], true
+}
+
+// buildPodEvicted: the kubelet evicted the newest build pod. Error once the build failed, Warning while the Job
+// retries.
+func buildPodEvicted(v *buildView) (finding, bool) {
+	p, ok := v.newestPodOfRun()
+	if !ok || p.Status.Reason != "Evicted" {
 		return finding{}, false
 	}
-	p := v.pods[0]
-	var d Diagnosis
-	switch {
-	case p.Status.Reason == "Evicted":
-		// kubelet eviction manager: "The node was low on resource: ephemeral-storage. Threshold quantity: ..."
-		// (kubernetes pkg/kubelet/eviction/helpers.go).
-		msg := fmt.Sprintf("%s: the kubelet evicted build pod %s from node %s: %s; free that resource on the build nodes (buildah's vfs storage keeps every layer on the node's disk) or schedule builds onto larger nodes",
-			v.subjID, p.Name, orDefault(p.Spec.NodeName, "?"), short(orDefault(p.Status.Message, "no reason given"), 300))
-		d = newDiagnosis(BuildPodEvicted, "", msg, "pod "+p.Name+" "+conditionText(p.Status.Reason, p.Status.Message))
-	default:
-		name, ok := oomKilled(p)
-		if !ok {
-			return finding{}, false
-		}
-		msg := fmt.Sprintf("%s: container %s of build pod %s ran out of memory (OOMKilled); give the build more memory (check LimitRanges in %s and the node size) or split large dnf transactions in spec.containerFile of %s",
-			v.subjID, name, p.Name, mco.Namespace, v.moscRef())
-		d = newDiagnosis(BuildOOMKilled, "", msg, fmt.Sprintf("pod %s container %s terminated: OOMKilled (exit code 137)", p.Name, name))
+	// kubelet eviction manager: "The node was low on resource: ephemeral-storage. Threshold quantity: ..."
+	// (kubernetes pkg/kubelet/eviction/helpers.go).
+	msg := fmt.Sprintf("%s: the kubelet evicted build pod %s from node %s: %s; free that resource on the build nodes (buildah's vfs storage keeps every layer on the node's disk) or schedule builds onto larger nodes",
+		v.subjID, p.Name, orDefault(p.Spec.NodeName, "?"), short(orDefault(p.Status.Message, "no reason given"), 300))
+	return v.whileRetrying(finding{message: msg, evidence: "pod " + p.Name + " " + conditionText(p.Status.Reason, p.Status.Message)})
+}
+
+// buildOOMKilled: a container of the newest build pod was OOM-killed.
+func buildOOMKilled(v *buildView) (finding, bool) {
+	p, ok := v.newestPodOfRun()
+	if !ok {
+		return finding{}, false
 	}
+	name, ok := oomKilled(p)
+	if !ok {
+		return finding{}, false
+	}
+	msg := fmt.Sprintf("%s: container %s of build pod %s ran out of memory (OOMKilled); give the build more memory (check LimitRanges in %s and the node size) or split large dnf transactions in spec.containerFile of %s",
+		v.subjID, name, p.Name, mco.Namespace, v.moscRef())
+	return v.whileRetrying(finding{message: msg, evidence: fmt.Sprintf("pod %s container %s terminated: OOMKilled (exit code 137)", p.Name, name)})
+}
+
+// whileRetrying makes a pod's failure a Warning while the build is not over: the Job retries.
+func (v *buildView) whileRetrying(f finding) (finding, bool) {
 	if !v.phase.Terminal() {
-		d.Severity = SeverityWarning
-		d.Message = cleanMessage(fmt.Sprintf("%s (the Job retries up to %d attempts)", d.Message, jobAttempts(v.s.Job)))
+		f.severity = SeverityWarning
+		f.message = fmt.Sprintf("%s (the Job retries up to %d attempts)", f.message, jobAttempts(v.s.Job))
 	}
-	return found(d)
+	return f, true
 }
 
 // oomKilled returns the container of p the kubelet killed for memory.
@@ -55,24 +71,44 @@ func oomKilled(p *corev1.Pod) (string, bool) {
 	return "", false
 }
 
-// failedBeforeJob: a failed build with no Job and no pod. MCO 5.0+ validates the rendered Containerfile before it
-// creates the Job and fails the build with the generic conditions (openshift/machine-config-operator
-// pkg/controller/build reconciler: "has an invalid Containerfile; marking as failed"), so the MachineOSConfig's
-// Containerfile is checked again here, with the containerfile rule itself. There is no Job, so no log to point at.
-func failedBeforeJob(v *buildView) (finding, bool) {
+// beforeJob reports whether the build failed before any Job existed (no Job, no pod), with the evidence there is:
+// its Failed condition and the MCO's Events.
+func (v *buildView) beforeJob() (string, bool) {
 	if v.phase != mco.PhaseFailed || v.s.Job != nil || len(v.pods) > 0 {
-		return finding{}, false
+		return "", false
 	}
 	evidence := []string{v.failedConditionText()}
 	for _, e := range v.mcoWarnings() {
 		evidence = append(evidence, e.String())
 	}
-	if v.s.Config != nil {
-		if errs := validators.ContainerfileErrors(v.s.Config); len(errs) > 0 {
-			msg := fmt.Sprintf("%s failed before any build Job was created: the MCO validates the Containerfile first, and %s does not parse: %s; fix it, the MCO builds again when the MachineOSConfig changes",
-				v.subjID, v.moscRef(), short(errs[0].Error(), 400))
-			return found(newDiagnosis(ContainerfileSyntax, "", msg, strings.Join(append([]string{errs.ToAggregate().Error()}, evidence...), "\n")))
-		}
+	return strings.Join(evidence, "\n"), true
+}
+
+// containerfileBeforeJob: a failed build with no Job and no pod whose MachineOSConfig's Containerfile does not
+// parse. MCO 5.0+ validates the rendered Containerfile before it creates the Job and fails the build with the
+// generic conditions (openshift/machine-config-operator pkg/controller/build reconciler: "has an invalid
+// Containerfile; marking as failed"), so the Containerfile is checked again here, with the containerfile rule
+// itself. There is no Job, so no log to point at.
+func containerfileBeforeJob(v *buildView) (finding, bool) {
+	evidence, ok := v.beforeJob()
+	if !ok || v.s.Config == nil {
+		return finding{}, false
+	}
+	errs := validators.ContainerfileErrors(v.s.Config)
+	if len(errs) == 0 {
+		return finding{}, false
+	}
+	msg := fmt.Sprintf("%s failed before any build Job was created: the MCO validates the Containerfile first, and %s does not parse: %s; fix it, the MCO builds again when the MachineOSConfig changes",
+		v.subjID, v.moscRef(), short(errs[0].Error(), 400))
+	return found(msg, errs.ToAggregate().Error()+"\n"+evidence)
+}
+
+// failedBeforeJob: a failed build with no Job and no pod, whose Containerfile parses (or is gone): the cause is in
+// the machine-os-builder log.
+func failedBeforeJob(v *buildView) (finding, bool) {
+	evidence, ok := v.beforeJob()
+	if !ok {
+		return finding{}, false
 	}
 	checked := "the Containerfile of " + v.moscRef() + " parses"
 	if v.s.Config == nil {
@@ -80,7 +116,7 @@ func failedBeforeJob(v *buildView) (finding, bool) {
 	}
 	msg := fmt.Sprintf("%s failed before any build Job was created (no Job %s, no build pod) and %s; the cause is in the machine-os-builder log: oc logs -n %s deployment/machine-os-builder",
 		v.subjID, v.job, checked, mco.Namespace)
-	return found(newDiagnosis(FailedBeforeJob, "", msg, strings.Join(evidence, "\n")))
+	return found(msg, evidence)
 }
 
 func (v *buildView) failedConditionText() string {

@@ -175,7 +175,7 @@ func (v *poolView) trackNodeState(name, state, desired, current string) {
 
 // anyNodeDegraded reports whether a Degraded/Unreconcilable node was found.
 func (v *poolView) anyNodeDegraded() bool {
-	for _, r := range []Reason{NodeImagePullAuth, NodeImageNotFound, NodeRegistryUnreachable, NodeDiskFull, NodeCauseNotRecorded, NodeDegraded} {
+	for _, r := range nodeCauseReasons() {
 		if g := v.groups[r]; g != nil && g.count > 0 {
 			return true
 		}
@@ -289,21 +289,8 @@ func (c *nodeClassifier) classify(reason string, images ...string) Reason {
 			c.blank(low[1], "<repo>")
 		}
 	}
-	l := c.buf
-	switch classifyText(l, dirNone) {
-	case clsNodeNoCause:
-		return NodeCauseNotRecorded
-	case clsNodeAuth:
-		return NodeImagePullAuth
-	case clsNodeNotFound:
-		return NodeImageNotFound
-	case clsNodeDisk:
-		return NodeDiskFull
-	case clsNodeUnreachable:
-		return NodeRegistryUnreachable
-	}
-	if nodeDisk.Match(l) {
-		return NodeDiskFull
+	if r := causeOf(classifyNodeText(newLineText(c.buf, dirNone))).reason; r != "" {
+		return r
 	}
 	return NodeDegraded
 }
@@ -411,6 +398,18 @@ func nodeGroupMessage(r Reason, g *nodeGroup, subj, host, mosc string) string {
 	case NodeDiskFull:
 		return fmt.Sprintf("%s: %s ran out of disk space pulling the OS image (%s: %s); free space on the node's /sysroot (e.g. unused container images), the machine-config-daemon retries",
 			subj, n, r, names)
+	case NodeImagePolicyRejected:
+		return fmt.Sprintf("%s: %s refuse the OS image: the nodes' signature policy rejects it and OCL does not sign what it builds (%s: %s); exempt the push spec's repository from the signature requirement (ClusterImagePolicy/ImagePolicy), or sign the image and trust its key",
+			subj, n, r, names)
+	case NodeImageContentInvalid:
+		return fmt.Sprintf("%s: %s cannot import the OS image's content (%s: %s): %q; remove what the Containerfile leaves in /var (dnf caches, build logs; hardlinks there break ostree's import) and rebuild: oc annotate machineosconfig/%s machineconfiguration.openshift.io/rebuild=",
+			subj, n, r, names, short(g.detail, 200), mosc)
+	case NodeImageNotBootable:
+		return fmt.Sprintf("%s: %s found no kernel in the OS image (%s: %s); keep exactly one kernel in /usr/lib/modules/<kver> in spec.containerFile of MachineOSConfig %s and rebuild",
+			subj, n, r, names, mosc)
+	case NodeUnitMissing:
+		return fmt.Sprintf("%s: %s cannot enable a systemd unit the layered image does not ship (%s: %s): %q; install the package that ships it in spec.containerFile of MachineOSConfig %s, or stop enabling it in the MachineConfig",
+			subj, n, r, names, short(g.detail, 200), mosc)
 	case NodeCauseNotRecorded:
 		return fmt.Sprintf("%s: %s failed to update the OS after retries and this MCO version did not record the cause (%s: %s); read it in the machine-config-daemon log (lines \"will retry\"): %s",
 			subj, n, r, names, mcdLogCmd(first))

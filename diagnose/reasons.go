@@ -123,6 +123,46 @@ const (
 	// and the MCO's Events on the MachineOSBuild and its MachineOSConfig (quoted in the evidence).
 	FailedBeforeJob Reason = "FailedBeforeJob"
 
+	// BuildDiskFull: the build ran out of disk space ("no space left on device" while storing a layer, committing a
+	// step, or inside a RUN step). buildah's storage in the build pod is an emptyDir on the node's disk (vfs driver,
+	// every layer uncompressed) with no size limit, so the build fails instead of being evicted. Fix: free space on
+	// the build node, or make the image smaller (fewer layers, dnf clean all in the same RUN step).
+	BuildDiskFull Reason = "BuildDiskFull"
+
+	// RegistryQuotaExceeded: a registry quota refused the push, e.g. Harbor's "denied: adding 29.0 MiB of storage
+	// resource, which when updated to current usage of ... will exceed the configured upper limit of ...". Fix: raise
+	// the project's or repository's quota, or delete old images there (the MCO deletes an image only when its
+	// MachineOSBuild is deleted).
+	RegistryQuotaExceeded Reason = "RegistryQuotaExceeded"
+
+	// PushTooLarge: the registry, or a proxy in front of it, answered a layer upload with HTTP 413 Request Entity Too
+	// Large ("StatusCode: 413", "error parsing HTTP 413 response body"). Fix: allow larger request bodies there
+	// (nginx: client_max_body_size 0), or push through a route without that limit.
+	PushTooLarge Reason = "PushTooLarge"
+
+	// RpmGpgKeyMissing: dnf inside a RUN step has no GPG public key for a repository ("you do not have any GPG
+	// public keys installed", "Public key for <x>.rpm is not installed"). Fix: import the key (rpm --import) before the
+	// install, set gpgkey= in the .repo file, or create Secret etc-pki-rpm-gpg in openshift-machine-config-operator,
+	// which the MCO mounts into builds.
+	RpmGpgKeyMissing Reason = "RpmGpgKeyMissing"
+
+	// PackageConflict: dnf or rpm-ostree cannot resolve the transaction ("Could not depsolve transaction", "nothing
+	// provides kernel-uname-r = <kver> needed by kmod-...", "conflicting requests"), typically a kernel module built
+	// for another kernel than the base image's. Fix: install packages that fit the base image (a kmod for its kernel),
+	// or remove the conflicting ones.
+	PackageConflict Reason = "PackageConflict"
+
+	// ImageLintFailed: `bootc container lint`, which the image mode documentation recommends as the last step,
+	// found problems ("error: Linting: Checks failed: N", e.g. var-tmpfiles: content in /var without tmpfiles.d
+	// entries). Fix: what each lint names, or skip one with --skip <name>.
+	ImageLintFailed Reason = "ImageLintFailed"
+
+	// BuildContextMissing: a COPY or ADD without --from found nothing to copy (`checking on sources under ...:
+	// copier: stat: ...: no such file or directory`): an OCL build's context holds only the Containerfile,
+	// machineconfig/ and the CA bundle. Fix: fetch the file in a RUN step, COPY --from an image that holds it, or
+	// deliver it with a MachineConfig.
+	BuildContextMissing Reason = "BuildContextMissing"
+
 	// Unknown: the build failed and no known pattern matched. The evidence holds the last lines of the build log.
 	// Fix: read the full build log.
 	Unknown Reason = "Unknown"
@@ -179,35 +219,66 @@ const (
 	// a node is unavailable. Fix: `oc describe mcp <pool>` and the machine-config-controller log.
 	RolloutStalled Reason = "RolloutStalled"
 
+	// NodeImagePolicyRejected: the nodes' signature policy (containers policy.json, e.g. from a ClusterImagePolicy or
+	// ImagePolicy) rejects the built image, which OCL does not sign ("A signature was required, but no signature
+	// exists", "is rejected by policy"). Fix: exempt the push spec's repository from the signature requirement, or
+	// sign the built image and trust its key in the policy.
+	NodeImagePolicyRejected Reason = "NodeImagePolicyRejected"
+
+	// NodeImageContentInvalid: the node cannot import the image's content as an OS: ostree's tar import fails, e.g.
+	// on hardlinks under /var ("ostree-tar: Processing deferred hardlink var/...: Failed to find object", "Failed to
+	// commit tar"). Fix: in the Containerfile, remove what a RUN step left in /var (dnf caches, akmods logs), or build
+	// with a buildah that writes direct hardlinks; then rebuild.
+	NodeImageContentInvalid Reason = "NodeImageContentInvalid"
+
+	// NodeUnitMissing: a MachineConfig enables a systemd unit that the layered image does not ship ("error enabling
+	// units: Failed to enable unit: Unit file <x> does not exist"). Fix: install the package that ships the unit in
+	// the Containerfile, or stop enabling it in the MachineConfig.
+	NodeUnitMissing Reason = "NodeUnitMissing"
+
+	// NodeImageNotBootable: the image has no kernel the node can boot ("Failed to find kernel in /usr/lib/modules,
+	// /usr/lib/ostree-boot or /boot"), e.g. a RUN step removed or replaced the kernel. Fix: keep exactly one kernel in
+	// /usr/lib/modules/<kver> with its vmlinuz and initramfs; rebuild.
+	NodeImageNotBootable Reason = "NodeImageNotBootable"
+
 	// BuildFailedBlocksRollout: the pool's ImageBuildDegraded condition is True: the latest image build failed, so
 	// the pool stays on its previous image. The MachineOSBuild carries its own diagnosis; fix that first.
 	BuildFailedBlocksRollout Reason = "BuildFailedBlocksRollout"
 )
 
-// Reasons lists every reason this package can return, stage 2 first, in a stable order.
+// Reasons lists every reason DiagnoseBuild and DiagnosePool can return, each once, build reasons first: the rows of
+// the classifier's build causes and of buildChain, then those of poolChain.
 func Reasons() []Reason {
-	return []Reason{
-		BaseImagePullAuth, BaseImageNotFound, PushAuth, PushDenied, RegistryUnreachable, ContainerfileSyntax,
-		BuildStepFailed, PackageNotFound, RepoUnreachable, BuilderImagePull, BuildStuck, BuildPendingTooLong,
-		Interrupted, EntitlementMissing, ImageShortName, RegistryRateLimited, BuildPodEvicted, BuildOOMKilled,
-		FailedBeforeJob, Unknown,
-		RolloutNotStarted, RolloutPaused, NodeImagePullAuth, NodeRegistryUnreachable, NodeImageNotFound, NodeDiskFull,
-		NodeCauseNotRecorded, NodeDegraded, NodeRebootStuck, RolloutStalled, BuildFailedBlocksRollout,
+	out := buildCauseReasons()
+	for _, r := range append(buildChain.reasons(), poolChain.reasons()...) {
+		if !containsReason(out, r) {
+			out = append(out, r)
+		}
 	}
+	return out
 }
 
-// DefaultSeverity is the severity a reason is reported with: Error for causes found in error text, Warning for
-// the time-based rules (stuck, pending, stalled, not started), Info for Interrupted and RolloutPaused. A build
-// attempt that failed while the Job still retries is reported as Warning whatever its reason.
+// DefaultSeverity is the severity a reason is reported with: the Severity column of the first table row that reports
+// it (buildChain, causeTable, poolChain, configChain). Error for causes found in error text, Warning for the
+// time-based rules (stuck, pending, stalled, not started), Info for Interrupted, RolloutPaused and PoolPaused. A
+// build attempt that failed while the Job still retries is reported as Warning whatever its reason.
 func DefaultSeverity(r Reason) Severity {
-	switch r {
-	case "":
+	if r == "" {
 		return ""
-	case Interrupted, RolloutPaused:
-		return SeverityInfo
-	case BuildStuck, BuildPendingTooLong, RolloutStalled, RolloutNotStarted, NodeRebootStuck:
-		return SeverityWarning
-	default:
-		return SeverityError
 	}
+	if s, ok := buildChain.severityOf(r); ok {
+		return s
+	}
+	for _, c := range causeTable {
+		if c.reason == r && c.severity != "" {
+			return c.severity
+		}
+	}
+	if s, ok := poolChain.severityOf(r); ok {
+		return s
+	}
+	if s, ok := configChain.severityOf(r); ok {
+		return s
+	}
+	return SeverityError
 }

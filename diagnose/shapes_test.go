@@ -95,7 +95,7 @@ Error: creating build container: unable to copy from source docker://docker.io/l
 }
 
 func TestDiagnoseBuildRealWorldShapes(t *testing.T) {
-	for _, tc := range realWorldCases {
+	for _, tc := range append(realWorldCases, publicReportBuildCases...) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := failedSnapshot(tc.msg, layoutInit)
 			d := DiagnoseBuild(s)
@@ -103,6 +103,13 @@ func TestDiagnoseBuildRealWorldShapes(t *testing.T) {
 			if NeedsLog(s) != tc.needsLog {
 				t.Errorf("NeedsLog = %v", !tc.needsLog)
 			}
+			if d.Severity != SeverityError {
+				t.Errorf("severity %s", d.Severity)
+			}
+			// The same text read from the pod log (the termination message keeps only its last 2 KiB).
+			s = failedSnapshot("subprocess exited with status 1", layoutInit)
+			s.Log = logPreamble + tc.msg
+			checkDiag(t, DiagnoseBuild(s), tc.reason, nil, tc.inEv, nil)
 		})
 	}
 }
@@ -226,7 +233,7 @@ func TestClassifyNewShapes(t *testing.T) {
 		// subscription-manager says this on successful runs too (devfile/developer-images#249): no class of its own.
 		{`This system is not registered with an entitlement server. You can use subscription-manager to register.`, clsNone},
 	} {
-		if got := classifyText(lowerASCII(nil, tc.line), dirNone); got != tc.want {
+		if got := classifyLine(tc.line, dirNone); got != tc.want {
 			t.Errorf("%q: class %d, want %d", tc.line, got, tc.want)
 		}
 	}
@@ -237,20 +244,51 @@ func TestClassifyNewShapes(t *testing.T) {
 	}
 }
 
-// "Grep a reason, find its rule": every reason is named by exactly the rules that can return it.
+// "Grep a reason, find its rule": every reason is a row of a table, every node cause a rollout rule, and every
+// reason has one severity wherever it stands.
 func TestEveryReasonHasARule(t *testing.T) {
-	ruled := map[Reason]bool{}
-	for _, r := range buildRules {
-		for _, reason := range r.Reasons {
-			ruled[reason] = true
+	ruled := map[Reason]Severity{}
+	note := func(r Reason, sev Severity, table string) {
+		if r == "" {
+			return
+		}
+		if prev, ok := ruled[r]; ok && sev != "" && prev != "" && prev != sev {
+			t.Errorf("%s: reason %s is %s here and %s elsewhere", table, r, sev, prev)
+		}
+		if ruled[r] == "" {
+			ruled[r] = sev
 		}
 	}
-	for _, r := range poolRules {
-		ruled[r.Reason] = true
+	for _, r := range buildChain.rules {
+		note(r.Reason, r.Severity, "buildChain")
+	}
+	for _, c := range causeTable {
+		note(c.reason, c.severity, "causeTable")
+		if c.scope == scopeBuild && c.reason != "" && (c.severity == "" || c.message == nil || c.rank == 0) {
+			t.Errorf("build cause %s has no severity, message or rank", c.reason)
+		}
+	}
+	for _, r := range poolChain.rules {
+		note(r.Reason, r.Severity, "poolChain")
+	}
+	for _, r := range nodeCauseReasons() {
+		if poolChain.rankOf(r) == len(poolChain.rules) {
+			t.Errorf("node cause %s has no rollout rule", r)
+		}
 	}
 	for _, r := range Reasons() {
-		if !ruled[r] {
+		if _, ok := ruled[r]; !ok {
 			t.Errorf("reason %s has no rule", r)
+		}
+		if DefaultSeverity(r) == "" {
+			t.Errorf("reason %s has no severity", r)
+		}
+	}
+	for r, want := range map[Reason]Severity{Interrupted: SeverityInfo, RolloutPaused: SeverityInfo, PoolPaused: SeverityInfo,
+		BuildStuck: SeverityWarning, BuildPendingTooLong: SeverityWarning, RolloutStalled: SeverityWarning, RolloutNotStarted: SeverityWarning,
+		NodeRebootStuck: SeverityWarning, PushAuth: SeverityError, NodeDegraded: SeverityError, ConfigCheckFailed: SeverityError, "": ""} {
+		if got := DefaultSeverity(r); got != want {
+			t.Errorf("DefaultSeverity(%q) = %q, want %q", r, got, want)
 		}
 	}
 }

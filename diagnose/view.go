@@ -46,16 +46,6 @@ func NodeProblems(s PoolSnapshot) []NodeProblem {
 		slices.Sort(p.Nodes)
 		out = append(out, *p)
 	}
-	slices.SortFunc(out, func(a, b NodeProblem) int { return poolRuleRank(a.Reason) - poolRuleRank(b.Reason) })
+	slices.SortFunc(out, func(a, b NodeProblem) int { return poolChain.rankOf(a.Reason) - poolChain.rankOf(b.Reason) })
 	return out
-}
-
-// poolRuleRank is a reason's place in poolRules.
-func poolRuleRank(r Reason) int {
-	for i, rule := range poolRules {
-		if rule.Reason == r {
-			return i
-		}
-	}
-	return len(poolRules)
 }

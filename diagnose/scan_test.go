@@ -87,7 +87,7 @@ func TestClassifyText(t *testing.T) {
 		{`Copying blob sha256:7e49dc6156b0`, dirPush, clsNone},
 	}
 	for _, tc := range cases {
-		if got := classifyText(lowerASCII(nil, tc.line), tc.hint); got != tc.want {
+		if got := classifyLine(tc.line, tc.hint); got != tc.want {
 			t.Errorf("%q (hint %d): class %d, want %d", tc.line, tc.hint, got, tc.want)
 		}
 	}
@@ -109,7 +109,8 @@ func TestScanLogContext(t *testing.T) {
 		{"RUN failure without exit status", `STEP 2/2: RUN x` + "\n" + `Error: building at STEP "RUN x": while running runtime: OCI runtime error: crun: executable file not found`, clsRunStep, "RUN x", ""},
 		{"subprocess line alone", "STEP 2/2: RUN x\nboom\nsubprocess exited with status 9\n", clsRunStep, "RUN x", "9"},
 		{"running RUN step with repo trouble (stuck build)", "STEP 2/2: RUN dnf install -y a\nCurl error (28): Timeout was reached for https://r/repodata/repomd.xml\n", clsRepo, "RUN dnf install -y a", ""},
-		{"COPY failure is classified on its cause", `STEP 2/3: COPY x /y` + "\n" + `Error: building at STEP "COPY x /y": checking on sources under "/tmp/c": copier: stat: "/x": no such file or directory`, clsNone, "", ""},
+		// The build context holds only the Containerfile, machineconfig/ and the CA bundle: BuildContextMissing.
+		{"COPY failure is classified on its cause", `STEP 2/3: COPY x /y` + "\n" + `Error: building at STEP "COPY x /y": checking on sources under "/tmp/c": copier: stat: "/x": no such file or directory`, clsContextMissing, "", ""},
 		{"CRLF and indentation", "STEP 2/2: RUN a\r\n   No match for argument: a\r\n\r\nError: building at STEP \"RUN a\": exit status 1\r\n", clsPackage, "RUN a", "1"},
 	}
 	for _, tc := range cases {
@@ -207,7 +208,7 @@ func TestHelpers(t *testing.T) {
 	if got := repoOf("r.example.com:5000/ocl/os:latest"); got != "r.example.com:5000/ocl/os" {
 		t.Errorf("repoOf = %q", got)
 	}
-	if got := len(Reasons()); got != 31 {
+	if got := len(Reasons()); got != 42 {
 		t.Errorf("%d reasons", got)
 	}
 	seen := map[Reason]bool{}
@@ -220,3 +221,8 @@ func TestHelpers(t *testing.T) {
 }
 
 func secondsDur(s int) time.Duration { return time.Duration(s) * time.Second }
+
+// classifyLine classifies one line of a build log as scanLog does.
+func classifyLine(line string, hint direction) class {
+	return classifyText(newLineText(lowerASCII(nil, line), hint))
+}
