@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
@@ -189,12 +190,17 @@ var _ = Describe("The rendered manifests", Ordered, func() {
 		// Admitted once the webhook, as the service account, has made its CA and published it.
 		Eventually(func() error { return kube.Create(ctx, mosc.DeepCopy()) }).WithTimeout(60 * time.Second).Should(Succeed())
 		// The broken sample as a change to it (one MachineOSConfig per pool), dry run.
+		// The checker annotates the config meanwhile: read it again when the update conflicts with that.
 		broken := readObject(configDir("samples", "machineosconfig_broken.yaml"))
-		current := &unstructured.Unstructured{}
-		current.SetGroupVersionKind(mosc.GroupVersionKind())
-		Expect(kube.Get(ctx, client.ObjectKey{Name: "worker"}, current)).To(Succeed())
-		broken.SetResourceVersion(current.GetResourceVersion())
-		err = kube.Update(ctx, broken, client.DryRunAll)
+		err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			current := &unstructured.Unstructured{}
+			current.SetGroupVersionKind(mosc.GroupVersionKind())
+			if err := kube.Get(ctx, client.ObjectKey{Name: "worker"}, current); err != nil {
+				return err
+			}
+			broken.SetResourceVersion(current.GetResourceVersion())
+			return kube.Update(ctx, broken, client.DryRunAll)
+		})
 		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "the broken sample: %v", err)
 		Expect(err.Error()).To(ContainSubstring("[secret-exists]"))
 
