@@ -11,6 +11,7 @@ import (
 
 	configv1 "github.com/openshift/api/config/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -88,6 +89,9 @@ type WebhookOptions struct {
 	Prober lookups.RegistryProber
 	// Actions overrides Settings.ActionFor, e.g. for tests that switch a rule between deny and warn.
 	Actions validators.ActionFor
+	// Registry receives the webhook's metrics (webhook.Metrics): controller-runtime's metrics.Registry, which the
+	// manager serves on MetricsAddr, in the binary; a registry of its own for each webhook a test starts.
+	Registry prometheus.Registerer
 }
 
 // NewWebhookManager returns a manager serving the MachineOSConfig webhook. Start it to serve.
@@ -96,6 +100,7 @@ func NewWebhookManager(cfg *rest.Config, opts WebhookOptions) (manager.Manager, 
 	if err != nil {
 		return nil, err
 	}
+	metrics := webhook.NewMetrics()
 	tlsOpts := certs.ServingTLSOptions()
 	servingCert := func(*tls.Config) {} // CertDir's files, unless self-managed
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
@@ -134,7 +139,7 @@ func NewWebhookManager(cfg *rest.Config, opts WebhookOptions) (manager.Manager, 
 	if actions == nil {
 		actions = opts.Settings.ActionFor
 	}
-	validator := webhook.NewValidator(scheme, cluster, actions)
+	validator := webhook.NewValidator(scheme, cluster, actions, metrics)
 	mgr.GetWebhookServer().Register(webhook.Path, webhook.LimitInFlightBytes(&admission.Webhook{Handler: validator}, webhook.DefaultInFlightBytes))
 
 	if err := mgr.AddHealthzCheck("ping", func(*http.Request) error { return nil }); err != nil {
@@ -144,6 +149,10 @@ func NewWebhookManager(cfg *rest.Config, opts WebhookOptions) (manager.Manager, 
 		return nil, err
 	}
 	if err := mgr.AddReadyzCheck("caches", cacheSynced(mgr.GetCache())); err != nil {
+		return nil, err
+	}
+	// Last, so that a manager that could not be built leaves the registry as it was.
+	if err := register(opts.Registry, metrics); err != nil {
 		return nil, err
 	}
 	return mgr, nil

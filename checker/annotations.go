@@ -70,21 +70,28 @@ func setAnnotation(changes map[string]*string, current map[string]string, key, v
 // eventSource names the checker in the Events it records.
 const eventSource = "ocl-guard-checker"
 
-func (r *BuildReconciler) writer() writer  { return writer{client: r.Client, recorder: r.Recorder} }
-func (r *PoolReconciler) writer() writer   { return writer{client: r.Client, recorder: r.Recorder} }
-func (r *ConfigReconciler) writer() writer { return writer{client: r.Client, recorder: r.Recorder} }
+func (r *BuildReconciler) writer() writer {
+	return writer{client: r.Client, recorder: r.Recorder, metrics: r.Metrics}
+}
+func (r *PoolReconciler) writer() writer {
+	return writer{client: r.Client, recorder: r.Recorder, metrics: r.Metrics}
+}
+func (r *ConfigReconciler) writer() writer {
+	return writer{client: r.Client, recorder: r.Recorder, metrics: r.Metrics}
+}
 
-// writer applies annotation edits with a merge patch and reports diagnosis changes as Events.
+// writer applies annotation edits with a merge patch and reports diagnosis changes as Events and metrics.
 type writer struct {
 	client   client.Client
 	recorder events.EventRecorder
+	metrics  *Metrics
 }
 
 // apply patches obj's annotations when anything changed; it returns whether it wrote. When the reason changed it
 // also records an Event on obj: Warning with the reason for a problem, Normal "Recovered" when it is gone.
 func (w writer) apply(ctx context.Context, obj client.Object, d diagnose.Diagnosis, changes map[string]*string) (bool, error) {
 	if len(changes) == 0 {
-		diagnosed.record(obj, d)
+		w.metrics.holds(obj, d)
 		return false, nil
 	}
 	previous := obj.GetAnnotations()[AnnotationDiagnosis]
@@ -99,13 +106,13 @@ func (w writer) apply(ctx context.Context, obj client.Object, d diagnose.Diagnos
 	}
 	if err := w.client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, patch)); err != nil {
 		if apierrors.IsNotFound(err) {
-			diagnosed.forget(obj, client.ObjectKeyFromObject(obj))
+			w.metrics.gone(obj, client.ObjectKeyFromObject(obj))
 		}
 		return false, client.IgnoreNotFound(err) // a Conflict is retried from the cache's newer copy
 	}
-	diagnosed.record(obj, d)
+	w.metrics.holds(obj, d)
 	if previous != string(d.Reason) {
-		diagnosesMade.WithLabelValues(kindOf(obj), string(d.Reason)).Inc()
+		w.metrics.made(obj, d)
 	}
 	if w.recorder != nil && previous != string(d.Reason) {
 		if d.Healthy() {

@@ -37,6 +37,8 @@ type ConfigReconciler struct {
 	Lookups  validators.Lookups
 	Actions  validators.ActionFor
 	Limits   diagnose.ConfigLimits
+	// Metrics receives the diagnoses written; nil records none.
+	Metrics *Metrics
 	// Resync re-checks every config this often, for what no watch sees (a registry that went away).
 	Resync time.Duration
 	Now    func() time.Time
@@ -53,7 +55,7 @@ func (r *ConfigReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if err := r.Client.Get(ctx, req.NamespacedName, &config); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.waits.Delete(req.Name)
-			diagnosed.forget(&config, req.NamespacedName)
+			r.Metrics.gone(&config, req.NamespacedName)
 			if r.Report != nil {
 				return reconcile.Result{}, r.Report.Forget(ctx, req.Name)
 			}

@@ -47,7 +47,7 @@ func BenchmarkAdmitMachineOSConfig(b *testing.B) {
 	if err := mcfgv1.Install(scheme); err != nil {
 		b.Fatal(err)
 	}
-	v := NewValidator(scheme, goodCluster{}, func(validators.RuleID) validators.Action { return validators.ActionDeny })
+	v := NewValidator(scheme, goodCluster{}, func(validators.RuleID) validators.Action { return validators.ActionDeny }, NewMetrics())
 	mosc := mcfgv1.MachineOSConfig{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "machineconfiguration.openshift.io/v1", Kind: "MachineOSConfig"},
 		ObjectMeta: metav1.ObjectMeta{Name: "worker"},
@@ -113,7 +113,7 @@ func BenchmarkAdmitMachineOSConfigAllRules(b *testing.B) {
 	if err := mcfgv1.Install(scheme); err != nil {
 		b.Fatal(err)
 	}
-	v := NewValidator(scheme, newPreflightCluster(), func(validators.RuleID) validators.Action { return validators.ActionDeny })
+	v := NewValidator(scheme, newPreflightCluster(), func(validators.RuleID) validators.Action { return validators.ActionDeny }, NewMetrics())
 	mosc := mcfgv1.MachineOSConfig{
 		TypeMeta: metav1.TypeMeta{APIVersion: "machineconfiguration.openshift.io/v1", Kind: "MachineOSConfig"},
 		ObjectMeta: metav1.ObjectMeta{Name: "worker", Annotations: map[string]string{

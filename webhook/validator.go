@@ -26,11 +26,14 @@ type Validator struct {
 	Lookups validators.Lookups
 	// Actions tells each rule's configured action.
 	Actions validators.ActionFor
+	// Metrics counts the findings; nil counts none.
+	Metrics *Metrics
 }
 
-// NewValidator returns a Validator decoding with scheme, which must have the machineconfiguration/v1 types.
-func NewValidator(scheme *runtime.Scheme, lookups validators.Lookups, actions validators.ActionFor) *Validator {
-	return &Validator{Decoder: admission.NewDecoder(scheme), Lookups: lookups, Actions: actions}
+// NewValidator returns a Validator decoding with scheme, which must have the machineconfiguration/v1 types, and
+// counting its findings in metrics (nil: not counted).
+func NewValidator(scheme *runtime.Scheme, lookups validators.Lookups, actions validators.ActionFor, metrics *Metrics) *Validator {
+	return &Validator{Decoder: admission.NewDecoder(scheme), Lookups: lookups, Actions: actions, Metrics: metrics}
 }
 
 var machineOSConfigGK = mcfgv1.GroupVersion.WithKind("MachineOSConfig").GroupKind()
@@ -63,7 +66,7 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 	}
 
 	verdict := validators.Evaluate(ctx, &mosc, v.Lookups, v.Actions)
-	recordVerdict(verdict, false)
+	v.Metrics.recordVerdict(verdict, false)
 	warnings := verdict.Warnings()
 	if denials := verdict.Denials(); len(denials) > 0 {
 		status := apierrors.NewInvalid(machineOSConfigGK, mosc.Name, denials).ErrStatus
@@ -85,6 +88,6 @@ func (v *Validator) unchangedSpec(ctx context.Context, mosc *mcfgv1.MachineOSCon
 		return v.Actions(id)
 	}
 	verdict := validators.Evaluate(ctx, mosc, v.Lookups, actions)
-	recordVerdict(verdict, true)
+	v.Metrics.recordVerdict(verdict, true)
 	return admission.Allowed("spec unchanged").WithWarnings(verdict.AllAsWarnings()...)
 }

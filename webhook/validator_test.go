@@ -44,7 +44,7 @@ func newTestWebhook(t *testing.T) *admission.Webhook {
 	if err := mcfgv1.Install(scheme); err != nil {
 		t.Fatal(err)
 	}
-	return &admission.Webhook{Handler: NewValidator(scheme, emptyCluster{}, func(validators.RuleID) validators.Action { return validators.ActionDeny })}
+	return &admission.Webhook{Handler: NewValidator(scheme, emptyCluster{}, func(validators.RuleID) validators.Action { return validators.ActionDeny }, nil)}
 }
 
 func post(t *testing.T, wh http.Handler, body []byte) admissionv1.AdmissionReview {

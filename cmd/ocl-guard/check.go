@@ -116,7 +116,7 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 	}
 	var prober lookups.RegistryProber
 	if *probe || *live {
-		p, err := app.NewProber(settings.Registry)
+		p, err := app.NewProber(settings.Registry, nil)
 		if err != nil {
 			return 2, err
 		}

@@ -53,7 +53,7 @@ func runStatus(args []string, stdout io.Writer) (int, error) {
 	}
 	cluster := &lookups.Cluster{Cached: c, Direct: c, Facts: lookups.NewFacts(settings.Preflight.Rules(), settings.Preflight.FactTTL.Duration)}
 	if *probe {
-		if cluster.Prober, err = app.NewProber(settings.Registry); err != nil {
+		if cluster.Prober, err = app.NewProber(settings.Registry, nil); err != nil {
 			return 2, err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	"github.com/prometheus/client_golang/prometheus"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -43,7 +44,7 @@ var _ = Describe("Checker", Ordered, func() {
 		for _, counter := range replicas {
 			mgr, err := app.NewCheckerManager(bed.Config, app.CheckerOptions{
 				Settings: settings, MetricsAddr: "0", ProbeAddr: "0", LeaderElectionNamespace: checkerNamespace,
-				Logs: logs, WrapClient: counter.wrap, SeveralPerProcess: true,
+				Logs: logs, WrapClient: counter.wrap, SeveralPerProcess: true, Registry: prometheus.NewRegistry(),
 			})
 			Expect(err).NotTo(HaveOccurred())
 			go func() {
