@@ -49,7 +49,7 @@ func (r *BuildReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		return reconcile.Result{}, err
 	}
 	d := diagnose.DiagnoseBuild(snapshot)
-	if _, err := r.writer().apply(ctx, &build, d, annotationChanges(build.Annotations, d, snapshot.Now)); err != nil {
+	if _, err := r.writer().apply(ctx, &build, d, AnnotationChanges(build.Annotations, d, snapshot.Now)); err != nil {
 		return reconcile.Result{}, err
 	}
 	if phase, _ := mco.PhaseOf(&build, snapshot.Job); phase.Terminal() {

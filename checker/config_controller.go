@@ -71,8 +71,7 @@ func (r *ConfigReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	}
 	s.Now, s.Limits = r.Now(), r.Limits
 	d := diagnose.DiagnoseConfig(s)
-	changes := annotationChanges(config.Annotations, d.Diagnosis, s.Now)
-	setAnnotation(changes, config.Annotations, AnnotationRules, joinRules(d.Rules))
+	changes := ConfigAnnotationChanges(config.Annotations, d, s.Now)
 	// Remembered before writing: a write that conflicts (another writer, a stale cache) must not restart the clocks.
 	r.waits.Store(config.Name, d.Wait)
 	if _, err := r.writer().apply(ctx, &config, d.Diagnosis, changes); err != nil {

@@ -80,7 +80,7 @@ func TestWriterKeepsGaugeCurrent(t *testing.T) {
 	d := diagnose.Diagnosis{Reason: diagnose.PushAuth, Severity: diagnose.SeverityError, Message: "m"}
 	ctx := context.Background()
 
-	if _, err := w.apply(ctx, existing, d, annotationChanges(existing.Annotations, d, metav1.Now().Time)); err != nil {
+	if _, err := w.apply(ctx, existing, d, AnnotationChanges(existing.Annotations, d, metav1.Now().Time)); err != nil {
 		t.Fatal(err)
 	}
 	if got := held(); len(got) != 1 || got[0].reason != "PushAuth" {
@@ -94,7 +94,7 @@ func TestWriterKeepsGaugeCurrent(t *testing.T) {
 	}
 	gone := &mcfgv1.MachineOSBuild{ObjectMeta: metav1.ObjectMeta{Name: "gauge-writer-gone"}}
 	diagnosed.record(gone, d)
-	if _, err := w.apply(ctx, gone, d, annotationChanges(nil, d, metav1.Now().Time)); err != nil {
+	if _, err := w.apply(ctx, gone, d, AnnotationChanges(nil, d, metav1.Now().Time)); err != nil {
 		t.Fatal(err)
 	}
 	diagnosed.mu.Lock()

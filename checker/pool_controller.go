@@ -54,14 +54,7 @@ func (r *PoolReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 		log.FromContext(ctx).Info("ignoring an unreadable progress annotation", "error", err.Error())
 	}
 	d, progress := diagnose.DiagnosePool(snapshot)
-	changes := annotationChanges(pool.Annotations, d, snapshot.Now)
-	if snapshot.Config == nil {
-		if _, ok := pool.Annotations[AnnotationProgress]; ok {
-			changes[AnnotationProgress] = nil
-		}
-	} else if encoded := progress.Encode(); pool.Annotations[AnnotationProgress] != encoded {
-		changes[AnnotationProgress] = &encoded
-	}
+	changes := PoolAnnotationChanges(pool.Annotations, d, progress, snapshot.Config != nil, snapshot.Now)
 	if _, err := r.writer().apply(ctx, &pool, d, changes); err != nil {
 		return reconcile.Result{}, err
 	}

@@ -73,6 +73,7 @@ var _ = Describe("Checker", Ordered, func() {
 				newBuildPod(build, failedImageBuild(message))
 				eventually(annotationsOf(build)).Should(SatisfyAll(
 					HaveKeyWithValue(checker.AnnotationDiagnosis, string(reason)),
+					HaveKeyWithValue(checker.AnnotationSeverity, string(diagnose.SeverityError)),
 					HaveKeyWithValue(checker.AnnotationMessage, SatisfyAll(ContainSubstring(build.Name), ContainSubstring(wantInMessage))),
 					HaveKeyWithValue(checker.AnnotationSince, Not(BeEmpty())),
 					HaveKeyWithValue(checker.AnnotationEvidence, Not(BeEmpty()))))
@@ -171,7 +172,7 @@ var _ = Describe("Checker", Ordered, func() {
 				HaveKeyWithValue(checker.AnnotationEvidence, ContainSubstring("Insufficient memory"))))
 		})
 
-		It("reports an interrupted build", func() {
+		It("reports an interrupted build as Info, in its annotation and its Event", func() {
 			status := failedStatus()
 			for i := range status.Conditions {
 				switch status.Conditions[i].Type {
@@ -183,7 +184,21 @@ var _ = Describe("Checker", Ordered, func() {
 				}
 			}
 			build := newBuild(uniqueName("b"), status)
-			eventually(diagnosisOf(build)).Should(Equal(string(diagnose.Interrupted)))
+			eventually(annotationsOf(build)).Should(SatisfyAll(
+				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.Interrupted)),
+				HaveKeyWithValue(checker.AnnotationSeverity, string(diagnose.SeverityInfo))))
+			eventTypes := func() []string {
+				var list eventsv1.EventList
+				Expect(kube.List(ctx, &list)).To(Succeed())
+				var types []string
+				for _, e := range list.Items {
+					if e.Regarding.Name == build.Name && e.Reason == string(diagnose.Interrupted) {
+						types = append(types, e.Type)
+					}
+				}
+				return types
+			}
+			eventually(eventTypes).Should(Equal([]string{corev1.EventTypeNormal}))
 		})
 
 		It("re-checks the Containerfile of a build the MCO failed before creating any Job, and never points at a Job log", func() {
@@ -376,6 +391,7 @@ var _ = Describe("Checker", Ordered, func() {
 					NodeStateSince: map[string]diagnose.StateSince{nodeName(name, 0): {State: "Rebooting", Since: time.Now().Add(-time.Hour)}}})
 			eventually(annotationsOf(pool)).Should(SatisfyAll(
 				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.NodeRebootStuck)),
+				HaveKeyWithValue(checker.AnnotationSeverity, string(diagnose.SeverityWarning)),
 				HaveKeyWithValue(checker.AnnotationMessage, ContainSubstring(nodeName(name, 0)))))
 		})
 	})
@@ -393,6 +409,7 @@ var _ = Describe("Checker", Ordered, func() {
 			Expect(kube.Delete(ctx, secret)).To(Succeed())
 			eventually(annotationsOf(mosc)).Should(SatisfyAll(
 				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.ConfigCheckFailed)),
+				HaveKeyWithValue(checker.AnnotationSeverity, string(diagnose.SeverityError)),
 				HaveKeyWithValue(checker.AnnotationRules, string(validators.RuleSecretExists)),
 				HaveKeyWithValue(checker.AnnotationMessage, ContainSubstring("spec.renderedImagePushSecret.name"))))
 

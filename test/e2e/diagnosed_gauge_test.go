@@ -26,6 +26,7 @@ import (
 	"github.com/ocl-guard/ocl-guard/app"
 	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/config"
+	"github.com/ocl-guard/ocl-guard/diagnose"
 	"github.com/ocl-guard/ocl-guard/test/testbed"
 )
 
@@ -72,8 +73,8 @@ var _ = Describe("Checker metrics", Ordered, func() {
 		Eventually(diagnosisOf(build)).WithTimeout(30 * time.Second).Should(Equal("PushDenied"))
 
 		// Builds other specs left behind count too: this checker diagnoses every build in the cluster. The gauge
-		// served must equal the number of builds annotated PushDenied, this one among them, and once it is
-		// deleted, the number without it.
+		// served must equal the number of builds annotated PushDenied at severity Error, this one among them, and
+		// once it is deleted, the number without it.
 		const series = `ocl_guard_checker_diagnosed_objects{kind="MachineOSBuild",level="Error",reason="PushDenied"}`
 		gaugeFollowsAnnotations := func(withBuild bool) func() error {
 			return func() error {
@@ -82,12 +83,12 @@ var _ = Describe("Checker metrics", Ordered, func() {
 					return err
 				}
 				gauged := seriesValue(body, series)
-				annotated := buildsAnnotated("PushDenied")
+				annotated := buildsAnnotated(diagnose.PushDenied, diagnose.SeverityError)
 				if slices.Contains(annotated, build.Name) != withBuild {
-					return fmt.Errorf("builds annotated PushDenied: %v; want %s among them: %v", annotated, build.Name, withBuild)
+					return fmt.Errorf("builds annotated PushDenied (Error): %v; want %s among them: %v", annotated, build.Name, withBuild)
 				}
 				if gauged != float64(len(annotated)) {
-					return fmt.Errorf("%s is %v, but %d builds are annotated PushDenied: %v", series, gauged, len(annotated), annotated)
+					return fmt.Errorf("%s is %v, but %d builds are annotated PushDenied (Error): %v", series, gauged, len(annotated), annotated)
 				}
 				return nil
 			}
@@ -144,14 +145,14 @@ func seriesValue(body, series string) float64 {
 	return v
 }
 
-// buildsAnnotated lists the MachineOSBuilds whose diagnosis annotation is reason.
-func buildsAnnotated(reason string) []string {
+// buildsAnnotated lists the MachineOSBuilds whose annotations hold a diagnosis of reason and severity.
+func buildsAnnotated(reason diagnose.Reason, severity diagnose.Severity) []string {
 	GinkgoHelper()
 	var builds mcfgv1.MachineOSBuildList
 	Expect(kube.List(ctx, &builds)).To(Succeed())
 	var names []string
 	for _, b := range builds.Items {
-		if b.Annotations[checker.AnnotationDiagnosis] == reason {
+		if b.Annotations[checker.AnnotationDiagnosis] == string(reason) && b.Annotations[checker.AnnotationSeverity] == string(severity) {
 			names = append(names, b.Name)
 		}
 	}
