@@ -113,7 +113,8 @@ type writer struct {
 }
 
 // apply patches obj's annotations when anything changed; it returns whether it wrote. When the reason changed it
-// also records an Event on obj: Warning with the reason for a problem, Normal "Recovered" when it is gone.
+// also records an Event on obj: the reason, of type Warning for an Error or Warning diagnosis and Normal for Info
+// (d.Severity, the one written into the annotation and the gauge), or Normal "Recovered" when it is gone.
 func (w writer) apply(ctx context.Context, obj client.Object, d diagnose.Diagnosis, changes map[string]*string) (bool, error) {
 	if len(changes) == 0 {
 		w.metrics.holds(obj, d)
