@@ -218,9 +218,10 @@ var _ = Describe("Checker", Ordered, func() {
 				HaveKeyWithValue(checker.AnnotationEvidence, ContainSubstring("spec.containerFile[0].content"))))
 
 			// Fixed: the MCO builds again, and the new build, running, has nothing to report.
-			Expect(kube.Get(ctx, client.ObjectKeyFromObject(mosc), mosc)).To(Succeed())
-			mosc.Spec.Containerfile[0].Content = "FROM configs AS final\nRUN rpm-ostree install tree\n"
-			Expect(kube.Update(ctx, mosc)).To(Succeed())
+			// The checker annotates the config meanwhile: edit it as a user would, retrying on a conflict.
+			editConfig(mosc, func(m *mcfgv1.MachineOSConfig) {
+				m.Spec.Containerfile[0].Content = "FROM configs AS final\nRUN rpm-ostree install tree\n"
+			})
 			rebuild := &mcfgv1.MachineOSBuild{ObjectMeta: metav1.ObjectMeta{Name: p.name + "-fedcba9876543210fedcba9876543210", Labels: map[string]string{poolLabel: p.name}},
 				Spec: build.Spec}
 			Expect(kube.Create(ctx, rebuild)).To(Succeed())
