@@ -8,6 +8,7 @@ import (
 
 	configv1 "github.com/openshift/api/config/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	"github.com/prometheus/client_golang/prometheus"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -51,8 +52,12 @@ type CheckerOptions struct {
 	Now func() time.Time
 	// WrapClient wraps the client the controllers write with, e.g. to count writes in tests.
 	WrapClient func(client.Client) client.Client
-	// SeveralPerProcess allows more than one checker in one process (tests of leader election), whose controllers
-	// would otherwise clash on their metric names.
+	// Registry receives the checker's metrics (checker.Metrics): controller-runtime's metrics.Registry, which the
+	// manager serves on MetricsAddr, in the binary; a registry of its own in a test that runs several checkers.
+	Registry prometheus.Registerer
+	// SeveralPerProcess allows more than one checker in one process (tests of leader election). controller-runtime
+	// refuses a second controller of the same name in a process, because its own controller metrics (reconcile
+	// counts, work queues) are registered process-wide, labelled by controller name.
 	SeveralPerProcess bool
 }
 
@@ -99,6 +104,7 @@ func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, 
 	if err != nil {
 		return nil, err
 	}
+	metrics := checker.NewMetrics()
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
 		Cache:                         CheckerCacheOptions(),
@@ -146,15 +152,15 @@ func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, 
 	controllers := []interface{ SetupWithManager(ctrl.Manager) error }{
 		&checker.BuildReconciler{
 			Client: writeClient, Logs: logs, LogLimit: c.LogLimitBytes, Recheck: c.Recheck.Duration, Now: now,
-			Limits: c.BuildLimits(),
+			Limits: c.BuildLimits(), Metrics: metrics,
 		},
 		&checker.PoolReconciler{
 			Client: writeClient, Recheck: c.Recheck.Duration, Now: now,
-			Limits: c.RolloutLimits(),
+			Limits: c.RolloutLimits(), Metrics: metrics,
 		},
 		&checker.ConfigReconciler{
 			Client: writeClient, Env: env, Resync: c.AuditResync.Duration, Now: now, Report: report,
-			Limits: c.ConfigLimits(),
+			Limits: c.ConfigLimits(), Metrics: metrics,
 		},
 	}
 	for _, ctl := range controllers {
@@ -167,6 +173,10 @@ func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, 
 		return nil, err
 	}
 	if err := mgr.AddReadyzCheck("caches", cacheSynced(mgr.GetCache(), facts)); err != nil {
+		return nil, err
+	}
+	// Last, so that a manager that could not be built leaves the registry as it was.
+	if err := register(opts.Registry, metrics); err != nil {
 		return nil, err
 	}
 	return mgr, nil

@@ -1,6 +1,10 @@
 package app
 
 import (
+	"errors"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -32,4 +36,21 @@ func (m MetricsServing) serverOptions() metricsserver.Options {
 		CertDir:        m.CertDir,
 		TLSOpts:        certs.ServingTLSOptions(),
 	}
+}
+
+// errNoRegistry is NewCheckerManager's and NewWebhookManager's answer to options without a Registry.
+var errNoRegistry = errors.New("no metrics registry: give the one the metrics endpoint serves (controller-runtime's metrics.Registry), or a registry of the test's own")
+
+// register registers a process's collectors with reg, the registry named in its options. It is called once per
+// process, by the function that builds it; no collector of ocl-guard registers itself.
+func register(reg prometheus.Registerer, collectors ...prometheus.Collector) error {
+	if reg == nil {
+		return errNoRegistry
+	}
+	for _, c := range collectors {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("registering metrics: %w", err)
+		}
+	}
+	return nil
 }

@@ -3,7 +3,7 @@ package app
 import (
 	"fmt"
 
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ocl-guard/ocl-guard/certs"
 	"github.com/ocl-guard/ocl-guard/config"
@@ -11,8 +11,9 @@ import (
 )
 
 // NewProber builds the registry prober from the settings. It trusts the system roots, the cluster service CA when
-// mounted (for image-registry.openshift-image-registry.svc and other .svc registries) and registry.caBundles.
-func NewProber(s config.RegistrySettings) (*registry.Prober, error) {
+// mounted (for image-registry.openshift-image-registry.svc and other .svc registries) and registry.caBundles. Its
+// metrics are registered with reg: the registry the process serves; nil for a command that serves none.
+func NewProber(s config.RegistrySettings, reg prometheus.Registerer) (*registry.Prober, error) {
 	roots, err := certs.LoadCAPool(true, append(certs.DefaultCAFiles(), s.CABundles...)...)
 	if err != nil {
 		return nil, fmt.Errorf("registry.caBundles: %w", err)
@@ -27,6 +28,6 @@ func NewProber(s config.RegistrySettings) (*registry.Prober, error) {
 		AllowedCIDRs:  s.AllowedPrefixes(),
 		RootCAs:       roots,
 		WriteProbe:    s.WriteProbe,
-		Registerer:    metrics.Registry,
+		Registerer:    reg,
 	})
 }

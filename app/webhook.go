@@ -12,6 +12,7 @@ import (
 	"github.com/go-logr/logr"
 	configv1 "github.com/openshift/api/config/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -149,6 +150,9 @@ type WebhookOptions struct {
 	Prober validators.Prober
 	// Actions overrides Settings.ActionFor, e.g. for tests that switch a rule between deny and warn.
 	Actions validators.ActionFor
+	// Registry receives the webhook's metrics (webhook.Metrics): controller-runtime's metrics.Registry, which the
+	// manager serves on MetricsAddr, in the binary; a registry of its own for each webhook a test starts.
+	Registry prometheus.Registerer
 }
 
 // NewWebhookManager returns a manager serving the MachineOSConfig webhook. Start it to serve.
@@ -158,6 +162,7 @@ func NewWebhookManager(cfg *rest.Config, opts WebhookOptions) (manager.Manager, 
 	if err != nil {
 		return nil, err
 	}
+	metrics := webhook.NewMetrics()
 	tlsOpts := certs.ServingTLSOptions()
 	servingCert := func(*tls.Config) {} // CertDir's files, unless self-managed
 	// Like servingCert, set below for self-managed certificates and read when the server starts.
@@ -204,7 +209,7 @@ func NewWebhookManager(cfg *rest.Config, opts WebhookOptions) (manager.Manager, 
 	if opts.Actions != nil {
 		env.Actions = opts.Actions
 	}
-	validator := webhook.NewValidator(scheme, env)
+	validator := webhook.NewValidator(scheme, env, metrics)
 	mgr.GetWebhookServer().Register(webhook.Path, webhook.LimitInFlightBytes(&admission.Webhook{Handler: validator}, webhook.DefaultInFlightBytes))
 
 	if err := mgr.AddHealthzCheck("ping", func(*http.Request) error { return nil }); err != nil {
@@ -214,6 +219,10 @@ func NewWebhookManager(cfg *rest.Config, opts WebhookOptions) (manager.Manager, 
 		return nil, err
 	}
 	if err := mgr.AddReadyzCheck("caches", cacheSynced(mgr.GetCache(), facts)); err != nil {
+		return nil, err
+	}
+	// Last, so that a manager that could not be built leaves the registry as it was.
+	if err := register(opts.Registry, metrics); err != nil {
 		return nil, err
 	}
 	return mgr, nil

@@ -21,9 +21,12 @@ import (
 // The annotations the checker writes; all under one prefix, and only these.
 const (
 	AnnotationDiagnosis = "ocl-guard.io/diagnosis" // the reason code
-	AnnotationMessage   = "ocl-guard.io/message"   // one line naming the object and the fix
-	AnnotationEvidence  = "ocl-guard.io/evidence"  // the log line or node reason it is based on
-	AnnotationSince     = "ocl-guard.io/since"     // when this diagnosis was first made (RFC 3339)
+	// AnnotationSeverity is the diagnosis's diagnose.Severity (Error, Warning, Info): what Argo CD's health scripts
+	// judge by, never the reason.
+	AnnotationSeverity = "ocl-guard.io/severity"
+	AnnotationMessage  = "ocl-guard.io/message"  // one line naming the object and the fix
+	AnnotationEvidence = "ocl-guard.io/evidence" // the log line or node reason it is based on
+	AnnotationSince    = "ocl-guard.io/since"    // when this diagnosis was first made (RFC 3339)
 	// AnnotationProgress is the pool's rollout memory, so that a restart of the checker does not reset the clock of
 	// RolloutStalled and NodeRebootStuck.
 	AnnotationProgress = "ocl-guard.io/progress"
@@ -32,13 +35,15 @@ const (
 	AnnotationRules = "ocl-guard.io/rules"
 )
 
-// annotationChanges returns the annotation edits (nil value = remove) that make current describe d. Since keeps
-// its value while the reason stays the same, so re-diagnosing an unchanged failure writes nothing.
-func annotationChanges(current map[string]string, d diagnose.Diagnosis, now time.Time) map[string]*string {
+// AnnotationChanges returns the annotation edits (nil value = remove) that make current describe d: what the build
+// controller patches, and the part of the pool's and the config's edits they share. Severity is written, changed
+// and removed with the diagnosis. Since keeps its value while the reason stays the same, so re-diagnosing an
+// unchanged failure writes nothing.
+func AnnotationChanges(current map[string]string, d diagnose.Diagnosis, now time.Time) map[string]*string {
 	changes := map[string]*string{}
 	set := func(key, value string) { setAnnotation(changes, current, key, value) }
 	if d.Healthy() {
-		for _, key := range []string{AnnotationDiagnosis, AnnotationMessage, AnnotationEvidence, AnnotationSince} {
+		for _, key := range []string{AnnotationDiagnosis, AnnotationSeverity, AnnotationMessage, AnnotationEvidence, AnnotationSince} {
 			set(key, "")
 		}
 		return changes
@@ -48,9 +53,29 @@ func annotationChanges(current map[string]string, d diagnose.Diagnosis, now time
 		since = now.UTC().Format(time.RFC3339)
 	}
 	set(AnnotationDiagnosis, string(d.Reason))
+	set(AnnotationSeverity, string(d.Severity))
 	set(AnnotationMessage, d.Message)
 	set(AnnotationEvidence, d.Evidence)
 	set(AnnotationSince, since)
+	return changes
+}
+
+// PoolAnnotationChanges is what the pool controller patches: AnnotationChanges, and the rollout memory of a layered
+// pool (layered: it has a MachineOSConfig), removed from a pool that is not.
+func PoolAnnotationChanges(current map[string]string, d diagnose.Diagnosis, progress diagnose.Progress, layered bool, now time.Time) map[string]*string {
+	changes := AnnotationChanges(current, d, now)
+	encoded := ""
+	if layered {
+		encoded = progress.Encode()
+	}
+	setAnnotation(changes, current, AnnotationProgress, encoded)
+	return changes
+}
+
+// ConfigAnnotationChanges is what the MachineOSConfig controller patches: AnnotationChanges, and the failing rules.
+func ConfigAnnotationChanges(current map[string]string, d diagnose.ConfigDiagnosis, now time.Time) map[string]*string {
+	changes := AnnotationChanges(current, d.Diagnosis, now)
+	setAnnotation(changes, current, AnnotationRules, joinRules(d.Rules))
 	return changes
 }
 
@@ -70,21 +95,29 @@ func setAnnotation(changes map[string]*string, current map[string]string, key, v
 // eventSource names the checker in the Events it records.
 const eventSource = "ocl-guard-checker"
 
-func (r *BuildReconciler) writer() writer  { return writer{client: r.Client, recorder: r.Recorder} }
-func (r *PoolReconciler) writer() writer   { return writer{client: r.Client, recorder: r.Recorder} }
-func (r *ConfigReconciler) writer() writer { return writer{client: r.Client, recorder: r.Recorder} }
+func (r *BuildReconciler) writer() writer {
+	return writer{client: r.Client, recorder: r.Recorder, metrics: r.Metrics}
+}
+func (r *PoolReconciler) writer() writer {
+	return writer{client: r.Client, recorder: r.Recorder, metrics: r.Metrics}
+}
+func (r *ConfigReconciler) writer() writer {
+	return writer{client: r.Client, recorder: r.Recorder, metrics: r.Metrics}
+}
 
-// writer applies annotation edits with a merge patch and reports diagnosis changes as Events.
+// writer applies annotation edits with a merge patch and reports diagnosis changes as Events and metrics.
 type writer struct {
 	client   client.Client
 	recorder events.EventRecorder
+	metrics  *Metrics
 }
 
 // apply patches obj's annotations when anything changed; it returns whether it wrote. When the reason changed it
-// also records an Event on obj: Warning with the reason for a problem, Normal "Recovered" when it is gone.
+// also records an Event on obj: the reason, of type Warning for an Error or Warning diagnosis and Normal for Info
+// (d.Severity, the one written into the annotation and the gauge), or Normal "Recovered" when it is gone.
 func (w writer) apply(ctx context.Context, obj client.Object, d diagnose.Diagnosis, changes map[string]*string) (bool, error) {
 	if len(changes) == 0 {
-		diagnosed.record(obj, d)
+		w.metrics.holds(obj, d)
 		return false, nil
 	}
 	previous := obj.GetAnnotations()[AnnotationDiagnosis]
@@ -99,13 +132,13 @@ func (w writer) apply(ctx context.Context, obj client.Object, d diagnose.Diagnos
 	}
 	if err := w.client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, patch)); err != nil {
 		if apierrors.IsNotFound(err) {
-			diagnosed.forget(obj, client.ObjectKeyFromObject(obj))
+			w.metrics.gone(obj, client.ObjectKeyFromObject(obj))
 		}
 		return false, client.IgnoreNotFound(err) // a Conflict is retried from the cache's newer copy
 	}
-	diagnosed.record(obj, d)
+	w.metrics.holds(obj, d)
 	if previous != string(d.Reason) {
-		diagnosesMade.WithLabelValues(kindOf(obj), string(d.Reason)).Inc()
+		w.metrics.made(obj, d)
 	}
 	if w.recorder != nil && previous != string(d.Reason) {
 		if d.Healthy() {

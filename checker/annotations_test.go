@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,13 +15,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/validators"
 )
 
 func TestAnnotationChanges(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	earlier := "2026-11-25T10:00:00Z"
-	pushAuth := diagnose.Diagnosis{Reason: diagnose.PushAuth, Message: "m", Evidence: "e"}
-	current := map[string]string{AnnotationDiagnosis: "PushAuth", AnnotationMessage: "m", AnnotationEvidence: "e", AnnotationSince: earlier, "other": "x"}
+	pushAuth := diagnose.Diagnosis{Reason: diagnose.PushAuth, Severity: diagnose.SeverityError, Message: "m", Evidence: "e"}
+	current := map[string]string{AnnotationDiagnosis: "PushAuth", AnnotationSeverity: "Error", AnnotationMessage: "m", AnnotationEvidence: "e",
+		AnnotationSince: earlier, "other": "x"}
 	ptr := func(s string) *string { return &s }
 
 	for _, tc := range []struct {
@@ -30,18 +33,24 @@ func TestAnnotationChanges(t *testing.T) {
 		want    map[string]*string
 	}{
 		{"same diagnosis: nothing to write", current, pushAuth, map[string]*string{}},
-		{"new message, same reason: since is kept", current, diagnose.Diagnosis{Reason: diagnose.PushAuth, Message: "m2", Evidence: "e"},
+		{"new message, same reason: since is kept", current,
+			diagnose.Diagnosis{Reason: diagnose.PushAuth, Severity: diagnose.SeverityError, Message: "m2", Evidence: "e"},
 			map[string]*string{AnnotationMessage: ptr("m2")}},
-		{"new reason: since restarts, evidence dropped", current, diagnose.Diagnosis{Reason: diagnose.PushDenied, Message: "m"},
-			map[string]*string{AnnotationDiagnosis: ptr("PushDenied"), AnnotationEvidence: nil, AnnotationSince: ptr(now.Format(time.RFC3339))}},
-		{"healthy: only our annotations go", current, diagnose.Diagnosis{},
-			map[string]*string{AnnotationDiagnosis: nil, AnnotationMessage: nil, AnnotationEvidence: nil, AnnotationSince: nil}},
+		{"new severity, same reason (a retried attempt that fails for good): since is kept", current,
+			diagnose.Diagnosis{Reason: diagnose.PushAuth, Severity: diagnose.SeverityWarning, Message: "m", Evidence: "e"},
+			map[string]*string{AnnotationSeverity: ptr("Warning")}},
+		{"new reason: since restarts, evidence dropped", current,
+			diagnose.Diagnosis{Reason: diagnose.RolloutPaused, Severity: diagnose.SeverityInfo, Message: "m"},
+			map[string]*string{AnnotationDiagnosis: ptr("RolloutPaused"), AnnotationSeverity: ptr("Info"), AnnotationEvidence: nil,
+				AnnotationSince: ptr(now.Format(time.RFC3339))}},
+		{"healthy: only our annotations go, severity with the diagnosis", current, diagnose.Diagnosis{},
+			map[string]*string{AnnotationDiagnosis: nil, AnnotationSeverity: nil, AnnotationMessage: nil, AnnotationEvidence: nil, AnnotationSince: nil}},
 		{"healthy and nothing written: nothing to do", map[string]string{"other": "x"}, diagnose.Diagnosis{}, map[string]*string{}},
-		{"first diagnosis", nil, pushAuth, map[string]*string{AnnotationDiagnosis: ptr("PushAuth"), AnnotationMessage: ptr("m"),
-			AnnotationEvidence: ptr("e"), AnnotationSince: ptr(now.Format(time.RFC3339))}},
+		{"first diagnosis", nil, pushAuth, map[string]*string{AnnotationDiagnosis: ptr("PushAuth"), AnnotationSeverity: ptr("Error"),
+			AnnotationMessage: ptr("m"), AnnotationEvidence: ptr("e"), AnnotationSince: ptr(now.Format(time.RFC3339))}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := annotationChanges(tc.current, tc.d, now)
+			got := AnnotationChanges(tc.current, tc.d, now)
 			if len(got) != len(tc.want) {
 				t.Fatalf("changes = %v, want %v", render(got), render(tc.want))
 			}
@@ -86,11 +95,11 @@ func TestStaleWriterRecordsNoEvent(t *testing.T) {
 	d := diagnose.Diagnosis{Reason: diagnose.PushAuth, Severity: diagnose.SeverityError, Message: "m"}
 	now := time.Unix(0, 0)
 	leader := &countingRecorder{}
-	if wrote, err := (writer{client: c, recorder: leader}).apply(ctx, current, d, annotationChanges(nil, d, now)); err != nil || !wrote {
+	if wrote, err := (writer{client: c, recorder: leader}).apply(ctx, current, d, AnnotationChanges(nil, d, now)); err != nil || !wrote {
 		t.Fatalf("the leader's write: wrote %v, err %v", wrote, err)
 	}
 	former := &countingRecorder{}
-	wrote, err := (writer{client: c, recorder: former}).apply(ctx, &stale, d, annotationChanges(nil, d, now))
+	wrote, err := (writer{client: c, recorder: former}).apply(ctx, &stale, d, AnnotationChanges(nil, d, now))
 	if !apierrors.IsConflict(err) || wrote {
 		t.Errorf("the stale write: wrote %v, err %v; want a Conflict", wrote, err)
 	}
@@ -103,4 +112,46 @@ type countingRecorder struct{ n int }
 
 func (r *countingRecorder) Eventf(runtime.Object, runtime.Object, string, string, string, string, ...any) {
 	r.n++
+}
+
+// The pool's and the config's edits add their own annotation to the diagnosis's, and remove it when it no longer
+// applies.
+func TestKindAnnotationChanges(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	progress := diagnose.Progress{UpdatedMachineCount: 1, Since: now, Image: "0123456789ab"}
+	for _, tc := range []struct {
+		name string
+		got  map[string]*string
+		want map[string]string // "" = removed
+	}{
+		{"layered pool: its rollout memory is kept",
+			PoolAnnotationChanges(nil, diagnose.Diagnosis{}, progress, true, now),
+			map[string]string{AnnotationProgress: progress.Encode()}},
+		{"pool no longer layered: the memory goes",
+			PoolAnnotationChanges(map[string]string{AnnotationProgress: progress.Encode()}, diagnose.Diagnosis{}, progress, false, now),
+			map[string]string{AnnotationProgress: ""}},
+		{"config: failing rules with the diagnosis",
+			ConfigAnnotationChanges(nil, diagnose.ConfigDiagnosis{
+				Diagnosis: diagnose.Diagnosis{Reason: diagnose.ConfigCheckFailed, Severity: diagnose.SeverityError, Message: "m"},
+				Rules:     []validators.RuleID{validators.RulePoolExists, validators.RuleSecretExists}}, now),
+			map[string]string{AnnotationDiagnosis: "ConfigCheckFailed", AnnotationSeverity: "Error", AnnotationMessage: "m",
+				AnnotationSince: now.Format(time.RFC3339), AnnotationRules: "pool-exists,secret-exists"}},
+		{"config healthy again: rules and severity go with the diagnosis",
+			ConfigAnnotationChanges(map[string]string{AnnotationDiagnosis: "ConfigCheckFailed", AnnotationSeverity: "Error",
+				AnnotationRules: "secret-exists"}, diagnose.ConfigDiagnosis{}, now),
+			map[string]string{AnnotationDiagnosis: "", AnnotationSeverity: "", AnnotationRules: ""}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := map[string]string{}
+			for k, v := range tc.got {
+				got[k] = ""
+				if v != nil {
+					got[k] = *v
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("changes (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

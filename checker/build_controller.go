@@ -29,6 +29,8 @@ type BuildReconciler struct {
 	// LogLimit caps the bytes of build log read for one diagnosis.
 	LogLimit int64
 	Limits   diagnose.BuildLimits
+	// Metrics receives the diagnoses written; nil records none.
+	Metrics *Metrics
 	// Recheck is how often a build that is still running is looked at again, to notice it being stuck.
 	Recheck time.Duration
 	Now     func() time.Time
@@ -38,7 +40,7 @@ func (r *BuildReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	var build mcfgv1.MachineOSBuild
 	if err := r.Client.Get(ctx, req.NamespacedName, &build); err != nil {
 		if apierrors.IsNotFound(err) {
-			diagnosed.forget(&build, req.NamespacedName)
+			r.Metrics.gone(&build, req.NamespacedName)
 		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
@@ -47,7 +49,7 @@ func (r *BuildReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		return reconcile.Result{}, err
 	}
 	d := diagnose.DiagnoseBuild(snapshot)
-	if _, err := r.writer().apply(ctx, &build, d, annotationChanges(build.Annotations, d, snapshot.Now)); err != nil {
+	if _, err := r.writer().apply(ctx, &build, d, AnnotationChanges(build.Annotations, d, snapshot.Now)); err != nil {
 		return reconcile.Result{}, err
 	}
 	if phase, _ := mco.PhaseOf(&build, snapshot.Job); phase.Terminal() {

@@ -37,6 +37,8 @@ type ConfigReconciler struct {
 	// Env is what the admission rules run in (app.RuleEnv: the same as the webhook's).
 	Env    validators.Env
 	Limits diagnose.ConfigLimits
+	// Metrics receives the diagnoses written; nil records none.
+	Metrics *Metrics
 	// Resync re-checks every config this often, for what no watch sees (a registry that went away).
 	Resync time.Duration
 	Now    func() time.Time
@@ -53,7 +55,7 @@ func (r *ConfigReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if err := r.Client.Get(ctx, req.NamespacedName, &config); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.waits.Delete(req.Name)
-			diagnosed.forget(&config, req.NamespacedName)
+			r.Metrics.gone(&config, req.NamespacedName)
 			if r.Report != nil {
 				return reconcile.Result{}, r.Report.Forget(ctx, req.Name)
 			}
@@ -69,8 +71,7 @@ func (r *ConfigReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	}
 	s.Now, s.Limits = r.Now(), r.Limits
 	d := diagnose.DiagnoseConfig(s)
-	changes := annotationChanges(config.Annotations, d.Diagnosis, s.Now)
-	setAnnotation(changes, config.Annotations, AnnotationRules, joinRules(d.Rules))
+	changes := ConfigAnnotationChanges(config.Annotations, d, s.Now)
 	// Remembered before writing: a write that conflicts (another writer, a stale cache) must not restart the clocks.
 	r.waits.Store(config.Name, d.Wait)
 	if _, err := r.writer().apply(ctx, &config, d.Diagnosis, changes); err != nil {

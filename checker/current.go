@@ -6,7 +6,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/ocl-guard/ocl-guard/diagnose"
 )
@@ -14,12 +13,6 @@ import (
 // MetricDiagnosedObjects is the gauge of objects currently holding each diagnosis. The counter
 // ocl_guard_checker_diagnoses_total says a diagnosis was made, not that it still holds; alerts need the latter.
 const MetricDiagnosedObjects = "ocl_guard_checker_diagnosed_objects"
-
-// diagnosed remembers the diagnosis each object holds, as last written or confirmed by this replica. Only the
-// leader reconciles, so other replicas export nothing; a new leader fills it as its first reconciles run.
-var diagnosed = &currentDiagnoses{byObject: map[objectKey][]reasonLevel{}}
-
-func init() { metrics.Registry.MustRegister(diagnosed) }
 
 type objectKey struct {
 	kind string
@@ -31,6 +24,9 @@ type reasonLevel struct {
 	level  diagnose.Severity
 }
 
+// currentDiagnoses remembers the diagnosis each object holds, as last written or confirmed by this replica, and
+// exports the gauge. Only the leader reconciles, so other replicas export nothing; a new leader fills it as its
+// first reconciles run.
 type currentDiagnoses struct {
 	mu       sync.Mutex
 	byObject map[objectKey][]reasonLevel

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -67,7 +68,9 @@ func TestWriterKeepsGaugeCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	existing := &mcfgv1.MachineOSBuild{ObjectMeta: metav1.ObjectMeta{Name: "gauge-writer-test"}}
-	w := writer{client: fake.NewClientBuilder().WithScheme(scheme).WithObjects(existing).Build()}
+	m := NewMetrics()
+	w := writer{client: fake.NewClientBuilder().WithScheme(scheme).WithObjects(existing).Build(), metrics: m}
+	diagnosed := m.diagnosed
 	key := objectKey{kind: "MachineOSBuild", name: types.NamespacedName{Name: existing.Name}}
 	held := func() []reasonLevel {
 		diagnosed.mu.Lock()
@@ -77,7 +80,7 @@ func TestWriterKeepsGaugeCurrent(t *testing.T) {
 	d := diagnose.Diagnosis{Reason: diagnose.PushAuth, Severity: diagnose.SeverityError, Message: "m"}
 	ctx := context.Background()
 
-	if _, err := w.apply(ctx, existing, d, annotationChanges(existing.Annotations, d, metav1.Now().Time)); err != nil {
+	if _, err := w.apply(ctx, existing, d, AnnotationChanges(existing.Annotations, d, metav1.Now().Time)); err != nil {
 		t.Fatal(err)
 	}
 	if got := held(); len(got) != 1 || got[0].reason != "PushAuth" {
@@ -91,7 +94,7 @@ func TestWriterKeepsGaugeCurrent(t *testing.T) {
 	}
 	gone := &mcfgv1.MachineOSBuild{ObjectMeta: metav1.ObjectMeta{Name: "gauge-writer-gone"}}
 	diagnosed.record(gone, d)
-	if _, err := w.apply(ctx, gone, d, annotationChanges(nil, d, metav1.Now().Time)); err != nil {
+	if _, err := w.apply(ctx, gone, d, AnnotationChanges(nil, d, metav1.Now().Time)); err != nil {
 		t.Fatal(err)
 	}
 	diagnosed.mu.Lock()
@@ -99,5 +102,39 @@ func TestWriterKeepsGaugeCurrent(t *testing.T) {
 	diagnosed.mu.Unlock()
 	if kept {
 		t.Error("an object that no longer exists is still counted")
+	}
+}
+
+// The checker's metrics live in the registry its composition root registers them with, under their documented
+// names, help and labels; another checker's metrics do not reach it, and cannot be registered with it too.
+func TestMetricsAreCountedInTheirRegistry(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, other := NewMetrics(), NewMetrics()
+	if err := reg.Register(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Register(other); err == nil {
+		t.Error("a second checker's metrics were registered with the registry of the first")
+	}
+	build := &mcfgv1.MachineOSBuild{ObjectMeta: metav1.ObjectMeta{Name: "a"}}
+	d := diagnose.Diagnosis{Reason: diagnose.PushAuth, Severity: diagnose.SeverityError}
+	m.made(build, d)
+	m.holds(build, d)
+	other.made(build, d)
+	other.holds(&mcfgv1.MachineOSBuild{ObjectMeta: metav1.ObjectMeta{Name: "b"}}, d)
+	var none *Metrics // records nothing, and does not panic
+	none.made(build, d)
+	none.holds(build, d)
+	none.gone(build, types.NamespacedName{Name: "a"})
+
+	want := `# HELP ocl_guard_checker_diagnosed_objects Objects currently holding an ocl-guard diagnosis, by kind, reason (never a rule ID: those are in the ocl-guard.io/rules annotation) and level (Error, Warning, Info).
+# TYPE ocl_guard_checker_diagnosed_objects gauge
+ocl_guard_checker_diagnosed_objects{kind="MachineOSBuild",level="Error",reason="PushAuth"} 1
+# HELP ocl_guard_checker_diagnoses_total Diagnoses written by the checker when an object's diagnosis changed, by kind and reason ("" when cleared).
+# TYPE ocl_guard_checker_diagnoses_total counter
+ocl_guard_checker_diagnoses_total{kind="MachineOSBuild",reason="PushAuth"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), MetricDiagnosedObjects, MetricDiagnosesMade); err != nil {
+		t.Error(err)
 	}
 }

@@ -28,6 +28,8 @@ type PoolReconciler struct {
 	// Recorder records Events; SetupWithManager provides one.
 	Recorder events.EventRecorder
 	Limits   diagnose.RolloutLimits
+	// Metrics receives the diagnoses written; nil records none.
+	Metrics *Metrics
 	// Recheck is how often a pool is looked at again while its diagnosis depends on time passing.
 	Recheck time.Duration
 	Now     func() time.Time
@@ -37,7 +39,7 @@ func (r *PoolReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 	var pool mcfgv1.MachineConfigPool
 	if err := r.Client.Get(ctx, req.NamespacedName, &pool); err != nil {
 		if apierrors.IsNotFound(err) {
-			diagnosed.forget(&pool, req.NamespacedName)
+			r.Metrics.gone(&pool, req.NamespacedName)
 		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
@@ -52,14 +54,7 @@ func (r *PoolReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 		log.FromContext(ctx).Info("ignoring an unreadable progress annotation", "error", err.Error())
 	}
 	d, progress := diagnose.DiagnosePool(snapshot)
-	changes := annotationChanges(pool.Annotations, d, snapshot.Now)
-	if snapshot.Config == nil {
-		if _, ok := pool.Annotations[AnnotationProgress]; ok {
-			changes[AnnotationProgress] = nil
-		}
-	} else if encoded := progress.Encode(); pool.Annotations[AnnotationProgress] != encoded {
-		changes[AnnotationProgress] = &encoded
-	}
+	changes := PoolAnnotationChanges(pool.Annotations, d, progress, snapshot.Config != nil, snapshot.Now)
 	if _, err := r.writer().apply(ctx, &pool, d, changes); err != nil {
 		return reconcile.Result{}, err
 	}

@@ -193,11 +193,18 @@ func TestResultCacheBurstOnOneHostKeepsOtherHosts(t *testing.T) {
 	}
 }
 
-func TestNewProberSharesMetricsRegisteredBefore(t *testing.T) {
+// Each Prober registers its metrics with the registry it is given: one per registry, so a second Prober on the
+// registry of the first is a wiring mistake, refused with an error, while Probers on registries of their own (one
+// per process, or per test) do not meet.
+func TestNewProberRegistersItsMetricsOnce(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	for range 2 {
-		if _, err := NewProber(Options{Registerer: reg}); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := NewProber(Options{Registerer: reg}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewProber(Options{Registerer: reg}); err == nil {
+		t.Error("a second Prober registered its metrics with the registry of the first")
+	}
+	if _, err := NewProber(Options{Registerer: prometheus.NewRegistry()}); err != nil {
+		t.Errorf("a Prober with a registry of its own: %v", err)
 	}
 }

@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,8 +19,9 @@ type metrics struct {
 	cacheHits prometheus.Counter
 }
 
-// newMetrics creates the collectors and registers them with reg if it is not nil. Collectors already registered
-// by another Prober on the same registry are shared, so a restart of the prober in-process does not fail.
+// newMetrics creates the collectors and registers them with reg if it is not nil. Each Prober has its own: the
+// composition root builds one Prober per process and gives it the registry that process serves, so a second
+// Prober on the same registry is a wiring mistake, reported as an error.
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	labels := []string{"reachable", "push"}
 	m := &metrics{
@@ -42,34 +42,24 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	var err error
-	m.probes, err = register(reg, m.probes)
-	if err != nil {
-		return nil, err
-	}
-	m.duration, err = register(reg, m.duration)
-	if err != nil {
-		return nil, err
-	}
-	m.cacheHits, err = register(reg, m.cacheHits)
-	if err != nil {
-		return nil, err
+	if err := reg.Register(m); err != nil {
+		return nil, fmt.Errorf("registering registry probe metrics: %w", err)
 	}
 	return m, nil
 }
 
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	err := reg.Register(c)
-	if err == nil {
-		return c, nil
-	}
-	var already prometheus.AlreadyRegisteredError
-	if errors.As(err, &already) {
-		if existing, ok := already.ExistingCollector.(C); ok {
-			return existing, nil
-		}
-	}
-	return c, fmt.Errorf("registering registry probe metrics: %w", err)
+// Describe implements prometheus.Collector, so that one Register call registers every probe metric.
+func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
+	m.probes.Describe(ch)
+	m.duration.Describe(ch)
+	m.cacheHits.Describe(ch)
+}
+
+// Collect implements prometheus.Collector.
+func (m *metrics) Collect(ch chan<- prometheus.Metric) {
+	m.probes.Collect(ch)
+	m.duration.Collect(ch)
+	m.cacheHits.Collect(ch)
 }
 
 func (m *metrics) observe(r Result, seconds float64) {

@@ -55,7 +55,7 @@ func BenchmarkAdmitMachineOSConfig(b *testing.B) {
 	if err := mcfgv1.Install(scheme); err != nil {
 		b.Fatal(err)
 	}
-	v := NewValidator(scheme, envOf(goodCluster()))
+	v := NewValidator(scheme, envOf(goodCluster()), NewMetrics())
 	mosc := mcfgv1.MachineOSConfig{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "machineconfiguration.openshift.io/v1", Kind: "MachineOSConfig"},
 		ObjectMeta: metav1.ObjectMeta{Name: "worker"},
@@ -113,7 +113,7 @@ func BenchmarkAdmitMachineOSConfigAllRules(b *testing.B) {
 	if err := mcfgv1.Install(scheme); err != nil {
 		b.Fatal(err)
 	}
-	v := NewValidator(scheme, envOf(preflightCluster()))
+	v := NewValidator(scheme, envOf(preflightCluster()), NewMetrics())
 	mosc := mcfgv1.MachineOSConfig{
 		TypeMeta: metav1.TypeMeta{APIVersion: "machineconfiguration.openshift.io/v1", Kind: "MachineOSConfig"},
 		ObjectMeta: metav1.ObjectMeta{Name: "worker", Annotations: map[string]string{

@@ -26,11 +26,14 @@ type Validator struct {
 	Decoder admission.Decoder
 	// Env is where the rules' facts come from, the prober, the clock and each rule's configured action.
 	Env validators.Env
+	// Metrics counts the findings; nil counts none.
+	Metrics *Metrics
 }
 
-// NewValidator returns a Validator decoding with scheme, which must have the machineconfiguration/v1 types.
-func NewValidator(scheme *runtime.Scheme, env validators.Env) *Validator {
-	return &Validator{Decoder: admission.NewDecoder(scheme), Env: env}
+// NewValidator returns a Validator decoding with scheme, which must have the machineconfiguration/v1 types, and
+// counting its findings in metrics (nil: not counted).
+func NewValidator(scheme *runtime.Scheme, env validators.Env, metrics *Metrics) *Validator {
+	return &Validator{Decoder: admission.NewDecoder(scheme), Env: env, Metrics: metrics}
 }
 
 var machineOSConfigGK = mcfgv1.GroupVersion.WithKind("MachineOSConfig").GroupKind()
@@ -63,7 +66,7 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 	}
 
 	verdict := validators.Evaluate(ctx, &mosc, v.Env)
-	recordVerdict(verdict, false)
+	v.Metrics.recordVerdict(verdict, false)
 	warnings := findings.AdmissionWarnings(verdict.Findings.With(findings.Warn))
 	if denials := verdict.Findings.Denials(); len(denials) > 0 {
 		status := apierrors.NewInvalid(machineOSConfigGK, mosc.Name, denials).ErrStatus
@@ -90,6 +93,6 @@ func (v *Validator) unchangedSpec(ctx context.Context, mosc *mcfgv1.MachineOSCon
 		}
 	}
 	verdict := validators.Evaluate(ctx, mosc, env)
-	recordVerdict(verdict, true)
+	v.Metrics.recordVerdict(verdict, true)
 	return admission.Allowed("spec unchanged").WithWarnings(findings.AdmissionWarnings(verdict.Findings.With(findings.Warn))...)
 }

@@ -23,7 +23,7 @@ func newTestWebhook(t *testing.T) *admission.Webhook {
 	if err := mcfgv1.Install(scheme); err != nil {
 		t.Fatal(err)
 	}
-	return &admission.Webhook{Handler: NewValidator(scheme, emptyClusterEnv())}
+	return &admission.Webhook{Handler: NewValidator(scheme, emptyClusterEnv(), nil)}
 }
 
 func post(t *testing.T, wh http.Handler, body []byte) admissionv1.AdmissionReview {

@@ -125,7 +125,7 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 		opts.env.Source = offline
 	}
 	if *probe || *live {
-		p, err := app.NewProber(settings.Registry)
+		p, err := app.NewProber(settings.Registry, nil)
 		if err != nil {
 			return 2, err
 		}

@@ -18,14 +18,14 @@ func runChecker(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	settings, cfg, prober, err := process.start()
+	p, err := process.start()
 	if err != nil {
 		return err
 	}
-	mgr, err := app.NewCheckerManager(cfg, app.CheckerOptions{
-		Settings: settings, MetricsAddr: *process.metricsAddr, ProbeAddr: *process.probeAddr,
+	mgr, err := app.NewCheckerManager(p.cfg, app.CheckerOptions{
+		Settings: p.settings, MetricsAddr: *process.metricsAddr, ProbeAddr: *process.probeAddr,
 		MetricsInsecure: *process.metricsInsecure, MetricsCertDir: *process.metricsCertDir,
-		LeaderElectionNamespace: *leaderNamespace, Prober: prober,
+		LeaderElectionNamespace: *leaderNamespace, Prober: p.prober, Registry: p.metrics,
 	})
 	if err != nil {
 		return err

@@ -3,9 +3,11 @@ package main
 import (
 	"flag"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/ocl-guard/ocl-guard/app"
 	"github.com/ocl-guard/ocl-guard/config"
@@ -47,13 +49,26 @@ func bindCABundleFlag(fs *flag.FlagSet, bundles *stringList) {
 		"the mounted cluster service CA and registry.caBundles from the settings; repeatable")
 }
 
-// start sets up logging and loads what every process needs: settings (adjusted by the process's own
-// constraints), the cluster's config, the registry prober.
-func (p *processFlags) start(constraints ...func(*config.Settings)) (config.Settings, *rest.Config, *registry.Prober, error) {
+// processParts are what a long-running subcommand (webhook, checker) is built from, each made once, by start: the
+// settings, the API server's config, the registry prober and the metrics registry. app.NewWebhookManager or
+// app.NewCheckerManager builds the rest from them.
+type processParts struct {
+	settings config.Settings
+	cfg      *rest.Config
+	prober   *registry.Prober
+	// metrics is the registry the manager serves on --metrics-bind-address: controller-runtime's. Every collector
+	// of the process is registered with it when the process is built: the prober's here, the webhook's or the
+	// checker's by the app function it is given to.
+	metrics prometheus.Registerer
+}
+
+// start sets up logging and makes what every process needs: settings (adjusted by the process's own constraints),
+// the cluster's config, the registry prober and the metrics registry.
+func (p *processFlags) start(constraints ...func(*config.Settings)) (processParts, error) {
 	ctrl.SetLogger(app.NewLogger(&p.zap))
 	settings, err := loadSettings(*p.settings)
 	if err != nil {
-		return settings, nil, nil, err
+		return processParts{}, err
 	}
 	settings.Registry.CABundles = append(settings.Registry.CABundles, p.caBundles...)
 	for _, constrain := range constraints {
@@ -61,10 +76,11 @@ func (p *processFlags) start(constraints ...func(*config.Settings)) (config.Sett
 	}
 	cfg, err := app.RESTConfig(*p.kubeconfig, float32(*p.kubeAPIQPS), *p.kubeAPIBurst)
 	if err != nil {
-		return settings, nil, nil, err
+		return processParts{}, err
 	}
-	prober, err := app.NewProber(settings.Registry)
-	return settings, cfg, prober, err
+	served := metrics.Registry
+	prober, err := app.NewProber(settings.Registry, served)
+	return processParts{settings: settings, cfg: cfg, prober: prober, metrics: served}, err
 }
 
 func withoutWriteProbe(s *config.Settings) { s.Registry.WriteProbe = false }

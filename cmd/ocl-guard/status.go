@@ -54,7 +54,7 @@ func runStatus(args []string, stdout io.Writer) (int, error) {
 	}
 	var prober validators.Prober
 	if *probe {
-		p, err := app.NewProber(settings.Registry)
+		p, err := app.NewProber(settings.Registry, nil)
 		if err != nil {
 			return 2, err
 		}

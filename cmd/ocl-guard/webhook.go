@@ -30,14 +30,14 @@ func runWebhook(args []string) error {
 	}
 	// The webhook declares sideEffects: None and answers dry-run requests, so it never runs the write probe; the
 	// checker's audit and `ocl-guard check` do when registry.writeProbe is set.
-	settings, cfg, prober, err := process.start(withoutWriteProbe)
+	p, err := process.start(withoutWriteProbe)
 	if err != nil {
 		return err
 	}
-	mgr, err := app.NewWebhookManager(cfg, app.WebhookOptions{
-		Settings: settings, Host: *host, Port: *port, CertDir: *certDir, SelfManagedCerts: selfManaged,
+	mgr, err := app.NewWebhookManager(p.cfg, app.WebhookOptions{
+		Settings: p.settings, Host: *host, Port: *port, CertDir: *certDir, SelfManagedCerts: selfManaged,
 		MetricsAddr: *process.metricsAddr, ProbeAddr: *process.probeAddr,
-		MetricsInsecure: *process.metricsInsecure, MetricsCertDir: *process.metricsCertDir, Prober: prober,
+		MetricsInsecure: *process.metricsInsecure, MetricsCertDir: *process.metricsCertDir, Prober: p.prober, Registry: p.metrics,
 	})
 	if err != nil {
 		return err

@@ -80,6 +80,68 @@ func TestLuaHealthScriptDefensive(t *testing.T) {
 	}
 }
 
+// TestSeverityDecides: with ocl-guard's diagnosis present, its severity decides the health of each kind, whatever
+// the reason (RolloutPaused and PoolPaused included: a name is never special); a diagnosis without a severity, as a
+// checker older than the annotation leaves it, counts as an Error.
+func TestSeverityDecides(t *testing.T) {
+	checks, err := Checks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]string{ // kind → severity → status
+		"MachineOSBuild":    {"Error": "Degraded", "Warning": "Degraded", "Info": "Suspended", "": "Degraded"},
+		"MachineConfigPool": {"Error": "Degraded", "Warning": "Degraded", "Info": "Suspended", "": "Degraded"},
+		"MachineOSConfig":   {"Error": "Degraded", "Warning": "Progressing", "Info": "Suspended", "": "Degraded"},
+	}
+	for _, c := range checks {
+		for severity, status := range want[c.Kind] {
+			for _, reason := range []string{"RolloutPaused", "PoolPaused", "Interrupted", "PushAuth", "SomeFutureReason"} {
+				annotations := map[string]any{"ocl-guard.io/diagnosis": reason, "ocl-guard.io/message": "the message"}
+				if severity != "" {
+					annotations["ocl-guard.io/severity"] = severity
+				}
+				obj := map[string]any{"metadata": map[string]any{"annotations": annotations}, "spec": map[string]any{"paused": false}}
+				t.Run(c.Kind+"/"+reason+"/"+severity, func(t *testing.T) {
+					got, err := Evaluate(c.Script, obj)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if diff := cmp.Diff(HealthStatus{Status: status, Message: "the message"}, got); diff != "" {
+						t.Errorf("health (-want +got):\n%s", diff)
+					}
+				})
+			}
+		}
+	}
+}
+
+// An Info diagnosis never makes a pool Degraded, but a *Degraded condition of the MCO's still does.
+func TestPoolInfoLeavesTheMCOsDegradationVisible(t *testing.T) {
+	checks, err := Checks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := map[string]any{
+		"metadata": map[string]any{"annotations": map[string]any{"ocl-guard.io/diagnosis": "RolloutPaused", "ocl-guard.io/severity": "Info", "ocl-guard.io/message": "paused"}},
+		"spec":     map[string]any{"paused": true},
+		"status":   map[string]any{"conditions": []any{map[string]any{"type": "RenderDegraded", "status": "True", "message": "render failed"}}},
+	}
+	for _, c := range checks {
+		if c.Kind != "MachineConfigPool" {
+			continue
+		}
+		got, err := Evaluate(c.Script, obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (HealthStatus{Status: "Degraded", Message: "render failed"}); got != want {
+			t.Errorf("got %+v, want %+v", got, want)
+		}
+		return
+	}
+	t.Fatal("no MachineConfigPool check")
+}
+
 // TestSnippets keeps argocd-cm.yaml and argocd-cr.yaml equal to what the scripts render, and checks that each
 // carries every script verbatim under the key Argo CD reads.
 func TestSnippets(t *testing.T) {

@@ -497,7 +497,7 @@ func webhookOutcome(op admissionv1.Operation, obj, old *unstructured.Unstructure
 	GinkgoHelper()
 	scheme, err := app.Scheme()
 	Expect(err).NotTo(HaveOccurred())
-	v := webhook.NewValidator(scheme, app.RuleEnv(config.Defaults(), &lookups.Cluster{Cached: kube, Direct: kube}, nil))
+	v := webhook.NewValidator(scheme, app.RuleEnv(config.Defaults(), &lookups.Cluster{Cached: kube, Direct: kube}, nil), nil)
 	req := admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
 		Kind:      metav1.GroupVersionKind{Group: mcfgv1.GroupName, Version: "v1", Kind: "MachineOSConfig"},
 		Name:      obj.GetName(),

@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	"github.com/prometheus/client_golang/prometheus"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -43,7 +44,7 @@ var _ = Describe("Checker", Ordered, func() {
 		for _, counter := range replicas {
 			mgr, err := app.NewCheckerManager(bed.Config, app.CheckerOptions{
 				Settings: settings, MetricsAddr: "0", ProbeAddr: "0", LeaderElectionNamespace: checkerNamespace,
-				Logs: logs, WrapClient: counter.wrap, SeveralPerProcess: true,
+				Logs: logs, WrapClient: counter.wrap, SeveralPerProcess: true, Registry: prometheus.NewRegistry(),
 			})
 			Expect(err).NotTo(HaveOccurred())
 			go func() {
@@ -72,6 +73,7 @@ var _ = Describe("Checker", Ordered, func() {
 				newBuildPod(build, failedImageBuild(message))
 				eventually(annotationsOf(build)).Should(SatisfyAll(
 					HaveKeyWithValue(checker.AnnotationDiagnosis, string(reason)),
+					HaveKeyWithValue(checker.AnnotationSeverity, string(diagnose.SeverityError)),
 					HaveKeyWithValue(checker.AnnotationMessage, SatisfyAll(ContainSubstring(build.Name), ContainSubstring(wantInMessage))),
 					HaveKeyWithValue(checker.AnnotationSince, Not(BeEmpty())),
 					HaveKeyWithValue(checker.AnnotationEvidence, Not(BeEmpty()))))
@@ -170,7 +172,7 @@ var _ = Describe("Checker", Ordered, func() {
 				HaveKeyWithValue(checker.AnnotationEvidence, ContainSubstring("Insufficient memory"))))
 		})
 
-		It("reports an interrupted build", func() {
+		It("reports an interrupted build as Info, in its annotation and its Event", func() {
 			status := failedStatus()
 			for i := range status.Conditions {
 				switch status.Conditions[i].Type {
@@ -182,7 +184,21 @@ var _ = Describe("Checker", Ordered, func() {
 				}
 			}
 			build := newBuild(uniqueName("b"), status)
-			eventually(diagnosisOf(build)).Should(Equal(string(diagnose.Interrupted)))
+			eventually(annotationsOf(build)).Should(SatisfyAll(
+				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.Interrupted)),
+				HaveKeyWithValue(checker.AnnotationSeverity, string(diagnose.SeverityInfo))))
+			eventTypes := func() []string {
+				var list eventsv1.EventList
+				Expect(kube.List(ctx, &list)).To(Succeed())
+				var types []string
+				for _, e := range list.Items {
+					if e.Regarding.Name == build.Name && e.Reason == string(diagnose.Interrupted) {
+						types = append(types, e.Type)
+					}
+				}
+				return types
+			}
+			eventually(eventTypes).Should(Equal([]string{corev1.EventTypeNormal}))
 		})
 
 		It("re-checks the Containerfile of a build the MCO failed before creating any Job, and never points at a Job log", func() {
@@ -202,9 +218,10 @@ var _ = Describe("Checker", Ordered, func() {
 				HaveKeyWithValue(checker.AnnotationEvidence, ContainSubstring("spec.containerFile[0].content"))))
 
 			// Fixed: the MCO builds again, and the new build, running, has nothing to report.
-			Expect(kube.Get(ctx, client.ObjectKeyFromObject(mosc), mosc)).To(Succeed())
-			mosc.Spec.Containerfile[0].Content = "FROM configs AS final\nRUN rpm-ostree install tree\n"
-			Expect(kube.Update(ctx, mosc)).To(Succeed())
+			// The checker annotates the config meanwhile: edit it as a user would, retrying on a conflict.
+			editConfig(mosc, func(m *mcfgv1.MachineOSConfig) {
+				m.Spec.Containerfile[0].Content = "FROM configs AS final\nRUN rpm-ostree install tree\n"
+			})
 			rebuild := &mcfgv1.MachineOSBuild{ObjectMeta: metav1.ObjectMeta{Name: p.name + "-fedcba9876543210fedcba9876543210", Labels: map[string]string{poolLabel: p.name}},
 				Spec: build.Spec}
 			Expect(kube.Create(ctx, rebuild)).To(Succeed())
@@ -375,6 +392,7 @@ var _ = Describe("Checker", Ordered, func() {
 					NodeStateSince: map[string]diagnose.StateSince{nodeName(name, 0): {State: "Rebooting", Since: time.Now().Add(-time.Hour)}}})
 			eventually(annotationsOf(pool)).Should(SatisfyAll(
 				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.NodeRebootStuck)),
+				HaveKeyWithValue(checker.AnnotationSeverity, string(diagnose.SeverityWarning)),
 				HaveKeyWithValue(checker.AnnotationMessage, ContainSubstring(nodeName(name, 0)))))
 		})
 	})
@@ -392,6 +410,7 @@ var _ = Describe("Checker", Ordered, func() {
 			Expect(kube.Delete(ctx, secret)).To(Succeed())
 			eventually(annotationsOf(mosc)).Should(SatisfyAll(
 				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.ConfigCheckFailed)),
+				HaveKeyWithValue(checker.AnnotationSeverity, string(diagnose.SeverityError)),
 				HaveKeyWithValue(checker.AnnotationRules, string(validators.RuleSecretExists)),
 				HaveKeyWithValue(checker.AnnotationMessage, ContainSubstring("spec.renderedImagePushSecret.name"))))
 

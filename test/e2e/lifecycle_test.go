@@ -127,6 +127,7 @@ func describeLifecycle(eventually func(any) AsyncAssertion) {
 			})).To(Succeed())
 			eventually(annotationsOf(configOf(name))).Should(SatisfyAll(
 				HaveKeyWithValue(checker.AnnotationDiagnosis, string(diagnose.PoolPaused)),
+				HaveKeyWithValue(checker.AnnotationSeverity, string(diagnose.SeverityInfo)),
 				HaveKeyWithValue(checker.AnnotationMessage, ContainSubstring("oc patch mcp "+name))))
 		})
 	})

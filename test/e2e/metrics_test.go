@@ -11,6 +11,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -34,7 +35,7 @@ var _ = Describe("The metrics endpoint", func() {
 		defer stop()
 		mgr, err := app.NewCheckerManager(bed.Config, app.CheckerOptions{
 			Settings: config.Defaults(), MetricsAddr: addr, ProbeAddr: "0",
-			Logs: &recordedLogs{logs: map[string]string{}}, SeveralPerProcess: true,
+			Logs: &recordedLogs{logs: map[string]string{}}, SeveralPerProcess: true, Registry: prometheus.NewRegistry(),
 		})
 		Expect(err).NotTo(HaveOccurred())
 		go func() {

@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	"github.com/prometheus/client_golang/prometheus"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -44,7 +45,7 @@ var _ = Describe("The checker's ClusterPolicyReport", Ordered, func() {
 		settings.Checker.PolicyReport = mode
 		mgr, err := app.NewCheckerManager(bed.Config, app.CheckerOptions{
 			Settings: settings, MetricsAddr: "0", ProbeAddr: "0", LeaderElectionNamespace: checkerNamespace,
-			LeaderElectionID: electionID, Logs: &recordedLogs{logs: map[string]string{}}, SeveralPerProcess: true,
+			LeaderElectionID: electionID, Logs: &recordedLogs{logs: map[string]string{}}, SeveralPerProcess: true, Registry: prometheus.NewRegistry(),
 			WrapClient: writes.wrap,
 		})
 		Expect(err).NotTo(HaveOccurred())

@@ -13,6 +13,7 @@ import (
 	. "github.com/onsi/gomega"
 	configv1 "github.com/openshift/api/config/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	"github.com/prometheus/client_golang/prometheus"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -123,7 +124,7 @@ var _ = Describe("The shipped RBAC", func() {
 		mgr, err := app.NewCheckerManager(asServiceAccount, app.CheckerOptions{
 			Settings: settings, MetricsAddr: "0", ProbeAddr: "0",
 			LeaderElectionNamespace: checkerNamespace, LeaderElectionID: "ocl-guard-rbac-test",
-			Logs: &recordedLogs{logs: map[string]string{}}, SeveralPerProcess: true,
+			Logs: &recordedLogs{logs: map[string]string{}}, SeveralPerProcess: true, Registry: prometheus.NewRegistry(),
 		})
 		Expect(err).NotTo(HaveOccurred())
 		go func() {

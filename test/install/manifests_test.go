@@ -12,6 +12,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -167,10 +168,12 @@ var _ = Describe("The rendered manifests", Ordered, func() {
 		self := testbed.SelfManagedCerts() // the flag defaults, which the rendered args keep
 		webhookMgr, err := app.NewWebhookManager(asServiceAccount, app.WebhookOptions{
 			Settings: settings, Host: "127.0.0.1", Port: port, SelfManagedCerts: self, MetricsAddr: "0", ProbeAddr: "0",
+			Registry: prometheus.NewRegistry(),
 		})
 		Expect(err).NotTo(HaveOccurred())
 		checkerMgr, err := app.NewCheckerManager(asServiceAccount, app.CheckerOptions{
 			Settings: settings, MetricsAddr: "0", ProbeAddr: "0", LeaderElectionNamespace: "ocl-guard",
+			Registry: prometheus.NewRegistry(),
 		})
 		Expect(err).NotTo(HaveOccurred())
 		for _, mgr := range []interface{ Start(context.Context) error }{webhookMgr, checkerMgr} {

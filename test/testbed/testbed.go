@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -186,13 +187,16 @@ func (b *Bed) prepare() error {
 	return nil
 }
 
-// WebhookOptions are the options the bed's webhook runs with; with another Port they start a second replica.
+// WebhookOptions are the options the bed's webhook runs with; with another Port they start a second replica. Each
+// call gives a registry of its own for the webhook's metrics, as each replica's process has: a restarted or second
+// webhook does not meet the first's collectors.
 func (b *Bed) WebhookOptions() app.WebhookOptions {
 	wh := b.Env.WebhookInstallOptions
 	return app.WebhookOptions{
 		Settings: b.opts.Settings, Host: wh.LocalServingHost, Port: wh.LocalServingPort, CertDir: wh.LocalServingCertDir,
 		SelfManagedCerts: b.opts.SelfManagedCerts,
 		MetricsAddr:      "0", ProbeAddr: "0", Prober: b.opts.Prober, Actions: b.opts.Actions,
+		Registry: prometheus.NewRegistry(),
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -40,6 +41,8 @@ type devEnv struct {
 	kubectl     string
 	stopChecker context.CancelFunc
 	checkerDone chan error
+	// metrics holds the prober's and the checker's metrics; nothing serves them.
+	metrics *prometheus.Registry
 }
 
 // start brings everything up and seeds the samples; on error it stops what it started.
@@ -68,7 +71,8 @@ func start(ctx context.Context, root string, opts options) (_ *devEnv, err error
 	// The registry is on loopback, which the probe refuses unless told; it trusts the registry's own CA.
 	settings.Registry.AllowLoopback = true
 	settings.Registry.CABundles = append(settings.Registry.CABundles, caFile)
-	prober, err := app.NewProber(settings.Registry)
+	e.metrics = prometheus.NewRegistry()
+	prober, err := app.NewProber(settings.Registry, e.metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +117,7 @@ func unreachableHost(port int) string { return net.JoinHostPort("127.0.0.2", str
 // startChecker runs the checker so that the seeded objects get their diagnoses (no kubelet: build logs cannot be
 // read, the termination messages are enough).
 func (e *devEnv) startChecker(settings config.Settings, probe validators.Prober) error {
-	mgr, err := app.NewCheckerManager(e.bed.Config, app.CheckerOptions{Settings: settings, MetricsAddr: "0", ProbeAddr: "0", Prober: probe})
+	mgr, err := app.NewCheckerManager(e.bed.Config, app.CheckerOptions{Settings: settings, MetricsAddr: "0", ProbeAddr: "0", Prober: probe, Registry: e.metrics})
 	if err != nil {
 		return err
 	}

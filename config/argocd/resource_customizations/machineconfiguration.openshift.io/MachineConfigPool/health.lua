@@ -1,5 +1,8 @@
 -- Argo CD health of a MachineConfigPool, layered (On-Cluster Layering) or not. ocl-guard's rollout diagnosis, when
--- present, names the cause and the fix; otherwise the MCO's conditions and machine counts decide.
+-- present, names the cause and the fix, and its severity (never its reason) decides: Error and Warning (a rollout
+-- that has not started, stalled, or a node stuck rebooting, past its limit: the MCO itself would show Updating for
+-- ever) are Degraded; Info (the pool is paused) is Suspended, as is spec.paused, unless a *Degraded condition of the
+-- MCO's says more. Otherwise the MCO's conditions and machine counts decide.
 -- Uses only the Lua base library: Argo CD runs argocd-cm scripts without the standard libraries.
 local hs = {}
 
@@ -27,17 +30,19 @@ if obj.metadata ~= nil and obj.metadata.annotations ~= nil then
   annotations = obj.metadata.annotations
 end
 local diagnosis = annotations["ocl-guard.io/diagnosis"]
+local severity = annotations["ocl-guard.io/severity"]
 local message = annotations["ocl-guard.io/message"]
+local diagnosed = diagnosis ~= nil and diagnosis ~= ""
+if diagnosed and (message == nil or message == "") then
+  message = "ocl-guard: " .. diagnosis
+end
 local paused = obj.spec ~= nil and obj.spec.paused == true
 
--- RolloutPaused is what ocl-guard says of a paused pool: that is Suspended, below, not Degraded.
-if diagnosis ~= nil and diagnosis ~= "" and diagnosis ~= "RolloutPaused" then
+-- Info is never Degraded: it is Suspended, below. A diagnosis without a known severity (a checker older than the
+-- annotation) counts as an Error.
+if diagnosed and severity ~= "Info" then
   hs.status = "Degraded"
-  if message ~= nil and message ~= "" then
-    hs.message = message
-  else
-    hs.message = "ocl-guard: " .. diagnosis
-  end
+  hs.message = message
   return hs
 end
 
@@ -60,9 +65,9 @@ if status.machineCount ~= nil then
   counts = tostring(status.updatedMachineCount or 0) .. " of " .. tostring(status.machineCount) .. " machines updated"
 end
 
-if paused then
+if paused or diagnosed then
   hs.status = "Suspended"
-  if message ~= nil and message ~= "" then
+  if diagnosed then
     hs.message = message
   elseif counts ~= "" then
     hs.message = "Pool is paused; " .. counts

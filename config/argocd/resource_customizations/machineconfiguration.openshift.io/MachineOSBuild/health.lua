@@ -1,5 +1,8 @@
 -- Argo CD health of a MachineOSBuild (On-Cluster Layering). ocl-guard's diagnosis, when present, names the cause
--- and the fix; otherwise the MCO's conditions (Prepared, Building, Failed, Interrupted, Succeeded) decide.
+-- and the fix, and its severity (never its reason) decides: Error and Warning (a build stuck, pending too long, or
+-- failing while its Job retries: none ends well without someone looking) are Degraded, Info (interrupted by the
+-- MCO, a new build follows) is Suspended. Otherwise the MCO's conditions (Prepared, Building, Failed, Interrupted,
+-- Succeeded) decide.
 -- Uses only the Lua base library: Argo CD runs argocd-cm scripts without the standard libraries.
 local hs = {}
 
@@ -27,7 +30,12 @@ if obj.metadata ~= nil and obj.metadata.annotations ~= nil then
   annotations = obj.metadata.annotations
 end
 local diagnosis = annotations["ocl-guard.io/diagnosis"]
+local severity = annotations["ocl-guard.io/severity"]
 local message = annotations["ocl-guard.io/message"]
+local diagnosed = diagnosis ~= nil and diagnosis ~= ""
+if diagnosed and (message == nil or message == "") then
+  message = "ocl-guard: " .. diagnosis
+end
 
 local succeeded = condition("Succeeded")
 if succeeded ~= nil then
@@ -39,13 +47,13 @@ if succeeded ~= nil then
   return hs
 end
 
-if diagnosis ~= nil and diagnosis ~= "" then
+-- A diagnosis without a known severity (a checker older than the annotation) counts as an Error.
+if diagnosed then
   hs.status = "Degraded"
-  if message ~= nil and message ~= "" then
-    hs.message = message
-  else
-    hs.message = "ocl-guard: " .. diagnosis
+  if severity == "Info" then
+    hs.status = "Suspended"
   end
+  hs.message = message
   return hs
 end
 
