@@ -24,6 +24,7 @@ import (
 
 	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/config"
+	"github.com/ocl-guard/ocl-guard/gather"
 	"github.com/ocl-guard/ocl-guard/lookups"
 	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/validators"
@@ -42,7 +43,7 @@ type CheckerOptions struct {
 	// LeaderElectionID names the Lease; LeaderElectionID (the constant) when empty.
 	LeaderElectionID string
 	// Logs reads build logs; nil reads them through the pods/log subresource.
-	Logs checker.LogReader
+	Logs gather.LogReader
 	// Prober probes registries for the audit; nil skips registry rules.
 	Prober lookups.RegistryProber
 	// Actions overrides Settings.ActionFor.
@@ -125,7 +126,7 @@ func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, 
 		if err != nil {
 			return nil, err
 		}
-		logs = checker.PodLogReader{Client: clientset}
+		logs = gather.PodLogReader{Client: clientset}
 	}
 	actions := opts.Actions
 	if actions == nil {

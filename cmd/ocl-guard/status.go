@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ocl-guard/ocl-guard/app"
-	"github.com/ocl-guard/ocl-guard/checker"
+	"github.com/ocl-guard/ocl-guard/gather"
 	"github.com/ocl-guard/ocl-guard/lookups"
 	"github.com/ocl-guard/ocl-guard/status"
 )
@@ -59,7 +59,7 @@ func runStatus(args []string, stdout io.Writer) (int, error) {
 	}
 	opts := status.Options{
 		Lookups: cluster, Actions: settings.ActionFor, Checker: settings.Checker, Now: time.Now(),
-		Logs: checker.LogOptions{Logs: checker.PodLogReader{Client: clientset}, Limit: settings.Checker.LogLimitBytes},
+		Logs: gather.LogOptions{Logs: gather.PodLogReader{Client: clientset}, Limit: settings.Checker.LogLimitBytes},
 	}
 	if len(positional) == 1 {
 		opts.Pool = positional[0]
