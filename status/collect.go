@@ -35,7 +35,7 @@ func (e NotLayeredError) Error() string {
 	return fmt.Sprintf("pool %s is not layered: no MachineOSConfig has spec.machineConfigPool.name %s (oc get machineosconfigs)", e.Pool, e.Pool)
 }
 
-// Collect reads a live snapshot of every layered pool (or opts.Pool) through c, with the checker's own gatherers,
+// Collect reads a live snapshot of every layered pool (or opts.Pool) through c, with the gatherers the checker uses,
 // and reports on it. It reads the checker's rollout memory (the pool's ocl-guard.io/progress annotation) when the
 // checker has written one; its other clocks start now, so a one-shot run reports a spec change the MCO ignores only
 // for a new MachineOSConfig (whose creation time is known).
