@@ -276,8 +276,9 @@ func TestNextFollowsTheMostUpstreamProblem(t *testing.T) {
 	}
 }
 
-// A rule set to warn whose check fails: its error is one finding, printed once with its outcome.
-func TestEachFindingOnce(t *testing.T) {
+// missingPushSecretWarns is a cluster whose settings set secret-exists to warn, with a config naming a push secret
+// that does not exist.
+func missingPushSecretWarns() *cluster {
 	c := newCluster(3)
 	c.mosc.Spec.RenderedImagePushSecret.Name = "push-typo"
 	c.actions = func(id validators.RuleID) validators.Action {
@@ -286,6 +287,12 @@ func TestEachFindingOnce(t *testing.T) {
 		}
 		return config.Defaults().ActionFor(id)
 	}
+	return c
+}
+
+// A rule set to warn whose check fails: its error is one finding, printed once with its outcome.
+func TestEachFindingOnce(t *testing.T) {
+	c := missingPushSecretWarns()
 	reports, err := c.reports(t, "worker")
 	if err != nil {
 		t.Fatal(err)
@@ -304,14 +311,7 @@ func TestEachFindingOnce(t *testing.T) {
 // MCO's current-build annotation was seeded, next pointed at a registry warning instead of the failed build that
 // blocks the rollout.
 func TestNextPrefersAnErrorDownstreamToAWarningUpstream(t *testing.T) {
-	c := newCluster(3)
-	c.mosc.Spec.RenderedImagePushSecret.Name = "push-typo"
-	c.actions = func(id validators.RuleID) validators.Action {
-		if id == validators.RuleSecretExists {
-			return validators.ActionWarn
-		}
-		return config.Defaults().ActionFor(id)
-	}
+	c := missingPushSecretWarns()
 	c.pool.Status.Conditions = []mcfgv1.MachineConfigPoolCondition{{Type: mcfgv1.MachineConfigPoolImageBuildDegraded, Status: corev1.ConditionTrue, Reason: "BuildFailed",
 		Message: "Failed to build OS image for pool worker (MachineOSBuild: worker-5e1f): Failed: Build Failed"}}
 	reports, err := c.reports(t, "worker")
