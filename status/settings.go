@@ -49,7 +49,7 @@ func MountedSettings(d *appsv1.Deployment) (SettingsFile, error) {
 		i = slices.IndexFunc(containers, func(c corev1.Container) bool { return settingsArg(c.Args) != "" })
 	}
 	if i < 0 {
-		return SettingsFile{}, fmt.Errorf("Deployment %s/%s has no checker container", d.Namespace, d.Name)
+		return SettingsFile{}, fmt.Errorf("no checker container in Deployment %s/%s", d.Namespace, d.Name)
 	}
 	return ContainerSettings(d, containers[i])
 }

@@ -66,6 +66,8 @@ func runStatus(args []string, stdout, stderr io.Writer) (int, error) {
 		if cluster.Prober, err = app.NewProber(settings.Registry); err != nil {
 			return 2, err
 		}
+	} else {
+		source += "; registries not probed (--probe-registry=false)"
 	}
 	opts := status.Options{
 		Lookups: cluster, Actions: settings.ActionFor, Checker: settings.Checker, Now: time.Now(),

@@ -54,7 +54,7 @@ var _ = Describe("ocl-guard status, as kubectl-ocl_guard", func() {
 
 		js, stderr, code := runBinary(plugin, "status", name, "-o", "json", "--kubeconfig", kubeconfigPath, "--probe-registry=false")
 		Expect(code).To(Equal(1), js+stderr)
-		Expect(stderr).To(Equal("settings: built-in defaults: no Deployment ocl-guard/ocl-guard; give --settings FILE to use others\n"))
+		Expect(stderr).To(Equal("settings: built-in defaults: no Deployment ocl-guard/ocl-guard; give --settings FILE to use others; registries not probed (--probe-registry=false)\n"))
 		var reports []status.Report
 		Expect(json.Unmarshal([]byte(js), &reports)).To(Succeed(), js)
 		Expect(reports).To(HaveLen(1))
