@@ -25,6 +25,7 @@ import (
 
 	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/config"
+	"github.com/ocl-guard/ocl-guard/gather"
 	"github.com/ocl-guard/ocl-guard/lookups"
 	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/validators"
@@ -43,7 +44,7 @@ type CheckerOptions struct {
 	// LeaderElectionID names the Lease; LeaderElectionID (the constant) when empty.
 	LeaderElectionID string
 	// Logs reads build logs; nil reads them through the pods/log subresource.
-	Logs checker.LogReader
+	Logs gather.LogReader
 	// Prober probes registries for the audit; nil leaves registry rules "not probed".
 	Prober validators.Prober
 	// Actions overrides Settings.ActionFor.
@@ -133,7 +134,7 @@ func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, 
 		if err != nil {
 			return nil, err
 		}
-		logs = checker.PodLogReader{Client: clientset}
+		logs = gather.PodLogReader{Client: clientset}
 	}
 	facts, err := NewFactsCache(mgr)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/gather"
 )
 
 // The annotations the checker writes; all under one prefix, and only these.
@@ -29,7 +30,7 @@ const (
 	AnnotationSince    = "ocl-guard.io/since"    // when this diagnosis was first made (RFC 3339)
 	// AnnotationProgress is the pool's rollout memory, so that a restart of the checker does not reset the clock of
 	// RolloutStalled and NodeRebootStuck.
-	AnnotationProgress = "ocl-guard.io/progress"
+	AnnotationProgress = gather.AnnotationProgress
 	// AnnotationRules (MachineOSConfigs) lists the IDs of the admission rules that fail, comma-separated, whatever
 	// the reason: "grep a reason, find its rule" holds for the reason, and the rule IDs stay out of metric labels.
 	AnnotationRules = "ocl-guard.io/rules"

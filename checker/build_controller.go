@@ -13,10 +13,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/gather"
 	"github.com/ocl-guard/ocl-guard/mco"
 )
 
@@ -25,7 +25,7 @@ type BuildReconciler struct {
 	Client client.Client
 	// Recorder records Events; SetupWithManager provides one.
 	Recorder events.EventRecorder
-	Logs     LogReader
+	Logs     gather.LogReader
 	// LogLimit caps the bytes of build log read for one diagnosis.
 	LogLimit int64
 	Limits   diagnose.BuildLimits
@@ -44,7 +44,7 @@ func (r *BuildReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	snapshot, err := GatherBuild(ctx, r.Client, &build, LogOptions{Logs: r.Logs, Limit: r.LogLimit}, r.Now(), r.Limits)
+	snapshot, err := gather.GatherBuild(ctx, r.Client, &build, gather.LogOptions{Logs: r.Logs, Limit: r.LogLimit}, r.Now(), r.Limits)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
@@ -58,65 +58,12 @@ func (r *BuildReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	return reconcile.Result{RequeueAfter: r.Recheck}, nil
 }
 
-// LogOptions say how GatherBuild reads a build log: through Logs (nil: no log), at most Limit bytes.
-type LogOptions struct {
-	Logs  LogReader
-	Limit int64
-}
-
-// GatherBuild reads what diagnose.DiagnoseBuild looks at: the build's MachineOSConfig, Job and pods, and the build
-// log when the diagnosis needs it. The clock and the limits are part of the snapshot because whether the log is
-// needed depends on them.
-func GatherBuild(ctx context.Context, c client.Reader, build *mcfgv1.MachineOSBuild, logs LogOptions, now time.Time, limits diagnose.BuildLimits) (diagnose.BuildSnapshot, error) {
-	s := diagnose.BuildSnapshot{Build: build, Now: now, Limits: limits}
-
-	var config mcfgv1.MachineOSConfig
-	if err := c.Get(ctx, client.ObjectKey{Name: build.Spec.MachineOSConfig.Name}, &config); err == nil {
-		s.Config = &config
-	} else if client.IgnoreNotFound(err) != nil {
-		return s, err
-	}
-
-	jobName := mco.BuildJobName(build)
-	var job batchv1.Job
-	if err := c.Get(ctx, client.ObjectKey{Namespace: mco.Namespace, Name: jobName}, &job); err == nil {
-		s.Job = &job
-	} else if client.IgnoreNotFound(err) != nil {
-		return s, err
-	}
-	var pods corev1.PodList
-	if err := c.List(ctx, &pods, client.InNamespace(mco.Namespace), client.MatchingLabels{mco.LabelJobName: jobName}); err != nil {
-		return s, err
-	}
-	s.Pods = pods.Items
-	if diagnose.NeedsEvents(s) {
-		events, err := eventsAbout(ctx, c, build)
-		if err != nil {
-			// Events are evidence, not the diagnosis: say why they are missing and go on.
-			log.FromContext(ctx).Info("could not read the Events about the build", "build", build.Name, "error", err.Error())
-		}
-		s.Events = events
-	}
-
-	if diagnose.NeedsLog(s) && logs.Logs != nil {
-		if pod := mco.NewestPod(s.Pods); pod != nil {
-			logText, err := logs.Logs.TailLog(ctx, pod.Namespace, pod.Name, mco.ImageBuildContainer, logs.Limit)
-			if err != nil {
-				// The diagnosis still stands on the termination message; say why the log is missing and go on.
-				log.FromContext(ctx).Info("could not read the build log", "pod", pod.Name, "error", err.Error())
-			}
-			s.Log = logText
-		}
-	}
-	return s, nil
-}
-
 // SetupWithManager watches builds, and the Jobs and pods of builds in the MCO's namespace.
 func (r *BuildReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Recorder == nil {
 		r.Recorder = mgr.GetEventRecorder(eventSource)
 	}
-	if err := IndexEvents(context.Background(), mgr.GetFieldIndexer()); err != nil {
+	if err := gather.IndexEvents(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
 	toBuild := func(jobName string) []reconcile.Request {

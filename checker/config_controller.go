@@ -11,7 +11,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -22,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/gather"
 	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
@@ -62,7 +62,7 @@ func (r *ConfigReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	s, err := GatherConfig(ctx, r.Client, r.Env, &config)
+	s, err := gather.GatherConfig(ctx, r.Client, r.Env, &config)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
@@ -87,51 +87,6 @@ func (r *ConfigReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		requeue = in
 	}
 	return reconcile.Result{RequeueAfter: requeue}, nil
-}
-
-// GatherConfig reads everything diagnose.DiagnoseConfig looks at, except the clock and the memory: the
-// MachineOSConfig's pool and current build, the admission rules' verdict, ClusterOperator machine-config and the machine-os-builder
-// Deployment. What the reader may not see (no such CRD outside OpenShift, no permission) is left unknown.
-func GatherConfig(ctx context.Context, c client.Reader, env validators.Env, config *mcfgv1.MachineOSConfig) (diagnose.ConfigSnapshot, error) {
-	s := diagnose.ConfigSnapshot{Config: config, Findings: validators.Evaluate(ctx, config, env).Findings}
-	var pool mcfgv1.MachineConfigPool
-	switch err := c.Get(ctx, client.ObjectKey{Name: config.Spec.MachineConfigPool.Name}, &pool); {
-	case err == nil:
-		s.Pool = &pool
-	case !apierrors.IsNotFound(err):
-		return s, err
-	}
-	if name := mco.CurrentBuildName(config); name != "" {
-		var build mcfgv1.MachineOSBuild
-		switch err := c.Get(ctx, client.ObjectKey{Name: name}, &build); {
-		case err == nil:
-			s.CurrentBuild = &build
-		case !apierrors.IsNotFound(err):
-			return s, err
-		}
-	}
-	var operator configv1.ClusterOperator
-	switch err := c.Get(ctx, client.ObjectKey{Name: mco.OperatorName}, &operator); {
-	case err == nil:
-		s.Operator = &operator
-	case !unknowable(err):
-		return s, err
-	}
-	var builder appsv1.Deployment
-	switch err := c.Get(ctx, client.ObjectKey{Namespace: mco.Namespace, Name: mco.BuilderDeployment}, &builder); {
-	case err == nil:
-		s.BuilderRead, s.Builder = true, &builder
-	case apierrors.IsNotFound(err):
-		s.BuilderRead = true
-	case !unknowable(err):
-		return s, err
-	}
-	return s, nil
-}
-
-// unknowable reports errors that leave an object unknown rather than failing the diagnosis.
-func unknowable(err error) bool {
-	return apierrors.IsNotFound(err) || apierrors.IsForbidden(err) || apimeta.IsNoMatchError(err)
 }
 
 func joinRules(ids []validators.RuleID) string {

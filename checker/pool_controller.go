@@ -13,14 +13,12 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/gather"
 	"github.com/ocl-guard/ocl-guard/mco"
 )
-
-var nodeListGVK = schema.GroupVersionKind{Version: "v1", Kind: "NodeList"}
 
 // PoolReconciler diagnoses the rollout of a layered pool (stage 3) from its nodes' annotations.
 type PoolReconciler struct {
@@ -43,16 +41,11 @@ func (r *PoolReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 		}
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	snapshot, err := GatherPool(ctx, r.Client, &pool)
+	snapshot, err := gather.GatherPool(ctx, r.Client, &pool)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
 	snapshot.Now, snapshot.Limits = r.Now(), r.Limits
-	if p, err := diagnose.DecodeProgress(pool.Annotations[AnnotationProgress]); err == nil {
-		snapshot.Previous = p
-	} else {
-		log.FromContext(ctx).Info("ignoring an unreadable progress annotation", "error", err.Error())
-	}
 	d, progress := diagnose.DiagnosePool(snapshot)
 	changes := PoolAnnotationChanges(pool.Annotations, d, progress, snapshot.Config != nil, snapshot.Now)
 	if _, err := r.writer().apply(ctx, &pool, d, changes); err != nil {
@@ -62,46 +55,6 @@ func (r *PoolReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 		return reconcile.Result{}, nil
 	}
 	return reconcile.Result{RequeueAfter: r.Recheck}, nil
-}
-
-// GatherPool reads what diagnose.DiagnosePool looks at, except the clock and the memory: the pool's
-// MachineOSConfig, its current build and the metadata of its nodes.
-func GatherPool(ctx context.Context, c client.Reader, pool *mcfgv1.MachineConfigPool) (diagnose.PoolSnapshot, error) {
-	s := diagnose.PoolSnapshot{Pool: pool}
-	// A MachineOSConfig must be named after its pool (a CEL rule of the CRD).
-	var config mcfgv1.MachineOSConfig
-	if err := c.Get(ctx, client.ObjectKey{Name: pool.Name}, &config); err != nil {
-		return s, client.IgnoreNotFound(err)
-	}
-	s.Config = &config
-
-	// The build the MCO follows: the one it started last, recorded in an annotation when it starts. The status
-	// (machineOSBuild, currentImagePullSpec) names the last successful build, the image the nodes should run, and
-	// lags behind during a rebuild or after a failed one.
-	if buildName := mco.CurrentBuildName(&config); buildName != "" {
-		var build mcfgv1.MachineOSBuild
-		if err := c.Get(ctx, client.ObjectKey{Name: buildName}, &build); err == nil {
-			s.LatestBuild = &build
-		} else if client.IgnoreNotFound(err) != nil {
-			return s, err
-		}
-	}
-
-	selector, err := metav1.LabelSelectorAsSelector(pool.Spec.NodeSelector)
-	if err != nil || pool.Spec.NodeSelector == nil {
-		return s, nil // a pool without a usable selector has no nodes
-	}
-	var nodes metav1.PartialObjectMetadataList
-	nodes.SetGroupVersionKind(nodeListGVK)
-	// Read-only use, so the cached objects are not copied: a pool of 1,000 nodes would otherwise cost a deep copy
-	// of every node's metadata on every reconcile.
-	if err := c.List(ctx, &nodes, client.MatchingLabelsSelector{Selector: selector}, client.UnsafeDisableDeepCopy); err != nil {
-		return s, err
-	}
-	for _, n := range nodes.Items {
-		s.Nodes = append(s.Nodes, diagnose.NodeInfo{Name: n.Name, Annotations: n.Annotations})
-	}
-	return s, nil
 }
 
 // SetupWithManager watches pools, their MachineOSConfigs and builds, and the metadata (never the spec or status)

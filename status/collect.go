@@ -10,9 +10,8 @@ import (
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/config"
-	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/gather"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
 
@@ -23,7 +22,7 @@ type Options struct {
 	// Env runs the admission rules (stage 1): app.RuleEnv, as the checker's.
 	Env validators.Env
 	// Logs reads build logs when a diagnosis needs one.
-	Logs    checker.LogOptions
+	Logs    gather.LogOptions
 	Checker config.CheckerSettings
 	Now     time.Time
 }
@@ -35,7 +34,7 @@ func (e NotLayeredError) Error() string {
 	return fmt.Sprintf("pool %s is not layered: no MachineOSConfig has spec.machineConfigPool.name %s (oc get machineosconfigs)", e.Pool, e.Pool)
 }
 
-// Collect reads a live snapshot of every layered pool (or opts.Pool) through c, with the checker's own gatherers,
+// Collect reads a live snapshot of every layered pool (or opts.Pool) through c, with the gatherers the checker uses,
 // and reports on it. It reads the checker's rollout memory (the pool's ocl-guard.io/progress annotation) when the
 // checker has written one; its other clocks start now, so a one-shot run reports a spec change the MCO ignores only
 // for a new MachineOSConfig (whose creation time is known).
@@ -53,7 +52,7 @@ func Collect(ctx context.Context, c client.Reader, opts Options) ([]Report, erro
 		if opts.Pool != "" && mosc.Spec.MachineConfigPool.Name != opts.Pool {
 			continue
 		}
-		s, err := gather(ctx, c, mosc, opts)
+		s, err := collect(ctx, c, mosc, opts)
 		if err != nil {
 			return nil, fmt.Errorf("MachineOSConfig %s: %w", mosc.Name, err)
 		}
@@ -65,26 +64,22 @@ func Collect(ctx context.Context, c client.Reader, opts Options) ([]Report, erro
 	return reports, nil
 }
 
-func gather(ctx context.Context, c client.Reader, mosc *mcfgv1.MachineOSConfig, opts Options) (Snapshots, error) {
+func collect(ctx context.Context, c client.Reader, mosc *mcfgv1.MachineOSConfig, opts Options) (Snapshots, error) {
 	var s Snapshots
 	var err error
-	if s.Config, err = checker.GatherConfig(ctx, c, opts.Env, mosc); err != nil {
+	if s.Config, err = gather.GatherConfig(ctx, c, opts.Env, mosc); err != nil {
 		return s, err
 	}
 	s.Config.Now, s.Config.Limits = opts.Now, opts.Checker.ConfigLimits()
-	current := s.Config.CurrentBuild
 	if pool := s.Config.Pool; pool != nil {
-		if s.Pool, err = checker.GatherPool(ctx, c, pool); err != nil {
+		if s.Pool, err = gather.GatherPool(ctx, c, pool); err != nil {
 			return s, err
 		}
 		s.Pool.Now, s.Pool.Limits = opts.Now, opts.Checker.RolloutLimits()
-		if p, err := diagnose.DecodeProgress(pool.Annotations[checker.AnnotationProgress]); err == nil {
-			s.Pool.Previous = p
-		}
-		current = s.Pool.LatestBuild
 	}
-	if current != nil {
-		b, err := checker.GatherBuild(ctx, c, current, opts.Logs, opts.Now, opts.Checker.BuildLimits())
+	// The current build is the config's (mco.CurrentBuildName), the one the pool's rollout is judged on too.
+	if current := s.Config.CurrentBuild; current != nil {
+		b, err := gather.GatherBuild(ctx, c, current, opts.Logs, opts.Now, opts.Checker.BuildLimits())
 		if err != nil {
 			return s, err
 		}

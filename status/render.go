@@ -41,9 +41,13 @@ func writeReport(b *strings.Builder, r Report) {
 	c := r.Config
 	fmt.Fprintf(b, "  1 config   MachineOSConfig %s: %s\n", c.Name, countOf(len(c.Findings), "finding", "no findings"))
 	for _, f := range c.Findings {
-		fmt.Fprintf(b, "             %s %s\n", f.Outcome, f.Text)
+		fmt.Fprintf(b, "             %s %s\n", f.Outcome, f.Text())
 	}
-	writeDiagnosis(b, c.Diagnosis)
+	if d := c.Diagnosis; d != nil {
+		summary := *d
+		summary.Message = c.summary()
+		writeDiagnosis(b, &summary)
+	}
 
 	if s := r.Build; s == nil {
 		fmt.Fprintf(b, "  2 build    none yet\n")

@@ -1,15 +1,19 @@
 // Package status is `ocl-guard status`: one report per layered pool through the three stages of On-Cluster
 // Layering (the MachineOSConfig, its current build, the rollout to the nodes) and the one next thing to do. It runs
-// the checker's gatherers and the diagnose/ rules on a live snapshot, so it says what the checker would write,
-// whether or not the checker is deployed.
+// the gatherers the checker runs (gather/) and the diagnose/ rules on a live snapshot, with the installed checker's
+// settings (ClusterSettings), so it says what the checker writes, whether or not the checker is deployed.
 package status
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ocl-guard/ocl-guard/diagnose"
 	"github.com/ocl-guard/ocl-guard/findings"
 	"github.com/ocl-guard/ocl-guard/mco"
+	"github.com/ocl-guard/ocl-guard/validators"
 )
 
 // Report is one layered pool.
@@ -34,19 +38,36 @@ type Diagnosis struct {
 // ConfigStage is stage 1: the MachineOSConfig, the admission rules' findings on it, and why nothing is built.
 type ConfigStage struct {
 	Name string `json:"name"`
-	// Findings are the rules' findings that are not a pass, each once, in rule order.
-	Findings  []Finding  `json:"findings,omitempty"`
-	Diagnosis *Diagnosis `json:"diagnosis,omitempty"`
+	// Findings are what the admission rules found, each once, the most serious first; rules that pass are left out.
+	Findings []Finding `json:"findings,omitempty"`
+	// Rules are the IDs of the rules with errors, as in the checker's ocl-guard.io/rules annotation.
+	Rules     []validators.RuleID `json:"rules,omitempty"`
+	Diagnosis *Diagnosis          `json:"diagnosis,omitempty"`
 }
 
-// Finding is one finding of an admission rule, as validators.Evaluate decided it.
+// Finding is one finding of an admission rule, printed as Text.
 type Finding struct {
-	Rule    findings.RuleID  `json:"rule"`
-	Outcome findings.Outcome `json:"outcome"`
-	Field   string           `json:"field,omitempty"`
-	Message string           `json:"message"`
-	// Text is the one-line rendering, "[rule] field: message".
-	Text string `json:"-"`
+	Outcome findings.Outcome  `json:"outcome"`
+	Rule    validators.RuleID `json:"rule"`
+	Field   string            `json:"field,omitempty"`
+	Message string            `json:"message"`
+}
+
+// Text is the finding as every face prints it, "[rule-id] field: message" (findings.Finding.Text).
+func (f Finding) Text() string {
+	return findings.Finding{Rule: f.Rule, Field: f.Field, Message: f.Message}.Text()
+}
+
+// ruleFindings is the one place that reads the admission rules' verdict: every error and warning once, with its
+// outcome, the most serious first (in rule order within an outcome).
+func ruleFindings(found findings.List) []Finding {
+	var out []Finding
+	for _, o := range []findings.Outcome{findings.Fail, findings.Warn, findings.Info, findings.Skip} {
+		for _, f := range found.With(o) {
+			out = append(out, Finding{Outcome: f.Outcome, Rule: f.Rule, Field: f.Field, Message: f.Message})
+		}
+	}
+	return out
 }
 
 // BuildStage is stage 2: the MachineOSConfig's current build.
@@ -96,12 +117,8 @@ func NewReport(s Snapshots) Report {
 }
 
 func configStage(s diagnose.ConfigSnapshot) ConfigStage {
-	st := ConfigStage{Name: s.Config.Name}
-	for _, f := range s.Findings.With(findings.Fail, findings.Warn, findings.Info, findings.Skip) {
-		st.Findings = append(st.Findings, Finding{Rule: f.Rule, Outcome: f.Outcome, Field: f.Field, Message: f.Message, Text: f.Text()})
-	}
-	st.Diagnosis = fromDiagnosis(diagnose.DiagnoseConfig(s).Diagnosis)
-	return st
+	d := diagnose.DiagnoseConfig(s)
+	return ConfigStage{Name: s.Config.Name, Findings: ruleFindings(s.Findings), Rules: d.Rules, Diagnosis: fromDiagnosis(d.Diagnosis)}
 }
 
 func buildStage(s diagnose.BuildSnapshot) *BuildStage {
@@ -148,25 +165,29 @@ func fromDiagnosis(d diagnose.Diagnosis) *Diagnosis {
 // problem reports whether a diagnosis needs someone to act (Info does not).
 func problem(d *Diagnosis) bool { return d != nil && d.Severity != diagnose.SeverityInfo }
 
-// next picks the most upstream problem: a stage's failure usually causes the later stages' (a missing secret fails
-// the build, a failed build blocks the rollout), and the MachineOSConfig's "its build failed" points at the build.
+// next picks the fix of the most upstream problem of the most serious level: a stage's failure usually causes the
+// later stages' (a missing secret fails the build, a failed build blocks the rollout), so upstream comes first, and
+// the MachineOSConfig's "its build failed" points at the build, whose diagnosis says why. But an Error anywhere comes
+// before a Warning upstream: a registry the probe could not reach must not hide the build that failed.
 func next(r Report) string {
 	config := r.Config.Diagnosis
-	if problem(config) && config.Reason != diagnose.CurrentBuildFailed {
-		return config.Message
+	var build *Diagnosis
+	if r.Build != nil {
+		build = r.Build.Diagnosis
 	}
-	if r.Build != nil && problem(r.Build.Diagnosis) {
-		return r.Build.Diagnosis.Message
+	upstream := []*Diagnosis{config, build, r.Rollout.Diagnosis}
+	if config != nil && config.Reason == diagnose.CurrentBuildFailed {
+		upstream = []*Diagnosis{build, config, r.Rollout.Diagnosis}
 	}
-	if problem(config) {
-		return config.Message
-	}
-	if problem(r.Rollout.Diagnosis) {
-		return r.Rollout.Diagnosis.Message
-	}
-	for _, d := range []*Diagnosis{config, r.Rollout.Diagnosis} {
-		if d != nil {
-			return d.Message // Info: worth knowing
+	for _, severity := range []diagnose.Severity{diagnose.SeverityError, diagnose.SeverityWarning, diagnose.SeverityInfo} {
+		for _, d := range upstream {
+			switch {
+			case d == nil || d.Severity != severity:
+			case d == config:
+				return r.Config.summary() // Info: worth knowing
+			default:
+				return d.Message
+			}
 		}
 	}
 	switch {
@@ -178,6 +199,26 @@ func next(r Report) string {
 		return "wait: the rollout is in progress"
 	}
 	return "nothing to do"
+}
+
+// summary is the config's diagnosis in a line that does not repeat the findings: ConfigCheckFailed's message quotes
+// every failing rule's errors, which the findings above it already show, so it names those rules instead.
+func (c ConfigStage) summary() string {
+	d := c.Diagnosis
+	if d.Reason != diagnose.ConfigCheckFailed {
+		return d.Message
+	}
+	outcome, outlook := findings.Warn, "may"
+	if d.Severity == diagnose.SeverityError {
+		outcome, outlook = findings.Fail, "would"
+	}
+	var rules []string
+	for _, id := range c.Rules {
+		if slices.ContainsFunc(c.Findings, func(f Finding) bool { return f.Rule == id && f.Outcome == outcome }) {
+			rules = append(rules, "["+string(id)+"]")
+		}
+	}
+	return fmt.Sprintf("MachineOSConfig %s: a build of it %s fail: fix the %s findings of %s above", c.Name, outlook, outcome, strings.Join(rules, ", "))
 }
 
 // ExitCode is 0 when every pool is healthy and 1 when one has a problem.

@@ -26,6 +26,7 @@ import (
 	"github.com/ocl-guard/ocl-guard/diagnose"
 	"github.com/ocl-guard/ocl-guard/lookups"
 	"github.com/ocl-guard/ocl-guard/mco"
+	"github.com/ocl-guard/ocl-guard/validators"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -43,6 +44,8 @@ type cluster struct {
 	objects []client.Object
 	mosc    *mcfgv1.MachineOSConfig
 	pool    *mcfgv1.MachineConfigPool
+	// actions are the rules' actions in the cluster's settings; the defaults when nil.
+	actions validators.ActionFor
 }
 
 func newCluster(nodes int) *cluster {
@@ -145,8 +148,14 @@ func (c *cluster) reports(t *testing.T, pool string) ([]Report, error) {
 	// A cluster with Simple Content Access, as most have: the entitlement the MCO copies into builds exists.
 	entitlement := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: mco.EntitlementSecretNamespace, Name: mco.EntitlementSecretName}}
 	fc := fake.NewClientBuilder().WithScheme(scheme).WithObjects(append(c.objects, entitlement)...).Build()
+	actions := c.actions
+	if actions == nil {
+		actions = config.Defaults().ActionFor
+	}
+	env := app.RuleEnv(config.Defaults(), &lookups.Cluster{Cached: fc, Direct: fc}, nil)
+	env.Actions = actions
 	return Collect(context.Background(), fc, Options{
-		Pool: pool, Env: app.RuleEnv(config.Defaults(), &lookups.Cluster{Cached: fc, Direct: fc}, nil),
+		Pool: pool, Env: env,
 		Checker: config.Defaults().Checker, Now: now,
 	})
 }
@@ -266,6 +275,57 @@ func TestNextFollowsTheMostUpstreamProblem(t *testing.T) {
 	}
 	if r.Build.Phase != mco.PhaseFailed.String() || r.Build.Duration != "9m0s" {
 		t.Errorf("phase %s, duration %s", r.Build.Phase, r.Build.Duration)
+	}
+}
+
+// missingPushSecretWarns is a cluster whose settings set secret-exists to warn, with a config naming a push secret
+// that does not exist.
+func missingPushSecretWarns() *cluster {
+	c := newCluster(3)
+	c.mosc.Spec.RenderedImagePushSecret.Name = "push-typo"
+	c.actions = func(id validators.RuleID) validators.Action {
+		if id == validators.RuleSecretExists {
+			return validators.ActionWarn
+		}
+		return config.Defaults().ActionFor(id)
+	}
+	return c
+}
+
+// A rule set to warn whose check fails: its error is one finding, printed once with its outcome.
+func TestEachFindingOnce(t *testing.T) {
+	c := missingPushSecretWarns()
+	reports, err := c.reports(t, "worker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	if err := WriteText(&text, reports); err != nil {
+		t.Fatal(err)
+	}
+	const line = `             warn [secret-exists] spec.renderedImagePushSecret.name: Not found: "push-typo": no Secret "push-typo"`
+	if n := strings.Count(text.String(), `"push-typo": no Secret`); n != 1 || !strings.Contains(text.String(), line) {
+		t.Errorf("the finding is printed %d times, want once as\n%s...\nin\n%s", n, line, text.String())
+	}
+}
+
+// A config warning upstream (here a rule set to warn) must not hide a failure downstream: on `make run`, before the
+// MCO's current-build annotation was seeded, next pointed at a registry warning instead of the failed build that
+// blocks the rollout.
+func TestNextPrefersAnErrorDownstreamToAWarningUpstream(t *testing.T) {
+	c := missingPushSecretWarns()
+	c.pool.Status.Conditions = []mcfgv1.MachineConfigPoolCondition{{Type: mcfgv1.MachineConfigPoolImageBuildDegraded, Status: corev1.ConditionTrue, Reason: "BuildFailed",
+		Message: "Failed to build OS image for pool worker (MachineOSBuild: worker-5e1f): Failed: Build Failed"}}
+	reports, err := c.reports(t, "worker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := reports[0]
+	if r.Config.Diagnosis == nil || r.Config.Diagnosis.Reason != diagnose.ConfigCheckFailed || r.Config.Diagnosis.Severity != diagnose.SeverityWarning {
+		t.Fatalf("the config's diagnosis is %+v, want a ConfigCheckFailed warning", r.Config.Diagnosis)
+	}
+	if d := r.Rollout.Diagnosis; d == nil || d.Reason != diagnose.BuildFailedBlocksRollout || r.Next != d.Message {
+		t.Errorf("next is %q, want the blocked rollout's fix: %+v", r.Next, d)
 	}
 }
 

@@ -80,7 +80,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	case "check":
 		code, err = runCheck(rest, stdout)
 	case "status":
-		code, err = runStatus(rest, stdout)
+		code, err = runStatus(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintf(stdout, text, commandName)
 		return 0

@@ -11,18 +11,22 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ocl-guard/ocl-guard/app"
-	"github.com/ocl-guard/ocl-guard/checker"
+	"github.com/ocl-guard/ocl-guard/config"
+	"github.com/ocl-guard/ocl-guard/gather"
 	"github.com/ocl-guard/ocl-guard/lookups"
 	"github.com/ocl-guard/ocl-guard/status"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
 
 // runStatus is `ocl-guard status [POOL]`: the three stages of every layered pool, live. It returns the exit code:
-// 0 when every pool is healthy, 1 when one has a problem, 2 for usage errors.
-func runStatus(args []string, stdout io.Writer) (int, error) {
+// 0 when every pool is healthy, 1 when one has a problem, 2 for usage errors. It judges with the settings the
+// installed checker runs with (status.ClusterSettings) unless given --settings, and says which in one line: first
+// in text output, on stderr with -o json.
+func runStatus(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	kubeconfig := fs.String("kubeconfig", "", "path to a kubeconfig; $KUBECONFIG or in-cluster config when empty")
-	settingsPath := fs.String("settings", "", "settings file (rules' actions, the checker's time limits); built-in defaults when empty")
+	settingsPath := fs.String("settings", "", "settings file (rules' actions, registry probe, the checker's time limits); when empty, those of the installed checker (--ocl-guard-namespace), else the built-in defaults")
+	namespace := fs.String("ocl-guard-namespace", status.InstallNamespace, "namespace of ocl-guard's Deployment, whose settings ConfigMap status reads")
 	output := fs.String("o", "text", "output format: text or json")
 	probe := fs.Bool("probe-registry", true, "probe the push registry (reachability and push rights) for stage 1")
 	qps := fs.Float64("kube-api-qps", float64(app.DefaultKubeAPIQPS), "client-side limit of API requests per second; -1 leaves limiting to the server")
@@ -43,15 +47,21 @@ func runStatus(args []string, stdout io.Writer) (int, error) {
 	if *output != "text" && *output != "json" {
 		return 2, fmt.Errorf("-o %q: use text or json", *output)
 	}
-	settings, err := loadSettings(*settingsPath)
-	if err != nil {
-		return 2, err
+	settings, source := config.Settings{}, "--settings "+*settingsPath
+	if *settingsPath != "" {
+		if settings, err = config.Load(*settingsPath); err != nil {
+			return 2, err
+		}
 	}
-	settings.Registry.CABundles = append(settings.Registry.CABundles, caBundles...)
 	c, clientset, err := statusClients(*kubeconfig, float32(*qps), *burst)
 	if err != nil {
 		return 2, err
 	}
+	ctx := context.Background()
+	if *settingsPath == "" {
+		settings, source = status.ClusterSettings(ctx, c, *namespace)
+	}
+	settings.Registry.CABundles = append(settings.Registry.CABundles, caBundles...)
 	var prober validators.Prober
 	if *probe {
 		p, err := app.NewProber(settings.Registry, nil)
@@ -59,17 +69,26 @@ func runStatus(args []string, stdout io.Writer) (int, error) {
 			return 2, err
 		}
 		prober = p
+	} else {
+		source += "; registries not probed (--probe-registry=false)"
 	}
 	opts := status.Options{
 		Env: app.RuleEnv(settings, &lookups.Cluster{Cached: c, Direct: c}, prober), Checker: settings.Checker, Now: time.Now(),
-		Logs: checker.LogOptions{Logs: checker.PodLogReader{Client: clientset}, Limit: settings.Checker.LogLimitBytes},
+		Logs: gather.LogOptions{Logs: gather.PodLogReader{Client: clientset}, Limit: settings.Checker.LogLimitBytes},
 	}
 	if len(positional) == 1 {
 		opts.Pool = positional[0]
 	}
-	reports, err := status.Collect(context.Background(), c, opts)
+	reports, err := status.Collect(ctx, c, opts)
 	if err != nil {
 		return 2, err // among them: the pool given is not layered
+	}
+	settingsOut := stdout
+	if *output == "json" {
+		settingsOut = stderr
+	}
+	if _, err := fmt.Fprintf(settingsOut, "settings: %s\n", source); err != nil {
+		return 2, err
 	}
 	if err := writeStatus(stdout, *output, reports); err != nil {
 		return 2, err

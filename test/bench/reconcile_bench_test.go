@@ -25,6 +25,7 @@ import (
 	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/config"
 	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/gather"
 	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/test/testbed"
 )
@@ -105,7 +106,7 @@ func fill() error {
 	if err != nil {
 		return err
 	}
-	if err := checker.IndexEvents(ctx, informers); err != nil {
+	if err := gather.IndexEvents(ctx, informers); err != nil {
 		return err
 	}
 	go func() { _ = informers.Start(ctx) }()

@@ -30,6 +30,7 @@ import (
 	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/config"
 	"github.com/ocl-guard/ocl-guard/mco"
+	"github.com/ocl-guard/ocl-guard/status"
 	"github.com/ocl-guard/ocl-guard/test/testbed"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
@@ -325,27 +326,28 @@ func container(objs []*unstructured.Unstructured, name string) corev1.Container 
 }
 
 // renderedSettings are the settings the containers read: the rendered ConfigMap's key at the path --settings
-// names, found through the Deployment's volume mount, exactly as the pod would see it.
+// names, found through the Deployment's volume mount as the pod sees it and as `ocl-guard status` finds it
+// (status.ContainerSettings). Every container must read the same settings.
 func renderedSettings(objs []*unstructured.Unstructured) config.Settings {
 	GinkgoHelper()
 	d := typed[appsv1.Deployment](find(objs, "Deployment", "ocl-guard"))
-	var settings config.Settings
+	var settings []config.Settings
 	for _, c := range d.Spec.Template.Spec.Containers {
-		i := slices.IndexFunc(c.Args, func(a string) bool { return strings.HasPrefix(a, "--settings=") })
-		Expect(i).NotTo(Equal(-1), "container %s has no --settings", c.Name)
-		path := strings.TrimPrefix(c.Args[i], "--settings=")
-		m := slices.IndexFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return filepath.Dir(path) == m.MountPath })
-		Expect(m).NotTo(Equal(-1), "container %s: nothing mounted at %s", c.Name, filepath.Dir(path))
-		v := slices.IndexFunc(d.Spec.Template.Spec.Volumes, func(v corev1.Volume) bool { return v.Name == c.VolumeMounts[m].Name })
-		Expect(v).NotTo(Equal(-1))
-		cm := typed[corev1.ConfigMap](find(objs, "ConfigMap", d.Spec.Template.Spec.Volumes[v].ConfigMap.Name))
-		data, ok := cm.Data[filepath.Base(path)]
-		Expect(ok).To(BeTrue(), "ConfigMap %s has no key %s", cm.Name, filepath.Base(path))
-		var err error
-		settings, err = config.Parse([]byte(data))
+		f, err := status.ContainerSettings(d, c)
 		Expect(err).NotTo(HaveOccurred())
+		Expect(f.Path).NotTo(BeEmpty(), "container %s has no --settings", c.Name)
+		cm := typed[corev1.ConfigMap](find(objs, "ConfigMap", f.ConfigMap))
+		data, ok := cm.Data[f.Key]
+		Expect(ok).To(BeTrue(), "ConfigMap %s has no key %s", cm.Name, f.Key)
+		s, err := config.Parse([]byte(data))
+		Expect(err).NotTo(HaveOccurred())
+		settings = append(settings, s)
 	}
-	return settings
+	Expect(settings).NotTo(BeEmpty())
+	for _, s := range settings[1:] {
+		Expect(s).To(Equal(settings[0]), "the containers read different settings")
+	}
+	return settings[0]
 }
 
 func serviceAccountOf(objs []*unstructured.Unstructured) string {

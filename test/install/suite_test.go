@@ -4,11 +4,8 @@
 package install
 
 import (
-	"bytes"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
-	"io"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -20,10 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/ocl-guard/ocl-guard/test/testbed"
 )
@@ -34,27 +28,12 @@ func TestInstall(t *testing.T) {
 	RunSpecs(t, "ocl-guard install suite")
 }
 
-// render builds a kustomization as `kubectl kustomize` and `oc apply -k` do: kustomize's own API with its
-// default options, so the load restrictor refuses files outside the kustomization's root, as kubectl does.
+// render builds a kustomization as `kubectl kustomize` and `oc apply -k` do (testbed.Render).
 func render(dir string) []*unstructured.Unstructured {
 	GinkgoHelper()
-	resources, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
-	Expect(err).NotTo(HaveOccurred(), "kustomize build %s", dir)
-	data, err := resources.AsYaml()
+	objs, err := testbed.Render(dir)
 	Expect(err).NotTo(HaveOccurred())
-	var objs []*unstructured.Unstructured
-	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	for {
-		obj := &unstructured.Unstructured{}
-		if err := decoder.Decode(&obj.Object); errors.Is(err, io.EOF) {
-			return objs
-		} else {
-			Expect(err).NotTo(HaveOccurred())
-		}
-		if len(obj.Object) > 0 {
-			objs = append(objs, obj)
-		}
-	}
+	return objs
 }
 
 // configDir is a directory under config/.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
@@ -23,6 +24,7 @@ import (
 	"github.com/ocl-guard/ocl-guard/app"
 	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/diagnose"
+	"github.com/ocl-guard/ocl-guard/status"
 	"github.com/ocl-guard/ocl-guard/test/testbed"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
@@ -105,6 +107,40 @@ func TestMakeRunShowsAllThreeFaces(t *testing.T) {
 		joined := strings.Join(got, "\n")
 		if !strings.Contains(joined, "["+string(validators.RulePushSpecReachable)+"]") || !strings.Contains(joined, unreachableHost(port)) {
 			t.Errorf("no %s warning naming %s in:\n%s", validators.RulePushSpecReachable, unreachableHost(port), joined)
+		}
+	})
+	t.Run("ocl-guard status, as printed, shows the failed build with the checker's settings", func(t *testing.T) {
+		m := regexp.MustCompile(`(?m)^\s+(\S+) status --kubeconfig (\S+)`).FindStringSubmatch(out.String())
+		if m == nil {
+			t.Fatalf("no ocl-guard status command printed:\n%s", out)
+		}
+		cmd := exec.CommandContext(ctx, m[1], "status", failedPool, "--kubeconfig", m[2])
+		cmd.Dir = testbed.RepoRoot()
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		var exit *exec.ExitError
+		if err := cmd.Run(); !errors.As(err, &exit) || exit.ExitCode() != 1 {
+			t.Fatalf("%s: %v (want exit code 1: a problem)\n%s%s", cmd, err, stdout.String(), stderr.String())
+		}
+		text := stdout.String()
+		mosc := &mcfgv1.MachineOSConfig{ObjectMeta: nameOnly(failedPool)}
+		if err := kube.Get(ctx, client.ObjectKeyFromObject(mosc), mosc); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{
+			"settings: ConfigMap " + status.InstallNamespace + "/ocl-guard-settings-", // the checker's, not the built-in defaults
+			"2 build    MachineOSBuild " + failedPool + buildHash + ": Failed",
+			string(diagnose.PushAuth) + " (Error): MachineOSBuild " + failedPool + buildHash,
+			// What the audit finds (the rotated secret may only pull), as the checker wrote it.
+			"fail [" + string(validators.RulePushSpecPushPermission) + "] spec.renderedImagePushSecret.name: ",
+			mosc.Annotations[checker.AnnotationDiagnosis] + " (Error): ",
+		} {
+			if !strings.Contains(text, want) {
+				t.Errorf("no %q in:\n%s", want, text)
+			}
+		}
+		if strings.Contains(text, "loopback") {
+			t.Errorf("status judged the local registry with the built-in settings (loopback refused), not the checker's:\n%s", text)
 		}
 	})
 	t.Run("every printed sample exists", func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ import (
 	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/config"
 	"github.com/ocl-guard/ocl-guard/registry"
+	"github.com/ocl-guard/ocl-guard/status"
 	"github.com/ocl-guard/ocl-guard/test/registry/registrytest"
 	"github.com/ocl-guard/ocl-guard/test/testbed"
 	"github.com/ocl-guard/ocl-guard/validators"
@@ -34,6 +36,8 @@ import (
 const diagnosisWait = time.Minute
 
 type devEnv struct {
+	// oclGuard is the ocl-guard binary, for `ocl-guard status`.
+	oclGuard    string
 	registry    *registrytest.Registry
 	bed         *testbed.Bed
 	kube        client.Client
@@ -47,10 +51,25 @@ type devEnv struct {
 
 // start brings everything up and seeds the samples; on error it stops what it started.
 func start(ctx context.Context, root string, opts options) (_ *devEnv, err error) {
-	e := &devEnv{kubeconfig: opts.kubeconfigOut}
+	e := &devEnv{kubeconfig: opts.kubeconfigOut, oclGuard: filepath.Join(root, "bin", "ocl-guard")}
 	defer func() {
 		if err != nil {
 			e.stop()
+		}
+	}()
+	// `make build`'s binary, built while the control plane starts.
+	built := make(chan error, 1)
+	go func() {
+		build := exec.CommandContext(ctx, "go", "build", "-o", e.oclGuard, "./cmd/ocl-guard")
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			built <- fmt.Errorf("building %s: %w\n%s", e.oclGuard, err, out)
+		}
+		close(built)
+	}()
+	defer func() {
+		if buildErr := <-built; err == nil {
+			err = buildErr
 		}
 	}()
 	settings, err := loadSettings(opts.settingsPath)
@@ -89,6 +108,10 @@ func start(ctx context.Context, root string, opts options) (_ *devEnv, err error
 	e.kube = e.bed.Client
 	if err := e.startChecker(settings, probe); err != nil {
 		return nil, err
+	}
+	// The settings the checker runs with, where `oc apply -k config/default` puts them, for `ocl-guard status`.
+	if err := testbed.InstallSettings(ctx, e.kube, status.InstallNamespace, settings); err != nil {
+		return nil, fmt.Errorf("installing the settings: %w", err)
 	}
 	if err := e.writeKubeconfig(); err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -74,15 +75,19 @@ func (s *seeder) failedBuild(ctx context.Context) error {
 	if err := s.kube.Create(ctx, pool(failedPool)); err != nil {
 		return err
 	}
-	if err := s.kube.Create(ctx, s.config(failedPool, failedSecret)); err != nil {
+	mosc := s.config(failedPool, failedSecret)
+	if err := s.kube.Create(ctx, mosc); err != nil {
 		return fmt.Errorf("creating the MachineOSConfig %s: %w", failedPool, err)
+	}
+	if err := s.updateStatus(ctx, mosc, func() { mosc.Status.ObservedGeneration = mosc.Generation }); err != nil {
+		return err
 	}
 	rotated := dockerConfig(failedSecret, map[string]registrytest.User{s.registry.Host: registrytest.Reader})
 	if err := s.kube.Update(ctx, rotated); err != nil {
 		return err
 	}
 	build := s.build(failedPool)
-	if err := s.createWithStatus(ctx, build, func() { build.Status = s.buildStatus(build, mcfgv1.MachineOSBuildFailed, "") }); err != nil {
+	if err := s.startBuild(ctx, build, func() { build.Status = s.buildStatus(build, mcfgv1.MachineOSBuildFailed, "") }); err != nil {
 		return err
 	}
 	job := buildJob(build)
@@ -111,10 +116,11 @@ func (s *seeder) stalledRollout(ctx context.Context) error {
 	}
 	build := s.build(stalledPool)
 	image := s.registry.Repository("acme/" + stalledPool + "-os" + builtDigest)
-	if err := s.createWithStatus(ctx, build, func() { build.Status = s.buildStatus(build, mcfgv1.MachineOSBuildSucceeded, image) }); err != nil {
+	if err := s.startBuild(ctx, build, func() { build.Status = s.buildStatus(build, mcfgv1.MachineOSBuildSucceeded, image) }); err != nil {
 		return err
 	}
 	if err := s.updateStatus(ctx, mosc, func() {
+		mosc.Status.ObservedGeneration = mosc.Generation
 		mosc.Status.CurrentImagePullSpec = mcfgv1.ImageDigestFormat(image)
 		mosc.Status.MachineOSBuild = &mcfgv1.ObjectReference{Group: mcfgv1.GroupName, Resource: "machineosbuilds", Name: build.Name}
 	}); err != nil {
@@ -213,6 +219,26 @@ func (s *seeder) buildStatus(build *mcfgv1.MachineOSBuild, outcome mcfgv1.BuildP
 			cond(mcfgv1.MachineOSBuildSucceeded, "Ready"),
 		},
 	}
+}
+
+// startBuild creates the build as the MCO does: the MachineOSBuild, the annotation that makes it its
+// MachineOSConfig's current build (mco.AnnotationCurrentBuild, set when a build starts), then the build's status.
+func (s *seeder) startBuild(ctx context.Context, build *mcfgv1.MachineOSBuild, setStatus func()) error {
+	if err := s.kube.Create(ctx, build); err != nil {
+		return fmt.Errorf("creating %s: %w", build.Name, err)
+	}
+	mosc := &mcfgv1.MachineOSConfig{ObjectMeta: metav1.ObjectMeta{Name: build.Spec.MachineOSConfig.Name}}
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{mco.AnnotationCurrentBuild: build.Name}}})
+	if err != nil {
+		return err
+	}
+	if err := s.kube.Patch(ctx, mosc, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		return fmt.Errorf("making %s the current build of MachineOSConfig %s: %w", build.Name, mosc.Name, err)
+	}
+	if err := s.updateStatus(ctx, build, setStatus); err != nil {
+		return fmt.Errorf("status of %s: %w", build.Name, err)
+	}
+	return nil
 }
 
 // createWithStatus creates obj, then writes the status that setStatus puts on it, as its controller would.

@@ -40,7 +40,10 @@ From %[4]s:
 
 4. Audit after admission: %[8]s's push secret was rotated to pull-only credentials after it was admitted.
   %[1]s get machineosconfigs %[6]s
-`, k, e.registry.Host, e.kubeconfig, root, failedPool+buildHash, columns, stalledPool, failedPool)
+
+5. All three stages of every layered pool in one look, and what to do next, with the checker's settings.
+  %[9]s status --kubeconfig %[10]s      # add a pool (%[8]s, %[7]s) for one, -o json for scripts
+`, k, e.registry.Host, e.kubeconfig, root, failedPool+buildHash, columns, stalledPool, failedPool, rel(e.oclGuard), rel(e.kubeconfig))
 	if registryPort != samplePort {
 		fmt.Fprintf(out, "\nThe samples name port %d: sed 's/:%d/:%d/' config/samples/machineosconfig_local_pull_only.yaml | %s apply --dry-run=server -f -\n",
 			samplePort, samplePort, registryPort, k)
