@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -132,7 +133,7 @@ var _ = Describe("ocl-guard status and the checker, on one cluster", Ordered, fu
 		Expect(testbed.InstallSettings(ctx, kube, install, settings)).To(Succeed())
 		playTheOperator()
 		// No prober: the registry rules are not probed, by the checker nor by status (--probe-registry=false).
-		mgr, err := app.NewCheckerManager(bed.Config, app.CheckerOptions{
+		mgr, err := app.NewCheckerManager(bed.Config, app.CheckerOptions{Registry: prometheus.NewRegistry(),
 			Settings: settings, MetricsAddr: "0", ProbeAddr: "0", Logs: &recordedLogs{logs: map[string]string{}}, SeveralPerProcess: true,
 		})
 		Expect(err).NotTo(HaveOccurred())

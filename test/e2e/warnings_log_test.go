@@ -6,6 +6,7 @@ import (
 	"github.com/go-logr/logr"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ocl-guard/ocl-guard/app"
@@ -29,7 +30,7 @@ var _ = Describe("Admission warnings in the checker's log", func() {
 
 		// Through the checker's own client, with controller-runtime's default warning handler, which logs each
 		// warning it is handed through the context's logger.
-		mgr, err := app.NewCheckerManager(bed.Config, app.CheckerOptions{Settings: config.Defaults(), MetricsAddr: "0", ProbeAddr: "0", SeveralPerProcess: true})
+		mgr, err := app.NewCheckerManager(bed.Config, app.CheckerOptions{Settings: config.Defaults(), MetricsAddr: "0", ProbeAddr: "0", SeveralPerProcess: true, Registry: prometheus.NewRegistry()})
 		Expect(err).NotTo(HaveOccurred())
 		logged := &messageSink{}
 		Expect(mgr.GetClient().Create(logr.NewContext(ctx, logr.New(logged)), p.machineOSConfig(pushSpec), client.DryRunAll)).To(Succeed())
