@@ -112,7 +112,7 @@ func decode(m Match, e Entry) Match {
 	case ok:
 		m.OK, m.Credential = true, Credential{Username: user, Password: strings.Trim(password, "\x00")}
 	case len(decoded) == 0 && e.UserPassword:
-		m.Problem = `it has "username" and "password" but no "auth", and buildah reads only "auth" (base64 of user:password)`
+		m.Problem = `it has "username" and "password" and no "auth", and buildah reads only "auth" (base64 of user:password)`
 	case len(decoded) == 0:
 		m.Problem = `it has no "auth" (base64 of user:password)`
 	default:

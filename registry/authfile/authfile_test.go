@@ -108,7 +108,7 @@ func TestLookupProblems(t *testing.T) {
 		problem string
 		fails   bool
 	}{
-		{Entry{UserPassword: true}, `has "username" and "password" but no "auth", and buildah reads only "auth"`, false},
+		{Entry{UserPassword: true}, `has "username" and "password" and no "auth", and buildah reads only "auth"`, false},
 		{Entry{}, `it has no "auth"`, false},
 		{Entry{Auth: "not base64!"}, "is not valid base64, which fails the whole pull or push", true},
 		{Entry{Auth: base64.StdEncoding.EncodeToString([]byte("no-colon"))}, "does not decode to user:password", false},

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -143,7 +144,8 @@ var _ = Describe("Preflight rules through the real API server", func() {
 			ObjectMeta: metav1.ObjectMeta{Name: uniqueName("builder-dockercfg"), Namespace: mco.Namespace,
 				Annotations: map[string]string{corev1.ServiceAccountNameKey: "builder"}},
 			Type: corev1.SecretTypeDockercfg,
-			Data: map[string][]byte{corev1.DockerConfigKey: []byte(`{"quay.io":{"username":"robot","password":"` + fakePassword + `"}}`)},
+			Data: map[string][]byte{corev1.DockerConfigKey: []byte(`{"quay.io":{"username":"robot","password":"` + fakePassword + `","auth":"` +
+				base64.StdEncoding.EncodeToString([]byte("robot:"+fakePassword)) + `"}}`)},
 		}
 		Expect(kube.Create(ctx, rotating)).To(Succeed())
 		mosc := p.machineOSConfig("quay.io/acme/os-image:latest")
