@@ -115,7 +115,7 @@ var _ = Describe("MachineOSConfig admission", func() {
 			func(_ layeredPool, m *mcfgv1.MachineOSConfig) {
 				m.Spec.Containerfile[0].Content = "FROM configs AS final\nRUNN rpm-ostree install tree\n"
 			},
-			"dockerfile parse error on line 2: unknown instruction: RUNN"),
+			`line 2 of containerFile[0].content: the MCO refuses it before any build starts: "Containerfile validation failed: unknown Dockerfile instruction: runn"; RUNN is no Containerfile instruction; did you mean RUN?`),
 	)
 
 	It("admits with a warning when the rule is in warn mode", func() {
