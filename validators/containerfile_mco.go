@@ -120,16 +120,27 @@ func malformedEnvLabel(content string) *mcoRefusal {
 }
 
 // failingLine finds the line of content at which imagebuilder's parser first fails with msg: its errors name no
-// line. Only refused content pays for it.
+// line. Every prefix that includes that line fails the same way (the parser stops at the first error, and the lines
+// before it are whole), and shorter ones parse, so a binary search over prefixes finds it in a dozen parses. Only
+// refused content pays for it.
 func failingLine(content, msg string) int {
 	lines := strings.SplitAfter(content, "\n")
-	for n := 1; n <= len(lines); n++ {
+	failsAt := func(n int) bool {
 		_, err := ibparser.Parse(strings.NewReader(mcoStandIn + strings.Join(lines[:n], "")))
-		if err != nil && err.Error() == msg {
-			return n
+		return err != nil && err.Error() == msg
+	}
+	if !failsAt(len(lines)) {
+		return 0
+	}
+	lo, hi := 1, len(lines) // the answer is in [lo, hi]
+	for lo < hi {
+		if mid := (lo + hi) / 2; failsAt(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
 		}
 	}
-	return 0
+	return lo
 }
 
 // mcoValidateInstruction is the MCO's validateInstruction: a known instruction, with arguments when the table

@@ -2,6 +2,7 @@ package validators
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -88,5 +89,22 @@ func TestMCORefusalDetail(t *testing.T) {
 		`write ENV key=value, quoting values that hold spaces (ENV key="a b")`
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// imagebuilder's parse errors name no line; the denial finds it, wherever it is and whatever follows.
+func TestFailingLine(t *testing.T) {
+	for _, at := range []int{1, 2, 37, 120} {
+		lines := make([]string, 150)
+		for i := range lines {
+			lines[i] = "RUN echo step && \\\n  true"
+		}
+		lines[at-1] = "LABEL onlykey"
+		content := strings.Join(lines, "\n")
+		r := mcoValidateContainerfile(content)
+		want := 2*(at-1) + 1 // each RUN spans two lines
+		if r == nil || r.Cause != "failed to parse Containerfile: LABEL must have two arguments" || r.Line != want {
+			t.Errorf("error in instruction %d: got %+v, want line %d", at, r, want)
+		}
 	}
 }
