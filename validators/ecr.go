@@ -56,7 +56,10 @@ func probeRepository(ctx context.Context, lookups Lookups, repository string, se
 
 // ecrRepositoryFindings turns the existence probe of repository path on ECR host into findings on the push spec.
 func ecrRepositoryFindings(f *Findings, pushSpec, host, path string, r registry.Result) {
-	region := ecrHost.FindStringSubmatch(host)[2]
+	region := "<region>"
+	if m := ecrHost.FindStringSubmatch(host); m != nil {
+		region = m[2]
+	}
 	switch {
 	case r.Pull == registry.StatusOK:
 	case r.Pull == registry.StatusFailed && r.NotFound:
