@@ -36,6 +36,8 @@ type probeRun struct {
 	ctx  context.Context
 	repo name.Repository
 	auth authn.Authenticator
+	// why says why auth is anonymous when a Secret was given (it holds nothing the build's tools would send).
+	why string
 
 	host, path string // registry host[:port] and repository path, for details
 	scheme     string // "https", or "http" when the ping fell back for an insecure host
@@ -112,7 +114,22 @@ type verdict struct {
 }
 
 func (r *probeRun) noCredentials() verdict {
+	if r.why != "" {
+		return verdict{status: StatusSkipped, detail: "not checked: " + r.why}
+	}
 	return verdict{status: StatusSkipped, detail: fmt.Sprintf("not checked: the push secret holds no credentials for %s", r.host)}
+}
+
+// who names the credentials a request carried, for details: theirs when the Secret had some (ours is the wording
+// for them), anonymous ones with the reason there were no others.
+func (r *probeRun) who(ours string) string {
+	switch {
+	case r.auth != authn.Anonymous:
+		return ours
+	case r.why != "":
+		return "anonymous requests (" + r.why + ")"
+	}
+	return "anonymous requests"
 }
 
 func (r *probeRun) notVerified(proven string) verdict {

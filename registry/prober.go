@@ -76,7 +76,10 @@ func (p *Prober) Budget() time.Duration { return p.opts.Budget }
 
 // Probe checks the registry of req.Repository. It returns within the budget plus a small margin whatever the
 // network does, and never returns a credential.
-func (p *Prober) Probe(ctx context.Context, req Request) Result {
+func (p *Prober) Probe(ctx context.Context, req Request) Result { return p.probe(ctx, req, "") }
+
+// probe is Probe with why: the reason anonymous credentials are all there is, for the details.
+func (p *Prober) probe(ctx context.Context, req Request, why string) Result {
 	repo, err := p.parseRepository(req.Repository)
 	if err != nil {
 		return skipped(fmt.Sprintf("not probed: repository %q does not parse (%v)", req.Repository, err))
@@ -87,7 +90,7 @@ func (p *Prober) Probe(ctx context.Context, req Request) Result {
 	key := cacheKey{host: repo.RegistryStr(), repository: repo.RepositoryStr(), credentialVersion: req.CredentialVersion}
 	shareable := req.CredentialVersion != "" || req.Auth == authn.Anonymous
 	return p.shared(ctx, key, shareable, func(ctx context.Context) outcome {
-		return (&probeRun{p: p, ctx: ctx, repo: repo, auth: req.Auth}).run()
+		return (&probeRun{p: p, ctx: ctx, repo: repo, auth: req.Auth, why: why}).run()
 	})
 }
 

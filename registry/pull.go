@@ -40,12 +40,12 @@ func (p *Prober) ProbePullWithSecret(ctx context.Context, image string, secret *
 	if r, ok := p.cached(key); ok {
 		return r
 	}
-	auth, version, problem := credentialsFor(ctx, ref.Context(), secret)
+	auth, version, why, problem := credentialsFor(ref.Context(), secret)
 	if problem != "" {
 		return pullSkipped(problem)
 	}
 	return p.shared(ctx, key, version != "" || auth == authn.Anonymous, func(ctx context.Context) outcome {
-		return (&pullRun{probeRun: probeRun{p: p, ctx: ctx, repo: ref.Context(), auth: auth}, ref: ref}).run()
+		return (&pullRun{probeRun: probeRun{p: p, ctx: ctx, repo: ref.Context(), auth: auth, why: why}, ref: ref}).run()
 	})
 }
 
@@ -61,7 +61,7 @@ func (p *Prober) ProbeDeleteWithSecret(ctx context.Context, repository string, s
 	if r, ok := p.cached(key); ok {
 		return r
 	}
-	auth, version, problem := credentialsFor(ctx, repo, secret)
+	auth, version, _, problem := credentialsFor(repo, secret)
 	if problem != "" {
 		return deleteUnknown(problem)
 	}
@@ -116,7 +116,7 @@ func (r *pullRun) run() outcome {
 		return r.pullVerdict(out, StatusFailed, fmt.Sprintf("%s does not exist: %s has no manifest %s in %s", r.ref, r.host, r.ref.Identifier(), r.path))
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		out.CredentialsRefused = true
-		return r.pullVerdict(out, StatusFailed, fmt.Sprintf("%s refused to let these credentials pull %s (HTTP %d)", r.host, r.ref, code))
+		return r.pullVerdict(out, StatusFailed, fmt.Sprintf("%s refused to let %s pull %s (HTTP %d)", r.host, r.who("these credentials"), r.ref, code))
 	default:
 		out.transient = true
 		return r.pullVerdict(out, StatusUnknown, fmt.Sprintf("%s answered HTTP %d for the manifest of %s", r.host, code, r.ref))
@@ -164,7 +164,7 @@ func (r *pullRun) tokenRefused(out outcome, err error) outcome {
 	var terr *transport.Error
 	if errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden) {
 		out.CredentialsRefused = true
-		return r.pullVerdict(out, StatusFailed, fmt.Sprintf("the token service of %s refused the credentials for %s (HTTP %d)", r.host, r.ref, terr.StatusCode))
+		return r.pullVerdict(out, StatusFailed, fmt.Sprintf("the token service of %s refused %s for %s (HTTP %d)", r.host, r.who("the credentials"), r.ref, terr.StatusCode))
 	}
 	out.transient = true
 	return r.pullVerdict(out, StatusUnknown, fmt.Sprintf("getting a pull token for %s from %s failed: %s", r.ref, r.host, classify(err).class))

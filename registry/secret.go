@@ -5,13 +5,14 @@ import (
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/authn"
-	k8schain "github.com/google/go-containerregistry/pkg/authn/kubernetes"
 	"github.com/google/go-containerregistry/pkg/name"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/ocl-guard/ocl-guard/registry/authfile"
 )
 
-// ProbeWithSecret probes repository with the credentials a docker config Secret holds for it, matched the way the
-// kubelet and the build's tools match them. The Secret's UID and resourceVersion key the cache, so an edited
+// ProbeWithSecret probes repository with the credentials a docker config Secret holds for it, picked the way the
+// build's tools pick them (containers/image: package authfile). The Secret's UID and resourceVersion key the cache, so an edited
 // Secret is probed anew. A nil Secret probes anonymously.
 func (p *Prober) ProbeWithSecret(ctx context.Context, repository string, secret *corev1.Secret) Result {
 	repo, err := name.NewRepository(repository, name.WeakValidation)
@@ -22,11 +23,11 @@ func (p *Prober) ProbeWithSecret(ctx context.Context, repository string, secret 
 	if r, ok := p.cached(key); ok {
 		return r
 	}
-	auth, version, problem := credentialsFor(ctx, repo, secret)
+	auth, version, why, problem := credentialsFor(repo, secret)
 	if problem != "" {
 		return skipped(problem)
 	}
-	return p.Probe(ctx, Request{Repository: repository, Auth: auth, CredentialVersion: version})
+	return p.probe(ctx, Request{Repository: repository, Auth: auth, CredentialVersion: version}, why)
 }
 
 // storedVersion is the cache key part of a stored Secret, "" for a Secret that is not stored (or nil).
@@ -51,21 +52,56 @@ func (p *Prober) cached(key cacheKey) (Result, bool) {
 	return r, ok
 }
 
-// credentialsFor resolves the Secret's credentials for repo and the version that keys the cache. problem is set
-// (and never quotes the secret) when the Secret holds nothing usable for the host.
-func credentialsFor(ctx context.Context, repo name.Repository, secret *corev1.Secret) (auth authn.Authenticator, version, problem string) {
+// credentialsFor picks the Secret's credentials for repo the way the build's tools pick them (containers/image, see
+// package authfile), and the version that keys the cache. When the Secret holds none that they would send, auth is
+// anonymous, as their request would be, and why says so for the probe's details. problem is set (and never quotes
+// the secret) when the Secret cannot be read, or its matching entry would fail the request outright.
+func credentialsFor(repo name.Repository, secret *corev1.Secret) (auth authn.Authenticator, version, why, problem string) {
 	if secret == nil {
-		return authn.Anonymous, "", ""
+		return authn.Anonymous, "", "", ""
 	}
-	keychain, err := k8schain.NewFromPullSecrets(ctx, []corev1.Secret{*secret})
-	if err != nil {
+	entries, ok := secretEntries(secret)
+	if !ok {
 		// The parse error may quote the secret's content, so it is not passed on.
-		return nil, "", fmt.Sprintf("not probed: Secret %q does not hold a docker config that parses", secret.Name)
-	}
-	auth, err = keychain.Resolve(repo)
-	if err != nil {
-		return nil, "", fmt.Sprintf("not probed: no usable credentials for %s in Secret %q", repo.RegistryStr(), secret.Name)
+		return nil, "", "", fmt.Sprintf("not probed: Secret %q does not hold a docker config that parses", secret.Name)
 	}
 	// A Secret that is not stored (a test double or a dry-run view) has no version: its result is not shared.
-	return auth, storedVersion(secret), ""
+	version = storedVersion(secret)
+	repoName := authfile.NameFor(repo.RegistryStr(), repo.RepositoryStr())
+	m := authfile.Lookup(entries, repoName)
+	switch {
+	case m.OK:
+		return &authn.Basic{Username: m.Credential.Username, Password: m.Credential.Password}, version, "", ""
+	case m.Fails:
+		return nil, "", "", fmt.Sprintf("not probed: the entry %q of Secret %q matches %s; %s",
+			authfile.ShowKey(m.Key), secret.Name, repoName, m.Problem)
+	case m.Key != "":
+		return authn.Anonymous, version, fmt.Sprintf("the entry %q of Secret %q matches %s; %s, so the build sends no credentials",
+			authfile.ShowKey(m.Key), secret.Name, repoName, m.Problem), ""
+	}
+	return authn.Anonymous, version, NoCredentialsWhy(secret.Name, entries, repoName), ""
+}
+
+// NoCredentialsWhy says that Secret secretName (its entries) holds no key the build's tools use for repoName, and
+// why each key that looks meant for it misses.
+func NoCredentialsWhy(secretName string, entries map[string]authfile.Entry, repoName string) string {
+	keys := make([]string, 0, len(entries))
+	for k := range entries {
+		keys = append(keys, k)
+	}
+	why := fmt.Sprintf("Secret %q has no key the build's tools use for %s, so they send no credentials", secretName, repoName)
+	for _, miss := range authfile.Explain(keys, repoName) {
+		why += fmt.Sprintf("; key %q: %s", authfile.ShowKey(miss.Key), miss.Reason)
+	}
+	return why
+}
+
+// secretEntries reads the docker config of a Secret of either docker type, in either layout (the MCO converts both).
+func secretEntries(secret *corev1.Secret) (map[string]authfile.Entry, bool) {
+	for _, key := range []string{corev1.DockerConfigJsonKey, corev1.DockerConfigKey} {
+		if data, ok := secret.Data[key]; ok {
+			return authfile.Parse(data)
+		}
+	}
+	return nil, false
 }

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -13,7 +14,8 @@ import (
 
 func dockerConfigSecret(t *testing.T, host, user, pass, resourceVersion string) *corev1.Secret {
 	t.Helper()
-	cfg, err := json.Marshal(map[string]any{"auths": map[string]any{host: map[string]string{"username": user, "password": pass}}})
+	cfg, err := json.Marshal(map[string]any{"auths": map[string]any{host: map[string]string{
+		"username": user, "password": pass, "auth": base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,11 +45,27 @@ func TestProbeWithSecret(t *testing.T) {
 	}
 	checkNoSecret(t, r)
 	r = p.ProbeWithSecret(ctx, repo, dockerConfigSecret(t, "elsewhere.example", testUser, testPassword, "12"))
-	if r.Push != StatusSkipped || !strings.Contains(r.PushDetail, "no credentials for "+hostOf(srv)) {
+	if r.Push != StatusSkipped || !strings.Contains(r.PushDetail, `Secret "push" has no key the build's tools use for `+repo) {
 		t.Errorf("secret for another host: %+v", r)
 	}
 	if got := pings.Load(); got != 3 {
 		t.Errorf("%d probes, want 3", got)
+	}
+
+	// containers/image reads only "auth": username and password alone send nothing (package authfile).
+	userPass := dockerConfigSecret(t, hostOf(srv), testUser, testPassword, "14")
+	userPass.Data[corev1.DockerConfigJsonKey] = []byte(`{"auths":{"` + hostOf(srv) + `":{"username":"` + testUser + `","password":"` + testPassword + `"}}}`)
+	r = p.ProbeWithSecret(ctx, repo, userPass)
+	if r.Push != StatusSkipped || !strings.Contains(r.PushDetail, `has "username" and "password" and no "auth"`) {
+		t.Errorf("username and password only: %+v", r)
+	}
+	checkNoSecret(t, r)
+	// A kubelet wildcard matches the host for pods, not for the build.
+	_, port, _ := strings.Cut(hostOf(srv), ":")
+	wildcard := dockerConfigSecret(t, "127.0.0.*:"+port, testUser, testPassword, "15")
+	r = p.ProbeWithSecret(ctx, repo, wildcard)
+	if r.Push != StatusSkipped || !strings.Contains(r.PushDetail, "wildcard keys are a kubelet feature: buildah ignores them") {
+		t.Errorf("a wildcard key: %+v", r)
 	}
 
 	broken := dockerConfigSecret(t, hostOf(srv), testUser, testPassword, "13")

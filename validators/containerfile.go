@@ -2,13 +2,13 @@ package validators
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/ocl-guard/ocl-guard/mco"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -21,13 +21,16 @@ func ContainerfileErrors(mosc *mcfgv1.MachineOSConfig) field.ErrorList {
 	return ValidateContainerfile(context.Background(), &Input{Config: mosc}).Errs
 }
 
-// ValidateContainerfile is rule containerfile: each entry must parse as the build will see it. Only the NoArch
-// entry is built today, and content without FROM continues the MCO's own last stage; both are worth a warning.
+// ValidateContainerfile is rule containerfile: the MCO builds only the first NoArch entry, and refuses it before any
+// build when its own validation does (4.23/5.0+): that is a denial, with the MCO's words and the line of the entry.
+// What the MCO lets through is never denied: buildkit's parser refusing it, the entries the MCO ignores, and what
+// the parsed content says about the build (containerfileWarnings) are warnings.
 func ValidateContainerfile(_ context.Context, in *Input) Findings {
 	mosc := in.Config
 	var f Findings
 	entries := mosc.Spec.Containerfile
-	anyFrom, allParsed := false, true
+	built, _, hasBuilt := noArchEntry(mosc)
+	anyFrom, allParsed, anyContent := false, true, false
 	for i, entry := range entries {
 		arch := entry.ContainerfileArch
 		if arch == "" {
@@ -36,21 +39,29 @@ func ValidateContainerfile(_ context.Context, in *Input) Findings {
 		if arch != mcfgv1.NoArch {
 			f.warn("%s (%s) is ignored: the MCO builds only the NoArch entry today", containerfilePath.Index(i), arch)
 		}
-		parsed, err := in.containerfile(entry.Content)
-		anyFrom = anyFrom || parsed.hasFrom
-		if err != nil {
-			allParsed = false
-			f.add(field.Invalid(containerfilePath.Index(i).Child("content"), field.OmitValueType{}, err.Error()))
-			continue
+		path := containerfilePath.Index(i).Child("content")
+		if onlyCommentsOrWhitespace(entry.Content) {
+			continue // below the MCO's stages, only comments: nothing to build, nothing to refuse
 		}
-		if arch == mcfgv1.NoArch {
-			if err := mcoValidateContainerfile(entry.Content); err != nil { // buildkit accepts more than the MCO
-				f.add(field.Invalid(containerfilePath.Index(i).Child("content"), field.OmitValueType{}, fmt.Sprintf(
-					"the MCO refuses it before any build starts (Containerfile validation failed: %v); correct that instruction", err)))
+		anyContent = true
+		if hasBuilt && i == built {
+			if r := mcoValidateContainerfile(entry.Content); r != nil {
+				allParsed = false
+				f.add(field.Invalid(path, field.OmitValueType{}, mcoRefusalDetail(r, i)))
+				continue
 			}
 		}
+		parsed, err := in.containerfile(entry.Content)
+		anyFrom = anyFrom || parsed.hasFrom
+		switch {
+		case err != nil:
+			allParsed = false
+			f.warn("%s: %s", path, buildkitOnlyRefusal(err, hasBuilt && i == built))
+		case hasBuilt && i == built:
+			f.Warnings = append(f.Warnings, containerfileWarnings(path, parsed)...)
+		}
 	}
-	if len(entries) > 0 && allParsed && !anyFrom {
+	if anyContent && allParsed && !anyFrom {
 		f.warn("containerFile has no FROM, so it extends the MCO's own stage; start it with 'FROM configs AS final'")
 	}
 	return f
@@ -84,4 +95,4 @@ func parseContainerfile(content string) (parsedContainerfile, error) {
 }
 
 // mcoLastStage is the stage the MCO's rendered Containerfile ends with, which user content extends or names.
-const mcoLastStage = "configs"
+const mcoLastStage = mco.StageConfigs

@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/registry"
 )
 
@@ -50,8 +51,7 @@ func ValidateContainerfileImages(ctx context.Context, in *Input) Findings {
 		case strings.Contains(img.ref, "$"):
 			f.warn("%s line %d: %s %s uses a build argument, so it is not checked", path, img.line, img.where, img.ref)
 		case errors.Is(err, reference.ErrNameNotCanonical):
-			f.add(field.Invalid(path, img.ref, fmt.Sprintf("line %d: %s %q is a short name, which the build pod cannot resolve; "+
-				"name the registry, e.g. %s", img.line, img.where, img.ref, normalizedSuggestion(img.ref))))
+			f.add(field.Invalid(path, img.ref, shortNameDetail(img, parsed.stages)))
 		case err != nil:
 			f.add(field.Invalid(path, img.ref, fmt.Sprintf("line %d: %s %q is not a valid image reference: %v", img.line, img.where, img.ref, err)))
 		case len(probe) < maxContainerfileImages:
@@ -84,7 +84,7 @@ func noArchEntry(mosc *mcfgv1.MachineOSConfig) (int, string, bool) {
 // pulledImages lists, in order and once each, the images the stages pull: a FROM or --from naming neither an
 // earlier stage, nor a stage index, nor scratch, nor one of the MCO's stages, is an image.
 func pulledImages(stages []instructions.Stage) []containerfileImage {
-	stageNames := []string{mcoLastStage, "extract"}
+	stageNames := []string{mco.StageConfigs, mco.StageExtract}
 	var out []containerfileImage
 	add := func(ref, where string, line int) {
 		lower := strings.ToLower(ref)

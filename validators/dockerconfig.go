@@ -96,16 +96,6 @@ func RegistryKey(key string) string {
 	return host
 }
 
-// registryKeys lists docker config keys as RegistryKey shows them, sorted and without repeats, for messages.
-func registryKeys(keys []string) []string {
-	hosts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		hosts = append(hosts, RegistryKey(k))
-	}
-	slices.Sort(hosts)
-	return slices.Compact(hosts)
-}
-
 // canonicalDockerConfigJSON renders entries in the "auths" layout, as the MCO hands them to the build.
 func canonicalDockerConfigJSON(entries map[string]dockerAuthEntry) []byte {
 	out, _ := json.Marshal(map[string]map[string]dockerAuthEntry{"auths": entries}) // plain strings: cannot fail

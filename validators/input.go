@@ -22,6 +22,9 @@ type Prober interface {
 	ProbePullWithSecret(ctx context.Context, image string, secret *corev1.Secret) registry.Result
 	// ProbeDeleteWithSecret asks the registry's token service whether the secret may delete in repository.
 	ProbeDeleteWithSecret(ctx context.Context, repository string, secret *corev1.Secret) registry.Result
+	// ProbeRepositoryWithSecret tells whether repository exists, in Pull: OK when it does, Failed with NotFound
+	// when the registry says it does not, anything else when it cannot tell.
+	ProbeRepositoryWithSecret(ctx context.Context, repository string, secret *corev1.Secret) registry.Result
 }
 
 // Env is what an evaluation depends on besides the object: where facts come from, the registry prober, the clock,
@@ -112,12 +115,17 @@ func (in *Input) ProbeDelete(ctx context.Context, repository string, secret *cor
 	return in.probes.ask(ctx, deleteProbe, repository, secret)
 }
 
+func (in *Input) ProbeRepository(ctx context.Context, repository string, secret *corev1.Secret) registry.Result {
+	return in.probes.ask(ctx, repositoryProbe, repository, secret)
+}
+
 type probeKind uint8
 
 const (
 	pushProbe probeKind = iota
 	pullProbe
 	deleteProbe
+	repositoryProbe
 )
 
 // probes remembers each probe of one evaluation. It holds its lock while probing, so that two rules asking the
@@ -139,7 +147,8 @@ func newProbes(p Prober) *probes { return &probes{prober: p, answers: map[probeK
 
 func (p *probes) ask(ctx context.Context, kind probeKind, target string, secret *corev1.Secret) registry.Result {
 	if p.prober == nil {
-		return registry.Result{Reachable: registry.StatusSkipped, Push: registry.StatusSkipped, Pull: registry.StatusSkipped, Delete: registry.StatusSkipped}
+		return registry.Result{Reachable: registry.StatusSkipped, Push: registry.StatusSkipped, Pull: registry.StatusSkipped,
+			Delete: registry.StatusSkipped, PullDetail: "not probed: registry probes are off"}
 	}
 	key := probeKey{kind: kind, target: target, secretVersion: secretVersion(secret)}
 	p.mu.Lock()
@@ -151,7 +160,8 @@ func (p *probes) ask(ctx context.Context, kind probeKind, target string, secret 
 	if p.silent(host) {
 		// Each probe of a silent host waits the whole budget; a second wait would only push the admission past
 		// the webhook's timeout, after which the API server ignores every finding.
-		return registry.Result{Reachable: registry.StatusUnknown, ReachableDetail: host + " did not answer an earlier probe of this request"}
+		detail := host + " did not answer an earlier probe of this request"
+		return registry.Result{Reachable: registry.StatusUnknown, ReachableDetail: detail, Pull: registry.StatusUnknown, PullDetail: detail}
 	}
 	var r registry.Result
 	switch kind {
@@ -161,6 +171,8 @@ func (p *probes) ask(ctx context.Context, kind probeKind, target string, secret 
 		r = p.prober.ProbePullWithSecret(ctx, target, secret)
 	case deleteProbe:
 		r = p.prober.ProbeDeleteWithSecret(ctx, target, secret)
+	case repositoryProbe:
+		r = p.prober.ProbeRepositoryWithSecret(ctx, target, secret)
 	}
 	p.answers[key] = r
 	return r

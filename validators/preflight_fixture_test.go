@@ -23,6 +23,7 @@ type preflightFixture struct {
 	pulled        []string
 	pulledWith    []*corev1.Secret
 	deleteResult  registry.Result
+	repositories  map[string]registry.Result // by repository, for the ECR rule
 	now           time.Time
 }
 
@@ -62,3 +63,10 @@ func (p *preflightFixture) ProbeDeleteWithSecret(context.Context, string, *corev
 }
 
 func (p *preflightFixture) clock() time.Time { return p.now }
+
+func (p *preflightFixture) ProbeRepositoryWithSecret(_ context.Context, repository string, _ *corev1.Secret) registry.Result {
+	if r, ok := p.repositories[repository]; ok {
+		return r
+	}
+	return registry.Result{Reachable: registry.StatusSkipped, Pull: registry.StatusSkipped, PullDetail: "not probed: registry probes are off"}
+}

@@ -26,34 +26,6 @@ func withContent(content string) *mcfgv1.MachineOSConfig {
 
 const contentPath = "spec.containerFile[0].content"
 
-// The MCO's own validation refuses content buildkit accepts; rule containerfile must refuse it too.
-func TestContainerfileMCOParity(t *testing.T) {
-	for name, tc := range map[string]struct {
-		content string
-		want    want
-	}{
-		"bare RUN":          {"FROM configs AS final\nRUN\n", want{errs: []string{contentPath + "|" + invalid + "|Containerfile validation failed: RUN instruction requires a command"}}},
-		"escape not at top": {"# escape=`\nFROM configs AS final\nRUN echo a `\n  b\n", want{errs: []string{contentPath + "|" + invalid + "|unknown Dockerfile instruction: b"}}},
-		"heredoc passes":    {"FROM configs AS final\nRUN <<EOF\necho hi\nEOF\n", want{}},
-		"healthcheck none":  {"FROM configs AS final\nHEALTHCHECK NONE\n", want{}},
-	} {
-		t.Run(name, func(t *testing.T) {
-			f := validate(context.Background(), ValidateContainerfile, withContent(tc.content), newClusterFixture())
-			checkFindings(t, f, tc.want)
-		})
-	}
-}
-
-func TestMalformedEnvLabelLine(t *testing.T) {
-	err := mcoParserError(fmt.Errorf(`Syntax error - can't find = in "x". Must be of the form: name=value`), "FROM a\nLABEL x\n")
-	if err == nil || err.Error() != "line 2: LABEL instruction must use key=value form" {
-		t.Fatalf("got %v", err)
-	}
-	if err := mcoParserError(fmt.Errorf(`can't find = in "c"`), "FROM a\nLABEL a=b c\n"); err != nil {
-		t.Fatalf("unquoted space in a value passes in the MCO: %v", err)
-	}
-}
-
 func TestContainerfileImages(t *testing.T) {
 	const content = "FROM quay.io/acme/tools:1 AS tools\nFROM configs AS final\nCOPY --from=tools /a /a\n" +
 		"COPY --from=registry.example.com/private/bits:2 /b /b\nRUN --mount=type=bind,from=ubi9/ubi,target=/x true\n" +

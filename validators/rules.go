@@ -97,6 +97,7 @@ func Stage1Rules() []Rule {
 		{RulePushSpecPushPermission, ActionDeny, "the push secret's credentials are accepted and grant push on the repository", ValidatePushSpecPushPermission},
 		// Warn: the MCO only logs a refused delete when it prunes an image, and many registries do not say.
 		{RulePushSpecDeletePermission, ActionWarn, "the push secret's token grants delete, which the MCO uses to prune old images", ValidatePushSpecDeletePermission},
+		{RulePushSpecECRRepository, ActionWarn, "a push spec on Amazon ECR names an existing repository: ECR does not create one on push", ValidatePushSpecECRRepository},
 		{RulePushSecretLifetime, ActionWarn, "the push secret is not a rotating service-account token and does not expire soon", ValidatePushSecretLifetime},
 		{RuleImagePolicy, ActionWarn, "the nodes' image policy lets them pull the built image", ValidateImagePolicy},
 		{RuleEntitlement, ActionWarn, "package installs have RHEL entitlements or yum repositories to resolve from", ValidateEntitlement},
@@ -123,7 +124,7 @@ func ProbesNetwork(id RuleID) bool { return networkRules[id] }
 
 var networkRules = map[RuleID]bool{
 	RulePushSpecReachable: true, RulePushSpecPushPermission: true, RulePushSpecDeletePermission: true,
-	RuleBaseImagePull: true, RuleContainerfileImages: true, RulePrebuiltImagePull: true,
+	RuleBaseImagePull: true, RuleContainerfileImages: true, RulePrebuiltImagePull: true, RulePushSpecECRRepository: true,
 }
 
 // KnownRule reports whether id names a rule.

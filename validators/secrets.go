@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/distribution/reference"
-	"github.com/google/go-containerregistry/pkg/authn"
-	k8schain "github.com/google/go-containerregistry/pkg/authn/kubernetes"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/ocl-guard/ocl-guard/mco"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
@@ -105,13 +102,13 @@ func ValidateSecretFormat(ctx context.Context, in *Input) Findings {
 }
 
 // ValidateSecretRegistryAuth is rule secret-registry-auth: the push secret must hold credentials that the build's
-// tools would pick for the push spec's registry. Matching is go-containerregistry's Kubernetes keychain, which
-// follows the kubelet and docker rules (host with port, path prefixes, globs such as *.example.com).
+// push would send for renderedImagePushSpec. buildah picks them the way containers/image does (package
+// registry/authfile): exact keys, namespace by namespace, no wildcards, only "auth".
 func ValidateSecretRegistryAuth(ctx context.Context, in *Input) Findings {
 	mosc := in.Config
 	var f Findings
 	secretName := mosc.Spec.RenderedImagePushSecret.Name
-	repo, err := pushRepository(string(mosc.Spec.RenderedImagePushSpec))
+	ref, err := reference.ParseNamed(string(mosc.Spec.RenderedImagePushSpec))
 	if err != nil || secretName == "" {
 		return f // pushspec-syntax reports a push spec that does not parse
 	}
@@ -120,21 +117,10 @@ func ValidateSecretRegistryAuth(ctx context.Context, in *Input) Findings {
 		return f
 	}
 	entries, problem := dockerConfigEntries(secret)
-	registries := withCredential(entries)
-	if problem != "" || len(registries) == 0 {
+	if problem != "" || len(withCredential(entries)) == 0 {
 		return f // secret-format reports it
 	}
-	keychain, err := k8schain.NewFromPullSecrets(ctx, []corev1.Secret{*canonicalFrom(secret, entries)})
-	if err != nil {
-		return f
-	}
-	auth, err := keychain.Resolve(repo)
-	if err == nil && auth != authn.Anonymous {
-		return f
-	}
-	f.add(field.Invalid(pushSecretPath, secretName, fmt.Sprintf(
-		"push secret holds no credentials for registry %q (from renderedImagePushSpec); it has entries for: %s. "+
-			"Add an entry for %s to the secret's auths", repo.RegistryStr(), strings.Join(registryKeys(registries), ", "), repo.RegistryStr())))
+	pushCredentials(&f, secretName, entries, ref.Name())
 	return f
 }
 
@@ -215,24 +201,6 @@ func canonicalSecret(secret *corev1.Secret) (*corev1.Secret, bool) {
 func canonicalFrom(secret *corev1.Secret, entries map[string]dockerAuthEntry) *corev1.Secret {
 	out := secret.DeepCopy()
 	out.Type = corev1.SecretTypeDockerConfigJson
-	out.Data = map[string][]byte{corev1.DockerConfigJsonKey: canonicalDockerConfigJSON(withDockerHubAliases(entries))}
-	return out
-}
-
-// withDockerHubAliases repeats "docker.io" entries under "index.docker.io": the build's tools (containers/image)
-// treat the two as one registry, but go-containerregistry's keychain names Docker Hub only index.docker.io.
-func withDockerHubAliases(entries map[string]dockerAuthEntry) map[string]dockerAuthEntry {
-	out := make(map[string]dockerAuthEntry, len(entries))
-	for registry, entry := range entries {
-		out[registry] = entry
-		for _, prefix := range []string{"docker.io", "https://docker.io"} {
-			if rest, ok := strings.CutPrefix(registry, prefix); ok && (rest == "" || strings.HasPrefix(rest, "/")) {
-				alias := "index.docker.io" + rest
-				if _, exists := entries[alias]; !exists {
-					out[alias] = entry
-				}
-			}
-		}
-	}
+	out.Data = map[string][]byte{corev1.DockerConfigJsonKey: canonicalDockerConfigJSON(entries)}
 	return out
 }

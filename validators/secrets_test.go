@@ -154,8 +154,12 @@ func TestValidateSecretFormatFallbackWarnsOnly(t *testing.T) {
 		want{warnings: []string{"global-pull-secret-copy, the fallback base image pull secret"}})
 }
 
+// secret-registry-auth looks credentials up as buildah's containers/image does (registry/authfile, whose own table
+// follows containers-auth.json(5) and is cross-checked against containers/image); these cases are the rule's
+// messages for each way a key that looks right misses.
 func TestValidateSecretRegistryAuth(t *testing.T) {
 	const field = "spec.renderedImagePushSecret.name|"
+	const none = "push secret holds no credentials buildah uses for "
 	for _, tc := range []struct {
 		name     string
 		pushSpec string
@@ -166,22 +170,40 @@ func TestValidateSecretRegistryAuth(t *testing.T) {
 		{"host with scheme and /v2/ path", "quay.io/acme/os:latest", []string{"https://quay.io/v2/"}, want{}},
 		{"host and port", "registry.example.com:5000/acme/os:latest", []string{"registry.example.com:5000"}, want{}},
 		{"port must match", "registry.example.com:5000/acme/os:latest", []string{"registry.example.com"},
-			want{errs: []string{field + invalid + `|no credentials for registry "registry.example.com:5000" (from renderedImagePushSpec); it has entries for: registry.example.com`}}},
-		{"path prefix that matches", "quay.io/acme/os:latest", []string{"quay.io/acme"}, want{}},
-		{"path prefix of another org", "quay.io/acme/os:latest", []string{"quay.io/other"},
-			want{errs: []string{field + invalid + "|it has entries for: quay.io/other"}}},
-		{"glob", "eu.registry.example.com/acme/os:latest", []string{"*.registry.example.com"}, want{}},
-		{"glob does not span dots", "a.eu.registry.example.com/acme/os:latest", []string{"*.registry.example.com"},
-			want{errs: []string{field + invalid + "|it has entries for: *.registry.example.com"}}},
+			want{errs: []string{field + invalid + "|" + none + `registry.example.com:5000/acme/os (from renderedImagePushSpec), so the push goes out without any; ` +
+				`key "registry.example.com": a port is part of the host: registry.example.com is not registry.example.com:5000. ` +
+				`buildah tries the keys registry.example.com:5000/acme/os, registry.example.com:5000/acme, registry.example.com:5000 exactly, in that order, ` +
+				`then keys written as URLs reduced to their host; the secret has entries for: registry.example.com. Add an entry for registry.example.com:5000 (or registry.example.com:5000/acme/os)`}}},
+		{"port 443 is not the default", "quay.io/acme/os:latest", []string{"quay.io:443"},
+			want{errs: []string{field + invalid + `|key "quay.io:443": a port is part of the host: quay.io:443 is not quay.io`}}},
+		{"namespace key that covers the repository", "quay.io/acme/os:latest", []string{"quay.io/acme"}, want{}},
+		{"namespace key is no string prefix", "quay.io/acme-other/os:latest", []string{"quay.io/acme"},
+			want{errs: []string{field + invalid + "|" + none + `quay.io/acme-other/os (from renderedImagePushSpec), so the push goes out without any; ` +
+				`key "quay.io/acme": a namespace key covers quay.io/acme and the repositories under quay.io/acme/ only, not quay.io/acme-other.`}}},
+		{"namespace of another org", "quay.io/acme/os:latest", []string{"quay.io/other"},
+			want{errs: []string{field + invalid + `|key "quay.io/other": a namespace key covers quay.io/other and the repositories under it only`}}},
+		{"wildcard key", "eu.registry.example.com/acme/os:latest", []string{"*.registry.example.com"},
+			want{errs: []string{field + invalid + `|key "*.registry.example.com": wildcard keys are a kubelet feature: buildah ignores them`}}},
+		{"trailing slash", "quay.io/acme/os:latest", []string{"quay.io/"},
+			want{errs: []string{field + invalid + `|key "quay.io/": the trailing slash: a key without http(s):// must equal quay.io exactly`}}},
+		{"case of the host", "quay.io/acme/os:latest", []string{"Quay.io"},
+			want{errs: []string{field + invalid + `|key "Quay.io": keys are case-sensitive: write the host as quay.io`}}},
 		{"internal registry service", "image-registry.openshift-image-registry.svc:5000/openshift-machine-config-operator/os:latest",
 			[]string{"image-registry.openshift-image-registry.svc:5000"}, want{}},
 		{"other registries only", "quay.io/acme/os:latest", []string{"registry.redhat.io", "docker.io"},
-			want{errs: []string{field + invalid + "|it has entries for: docker.io, registry.redhat.io. Add an entry for quay.io"}}},
+			want{errs: []string{field + invalid + "|" + none + "quay.io/acme/os (from renderedImagePushSpec), so the push goes out without any. " +
+				"buildah tries the keys quay.io/acme/os, quay.io/acme, quay.io exactly, in that order, then keys written as URLs reduced to their host; " +
+				"the secret has entries for: docker.io, registry.redhat.io. Add an entry for quay.io (or quay.io/acme/os)"}}},
 		{"keys with userinfo are listed without it", "quay.io/acme/os:latest", []string{"https://robot:" + testPassword + "@registry.example.com/acme", "robot:" + testPassword + "@registry.example.com"},
-			want{errs: []string{field + invalid + "|it has entries for: registry.example.com, registry.example.com/acme. Add"}}},
+			want{errs: []string{field + invalid + "|the secret has entries for: registry.example.com, registry.example.com/acme. Add"}}},
 		{"Docker Hub as podman records it", "docker.io/acme/os:latest", []string{"docker.io"}, want{}},
 		{"Docker Hub as docker records it", "docker.io/acme/os:latest", []string{"https://index.docker.io/v1/"}, want{}},
-		{"Docker Hub org prefix", "docker.io/acme/os:latest", []string{"docker.io/acme"}, want{}},
+		{"Docker Hub as registry-1.docker.io", "docker.io/acme/os:latest", []string{"registry-1.docker.io"}, want{}},
+		{"Docker Hub org key", "docker.io/acme/os:latest", []string{"docker.io/acme"}, want{}},
+		{"Docker Hub org key under another host name", "docker.io/acme/os:latest", []string{"index.docker.io/acme"},
+			want{errs: []string{field + invalid + `|key "index.docker.io/acme": Docker Hub keys with a path are matched exactly: write docker.io/acme`}}},
+		{"several URL keys for one host", "quay.io/acme/os:latest", []string{"https://quay.io/v1/", "https://quay.io/v2/"},
+			want{warnings: []string{`spec.renderedImagePushSecret.name: keys "https://quay.io/v1/", "https://quay.io/v2/" all stand for quay.io`}}},
 		{"unparseable push spec is left to pushspec-syntax", "quay.io/Acme/os:latest", []string{"x.io"}, want{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -189,6 +211,30 @@ func TestValidateSecretRegistryAuth(t *testing.T) {
 			mosc.Spec.RenderedImagePushSpec = mcfgv1.ImageTagFormat(tc.pushSpec)
 			cluster := newClusterFixture().withSecret(pushSecretFor(tc.entries...))
 			checkFindings(t, validate(context.Background(), ValidateSecretRegistryAuth, mosc, cluster), tc.want)
+		})
+	}
+}
+
+// The key buildah uses holds no credential it reads: containers/image reads only "auth" and stops at the first key
+// that matches (config.go findCredentialsInFile, decodeDockerAuth).
+func TestValidateSecretRegistryAuthEntryWithoutAuth(t *testing.T) {
+	const field = "spec.renderedImagePushSecret.name|"
+	for _, tc := range []struct {
+		name, config string
+		want         want
+	}{
+		{"username and password only", `{"auths":{"quay.io":{"username":"robot","password":"` + testPassword + `"}}}`,
+			want{errs: []string{field + invalid + `|the push secret's entry "quay.io" is the one buildah uses for quay.io/acme/os (renderedImagePushSpec), ` +
+				`but it has "username" and "password" and no "auth", and buildah reads only "auth" (base64 of user:password), so the push goes out without credentials: ` +
+				`put base64 of user:password into its "auth"`}}},
+		{"an empty namespace entry hides the host's", `{"auths":{"quay.io/acme":{"email":"a@b.c"},"quay.io":{"auth":"` + basicAuth() + `"}}}`,
+			want{errs: []string{field + invalid + `|entry "quay.io/acme" is the one buildah uses for quay.io/acme/os (renderedImagePushSpec), but it has no "auth" ` +
+				`(base64 of user:password), so the push goes out without credentials (buildah stops at the first key that matches and never reads "quay.io")`}}},
+		{"username, password and auth, as oc create secret docker-registry writes them", `{"auths":{"quay.io":{"username":"robot","password":"` + testPassword + `","auth":"` + basicAuth() + `"}}}`, want{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cluster := newClusterFixture().withSecret(dockerConfigJSON("push", tc.config))
+			checkFindings(t, validate(context.Background(), ValidateSecretRegistryAuth, goodConfig(), cluster), tc.want)
 		})
 	}
 }

@@ -24,13 +24,13 @@ func TestCheckOffline(t *testing.T) {
 		{"the good sample with its prerequisites", []string{"-f", "../../config/samples/prerequisites.yaml", "-f", "../../config/samples/machineosconfig.yaml"},
 			0, []string{"MachineOSConfig worker: admitted, with warnings", `[pushspec-syntax] tag "latest" is not used`, "0 would be denied, 1 admitted"}, nil},
 		{"the broken sample", []string{"-f", "../../config/samples/machineosconfig_broken.yaml"},
-			1, []string{"MachineOSConfig worker: denied", "must be lowercase", "unknown instruction: RUNN",
+			1, []string{"MachineOSConfig worker: denied", "must be lowercase", "unknown Dockerfile instruction: runn",
 				"push-secret-typo (push secret): not in the given manifests; check against a cluster with --live"}, nil},
 		{"a directory, several documents per file", []string{"-f", "testdata"},
 			1, []string{"MachineOSConfig infra: denied", `spec.machineConfigPool.name: Not found: "infra"`,
 				`spec.renderedImagePushSecret.name: Invalid value: "opaque-push": the push secret "opaque-push" has type "Opaque"`}, nil},
 		{"a rule switched off", []string{"-f", "../../config/samples/machineosconfig_broken.yaml", "--settings", "testdata/lenient.settings"},
-			1, []string{"unknown instruction: RUNN"}, []string{"must be lowercase"}},
+			1, []string{"unknown Dockerfile instruction: runn"}, []string{"must be lowercase"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer

@@ -15,13 +15,13 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"open-cluster-management.io/config-policy-controller/pkg/dryrun"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/yaml"
 
 	"github.com/ocl-guard/ocl-guard/app"
@@ -138,7 +138,7 @@ var _ = Describe("config/acm", Ordered, func() {
 
 			settings := config.Defaults()
 			settings.Checker.AuditResync = metav1.Duration{Duration: time.Second}
-			mgr, err := app.NewCheckerManager(cfg, app.CheckerOptions{
+			mgr, err := app.NewCheckerManager(cfg, app.CheckerOptions{Registry: checkerMetrics,
 				Settings: settings, MetricsAddr: "0", ProbeAddr: "0", LeaderElectionNamespace: "ocl-guard", // no Prober: no registry is probed
 			})
 			Expect(err).NotTo(HaveOccurred())
@@ -277,8 +277,12 @@ func resultsOf() []any {
 }
 
 // gauges are the names of the gauges ocl-guard's processes register and serve now.
+// checkerMetrics is the registry the specs' checker registers its metrics with, as the binary registers them with
+// the one its metrics endpoint serves.
+var checkerMetrics = prometheus.NewRegistry()
+
 func gauges() []string {
-	families, err := metrics.Registry.Gather()
+	families, err := checkerMetrics.Gather()
 	Expect(err).NotTo(HaveOccurred())
 	var out []string
 	for _, f := range families {

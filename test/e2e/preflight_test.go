@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -121,20 +122,49 @@ var _ = Describe("Preflight rules through the real API server", func() {
 			To(ContainSubstring("Containerfile validation failed: RUN instruction requires a command"))
 	})
 
-	It("entitlement: warns about package installs without entitlement or repositories, and is quiet once they exist", func() {
-		entitlement := testbed.EntitlementSecret()
-		Expect(kube.Delete(ctx, entitlement)).To(Succeed())
-		defer func() { Expect(kube.Create(ctx, testbed.EntitlementSecret())).To(Succeed()) }()
+	It("containerfile: admits a Containerfile the MCO accepts and warns about what fails later; containerfile-images says what a bare FROM word is not", func() {
 		p := createLayeredPool("quay.io")
 		mosc := p.machineOSConfig("quay.io/acme/os-image:latest")
-		Expect(warningsOf(mosc.DeepCopy(), validators.RuleEntitlement)).To(SatisfyAll(
+		// A public example's shape: a stage named machineconfig, then a final stage on a name that is no stage.
+		mosc.Spec.Containerfile[0].Content = "FROM configs AS machineconfig\nFROM base AS final\nLABEL description=my layered image\nCOPY etc /etc\n"
+		Expect(warningsOf(mosc.DeepCopy(), validators.RuleContainerfile)).To(SatisfyAll(
+			ContainSubstring(`buildkit's Dockerfile parser refuses it (Syntax error - can't find = in "layered"`),
+			ContainSubstring("the MCO lets it through")))
+		mosc.Spec.Containerfile[0].Content = "FROM configs AS machineconfig\nFROM base AS final\nCOPY etc /etc\n"
+		Expect(warningsOf(mosc.DeepCopy(), validators.RuleContainerfile)).To(SatisfyAll(
+			ContainSubstring("line 3: COPY etc copies from the build context"),
+			ContainSubstring("the last stage (line 2: FROM base AS final) does not build on the MCO's configs stage")))
+		Expect(warningsOf(mosc.DeepCopy(), validators.RuleContainerfileImages)).To(ContainSubstring(
+			`line 2: FROM base: "base" is neither a stage of this Containerfile (machineconfig) or of the MCO's (extract, configs) nor a fully qualified image`))
+	})
+
+	It("pushspec-ecr-repository: says that Amazon ECR creates no repository on push when the registry cannot tell", func() {
+		const ecr = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+		p := createLayeredPool(ecr)
+		mosc := p.machineOSConfig(ecr + "/acme/os-image:latest")
+		Expect(warningsOf(mosc, validators.RulePushSpecECRRepository)).To(SatisfyAll(
+			ContainSubstring(ecr+" is Amazon ECR, which does not create repositories on push: make sure repository acme/os-image exists"),
+			ContainSubstring("not verified"), Not(ContainSubstring(fakePassword))))
+	})
+
+	It("entitlement: warns about package installs without entitlement or repositories, and is quiet once they exist", func() {
+		// The webhook watches these objects, so each change shows as soon as its watch event arrives: Eventually.
+		p := createLayeredPool("quay.io")
+		mosc := p.machineOSConfig("quay.io/acme/os-image:latest")
+		entitlementWarning := func() string { return warningsOf(mosc.DeepCopy(), validators.RuleEntitlement) }
+		Expect(kube.Delete(ctx, testbed.EntitlementSecret())).To(Succeed())
+		Eventually(entitlementWarning).Should(SatisfyAll(
 			ContainSubstring("spec.containerFile[0].content: Invalid value: line 2 installs packages"), ContainSubstring("etc-pki-entitlement")))
 
 		repos := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: mco.Namespace, Name: mco.YumReposConfigMapName},
 			Data: map[string]string{"rhel.repo": "[rhel]\nbaseurl=https://repo.example.com/rhel\n"}}
 		Expect(kube.Create(ctx, repos)).To(Succeed())
-		defer deleteQuietly(repos)
-		Expect(warningsOf(mosc.DeepCopy(), validators.RuleEntitlement)).To(BeEmpty())
+		Eventually(entitlementWarning).Should(BeEmpty())
+
+		// Back as the other specs expect it: the entitlement alone keeps the rule quiet.
+		deleteQuietly(repos)
+		Expect(kube.Create(ctx, testbed.EntitlementSecret())).To(Succeed())
+		Eventually(entitlementWarning).Should(BeEmpty())
 	})
 
 	It("push-secret-lifetime: warns about a ServiceAccount's rotating dockercfg secret", func() {
@@ -143,7 +173,8 @@ var _ = Describe("Preflight rules through the real API server", func() {
 			ObjectMeta: metav1.ObjectMeta{Name: uniqueName("builder-dockercfg"), Namespace: mco.Namespace,
 				Annotations: map[string]string{corev1.ServiceAccountNameKey: "builder"}},
 			Type: corev1.SecretTypeDockercfg,
-			Data: map[string][]byte{corev1.DockerConfigKey: []byte(`{"quay.io":{"username":"robot","password":"` + fakePassword + `"}}`)},
+			Data: map[string][]byte{corev1.DockerConfigKey: []byte(`{"quay.io":{"username":"robot","password":"` + fakePassword + `","auth":"` +
+				base64.StdEncoding.EncodeToString([]byte("robot:"+fakePassword)) + `"}}`)},
 		}
 		Expect(kube.Create(ctx, rotating)).To(Succeed())
 		mosc := p.machineOSConfig("quay.io/acme/os-image:latest")

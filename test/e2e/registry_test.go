@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"net"
 	"strings"
 	"time"
@@ -23,7 +24,8 @@ var _ = Describe("Push registry checks against a real registry", func() {
 			ObjectMeta: metav1.ObjectMeta{Name: p.pushSecret + "-" + user.Name, Namespace: mco.Namespace},
 			Type:       corev1.SecretTypeDockerConfigJson,
 			Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte(
-				`{"auths":{"` + host + `":{"username":"` + user.Name + `","password":"` + user.Password + `"}}}`)},
+				`{"auths":{"` + host + `":{"username":"` + user.Name + `","password":"` + user.Password + `","auth":"` +
+					base64.StdEncoding.EncodeToString([]byte(user.Name+":"+user.Password)) + `"}}}`)},
 		})).To(Succeed())
 		p.pushSecret += "-" + user.Name
 		return p, host + "/acme/os-image:latest"

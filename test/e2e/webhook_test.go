@@ -93,7 +93,14 @@ var _ = Describe("MachineOSConfig admission", func() {
 			func(_ layeredPool, m *mcfgv1.MachineOSConfig) {
 				m.Spec.RenderedImagePushSpec = "registry.example.com:5000/acme/os-image:latest"
 			},
-			`no credentials for registry "registry.example.com:5000" (from renderedImagePushSpec); it has entries for: quay.io`),
+			`no credentials buildah uses for registry.example.com:5000/acme/os-image (from renderedImagePushSpec), so the push goes out without any`),
+		Entry("push secret whose only key is a kubelet wildcard, which buildah ignores", validators.RuleSecretRegistryAuth, "spec.renderedImagePushSecret.name", metav1.CauseTypeFieldValueInvalid,
+			func(p layeredPool, m *mcfgv1.MachineOSConfig) {
+				Expect(kube.Create(ctx, dockerConfigSecret(p.pushSecret+"-wildcard", "*.example.com"))).To(Succeed())
+				m.Spec.RenderedImagePushSecret.Name = p.pushSecret + "-wildcard"
+				m.Spec.RenderedImagePushSpec = "registry.example.com/acme/os-image:latest"
+			},
+			`key "*.example.com": wildcard keys are a kubelet feature: buildah ignores them`),
 		Entry("uppercase repository path that the CRD lets through", validators.RulePushSpecSyntax, "spec.renderedImagePushSpec", metav1.CauseTypeFieldValueInvalid,
 			func(_ layeredPool, m *mcfgv1.MachineOSConfig) {
 				m.Spec.RenderedImagePushSpec = "quay.io/mco/renderedImg:latest"
@@ -109,7 +116,7 @@ var _ = Describe("MachineOSConfig admission", func() {
 			func(_ layeredPool, m *mcfgv1.MachineOSConfig) {
 				m.Spec.Containerfile[0].Content = "FROM configs AS final\nRUNN rpm-ostree install tree\n"
 			},
-			"dockerfile parse error on line 2: unknown instruction: RUNN"),
+			`line 2 of containerFile[0].content: the MCO refuses it before any build starts: "Containerfile validation failed: unknown Dockerfile instruction: runn"; RUNN is no Containerfile instruction; did you mean RUN?`),
 	)
 
 	It("admits with a warning when the rule is in warn mode", func() {

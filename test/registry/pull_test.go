@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"testing"
@@ -23,6 +24,18 @@ func pullSecret(reg *registrytest.Registry, u registrytest.User, version string)
 		ObjectMeta: metav1.ObjectMeta{Name: "pull", Namespace: mco.Namespace, UID: types.UID("uid-" + u.Name), ResourceVersion: version},
 		Type:       corev1.SecretTypeDockerConfigJson,
 		Data:       map[string][]byte{corev1.DockerConfigJsonKey: reg.DockerConfigJSON(u)},
+	}
+}
+
+// keyedSecret is a pull secret whose one entry, for key, holds u's credentials as 'oc create secret docker-registry'
+// writes them.
+func keyedSecret(key string, u registrytest.User) *corev1.Secret {
+	auth := base64.StdEncoding.EncodeToString([]byte(u.Name + ":" + u.Password))
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "pull", Namespace: mco.Namespace, UID: types.UID("uid-key-" + key), ResourceVersion: "1"},
+		Type:       corev1.SecretTypeDockerConfigJson,
+		Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"` + key + `":{"username":"` + u.Name +
+			`","password":"` + u.Password + `","auth":"` + auth + `"}}}`)},
 	}
 }
 
@@ -53,13 +66,19 @@ func TestPullProbe(t *testing.T) {
 		notFound, auth bool
 		detail         string
 	}{
-		"by tag":          {reg.Repository("base/os:4.20"), reader, registry.StatusOK, false, false, "exists and may be pulled"},
-		"by digest":       {digested, reader, registry.StatusOK, false, false, "exists and may be pulled"},
-		"absent tag":      {reg.Repository("base/os:4.99"), reader, registry.StatusFailed, true, false, "has no manifest 4.99 in base/os"},
-		"absent repo":     {reg.Repository("nothing/here:1"), reader, registry.StatusFailed, true, false, "does not exist"},
-		"refused":         {reg.Repository("base/os:4.20"), wrong, registry.StatusFailed, false, true, "refused the credentials"},
-		"anonymous":       {reg.Repository("base/os:4.20"), nil, registry.StatusFailed, false, true, "refused"},
-		"unparseable ref": {reg.Host + "/Base/OS:x", reader, registry.StatusSkipped, false, false, "does not parse"},
+		"by tag":      {reg.Repository("base/os:4.20"), reader, registry.StatusOK, false, false, "exists and may be pulled"},
+		"by digest":   {digested, reader, registry.StatusOK, false, false, "exists and may be pulled"},
+		"absent tag":  {reg.Repository("base/os:4.99"), reader, registry.StatusFailed, true, false, "has no manifest 4.99 in base/os"},
+		"absent repo": {reg.Repository("nothing/here:1"), reader, registry.StatusFailed, true, false, "does not exist"},
+		"refused":     {reg.Repository("base/os:4.20"), wrong, registry.StatusFailed, false, true, "refused the credentials"},
+		// The build's tools pick credentials as containers/image does (registry/authfile): a namespace key of
+		// another repository, or a kubelet wildcard, leaves the pull anonymous, and the detail says why.
+		"another namespace's key": {reg.Repository("base/os:4.20"), keyedSecret(reg.Host+"/base-other", registrytest.Reader), registry.StatusFailed, false, true,
+			`refused anonymous requests (Secret "pull" has no key the build's tools use for ` + reg.Host + `/base/os, so they send no credentials; key "` +
+				reg.Host + `/base-other": a namespace key covers ` + reg.Host + `/base-other and the repositories under it only)`},
+		"the namespace's key": {reg.Repository("base/os:4.20"), keyedSecret(reg.Host+"/base", registrytest.Reader), registry.StatusOK, false, false, "exists and may be pulled"},
+		"anonymous":           {reg.Repository("base/os:4.20"), nil, registry.StatusFailed, false, true, "refused"},
+		"unparseable ref":     {reg.Host + "/Base/OS:x", reader, registry.StatusSkipped, false, false, "does not parse"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			got := p.ProbePullWithSecret(ctx, tc.image, tc.secret)

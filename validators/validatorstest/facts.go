@@ -35,6 +35,8 @@ type Cluster struct {
 	Push   func(ctx context.Context, repository string, secret *corev1.Secret) registry.Result
 	Pull   func(ctx context.Context, image string, secret *corev1.Secret) registry.Result
 	Delete func(ctx context.Context, repository string, secret *corev1.Secret) registry.Result
+	// Repository answers whether a repository exists (registry.Prober.ProbeRepositoryWithSecret).
+	Repository func(ctx context.Context, repository string, secret *corev1.Secret) registry.Result
 }
 
 var (
@@ -122,6 +124,13 @@ func (c *Cluster) ProbeDeleteWithSecret(ctx context.Context, repository string, 
 		return notProbed
 	}
 	return c.Delete(ctx, repository, secret)
+}
+
+func (c *Cluster) ProbeRepositoryWithSecret(ctx context.Context, repository string, secret *corev1.Secret) registry.Result {
+	if c.Repository == nil {
+		return notProbed
+	}
+	return c.Repository(ctx, repository, secret)
 }
 
 var notProbed = registry.Result{Reachable: registry.StatusSkipped, Push: registry.StatusSkipped, Pull: registry.StatusSkipped, Delete: registry.StatusSkipped}

@@ -273,6 +273,13 @@ func (l loopbackOnly) ProbeDeleteWithSecret(ctx context.Context, repository stri
 	return registry.Result{Reachable: registry.StatusSkipped, Delete: registry.StatusSkipped, DeleteDetail: loopbackOnlyDetail}
 }
 
+func (l loopbackOnly) ProbeRepositoryWithSecret(ctx context.Context, repository string, secret *corev1.Secret) registry.Result {
+	if onLoopback(repository) {
+		return l.prober.ProbeRepositoryWithSecret(ctx, repository, secret)
+	}
+	return registry.Result{Reachable: registry.StatusSkipped, Pull: registry.StatusSkipped, PullDetail: loopbackOnlyDetail}
+}
+
 // onLoopback reports whether a repository or image reference names a registry on a loopback address.
 func onLoopback(ref string) bool {
 	host, _, _ := strings.Cut(ref, "/")
