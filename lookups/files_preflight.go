@@ -29,8 +29,9 @@ func (f *Files) ClusterImagePolicies(context.Context) ([]configv1.ClusterImagePo
 
 func (f *Files) Entitlement(context.Context) (validators.EntitlementSources, error) {
 	_, secretErr := f.secret(mco.EntitlementSecretNamespace, mco.EntitlementSecretName)
+	_, keysErr := f.secret(mco.Namespace, mco.RPMGPGSecretName)
 	if secretErr == nil {
-		return validators.EntitlementSources{Secret: true}, nil
+		return validators.EntitlementSources{Secret: true, RPMGPGKeys: keysErr == nil}, nil
 	}
 	return validators.EntitlementSources{}, ErrNotInFiles
 }

@@ -134,7 +134,18 @@ func (c *Cluster) Entitlement(ctx context.Context) (validators.EntitlementSource
 	}
 	repos, err := c.exists(ctx, corev1.SchemeGroupVersion.WithKind("ConfigMap"),
 		client.ObjectKey{Namespace: mco.Namespace, Name: mco.YumReposConfigMapName})
-	return validators.EntitlementSources{Secret: secret, YumRepos: repos}, err
+	if err != nil {
+		return validators.EntitlementSources{}, err
+	}
+	// A Secret of the MCO's namespace, in the webhook's and the checker's watched Secret cache already. Its absence
+	// is the common case, so it is not confirmed with the API server as a denial's would be: that would cost a GET
+	// per admission on most clusters, for a warning.
+	err = c.Cached.Get(ctx, client.ObjectKey{Namespace: mco.Namespace, Name: mco.RPMGPGSecretName}, &corev1.Secret{})
+	keys := err == nil
+	if err != nil && !apierrors.IsNotFound(err) {
+		return validators.EntitlementSources{}, err
+	}
+	return validators.EntitlementSources{Secret: secret, YumRepos: repos, RPMGPGKeys: keys}, nil
 }
 
 func (c *Cluster) exists(ctx context.Context, gvk schema.GroupVersionKind, key client.ObjectKey) (bool, error) {

@@ -102,8 +102,8 @@ func TestClusterWideFactsAreReadThroughTheCache(t *testing.T) {
 	if policies, err := c.ClusterImagePolicies(ctx); err != nil || len(policies) != 0 {
 		t.Fatalf("policies: %v, %v", policies, err)
 	}
-	if reads != 3 {
-		t.Errorf("%d cached reads, want the Secret, the ConfigMap and image.config once each", reads)
+	if reads != 4 {
+		t.Errorf("%d cached reads, want the two Secrets, the ConfigMap and image.config once each", reads)
 	}
 }
 

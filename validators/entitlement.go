@@ -19,12 +19,15 @@ var packageInstall = regexp.MustCompile(`\b(dnf|yum|microdnf|rpm-ostree)\b[^;&|\
 // resolves only with the entitlement the MCO copies into the build, or with repository files from
 // etc-yum-repos-d or from the Containerfile itself. Without any, dnf says "This system is not registered with an
 // entitlement server" and the build fails.
+//
+// It also warns when a repository the Containerfile defines names a key under /etc/pki/rpm-gpg that nothing provides
+// (rpmGPGKeyWarning): dnf then refuses every package of it.
 func ValidateEntitlement(ctx context.Context, in *Input) Findings {
 	mosc := in.Config
 	var f Findings
 	i, content, ok := noArchEntry(mosc)
-	if !ok || strings.Contains(content, "yum.repos.d") {
-		return f // no build, or the Containerfile brings its own repositories
+	if !ok {
+		return f // no build
 	}
 	parsed, err := in.containerfile(content)
 	if err != nil {
@@ -39,8 +42,11 @@ func ValidateEntitlement(ctx context.Context, in *Input) Findings {
 		f.warn("could not check RHEL entitlements for package installs: %v", err)
 		return f
 	}
-	if sources.Secret || sources.YumRepos {
-		return f
+	if w := rpmGPGKeyWarning(sources.RPMGPGKeys, containerfilePath.Index(i).Child("content"), parsed); w != "" {
+		f.warn("%s", w)
+	}
+	if sources.Secret || sources.YumRepos || strings.Contains(content, "yum.repos.d") {
+		return f // entitled, or repositories from the ConfigMap or the Containerfile itself
 	}
 	f.add(field.Invalid(containerfilePath.Index(i).Child("content"), field.OmitValueType{}, fmt.Sprintf(
 		"line %d installs packages, but there is no Secret %s/%s (RHEL entitlement) and no ConfigMap %s/%s "+

@@ -114,6 +114,9 @@ type EntitlementSources struct {
 	Secret bool
 	// YumRepos is the ConfigMap etc-yum-repos-d in the MCO's namespace, mounted as /etc/yum.repos.d.
 	YumRepos bool
+	// RPMGPGKeys is the Secret etc-pki-rpm-gpg in the MCO's namespace, mounted as /etc/pki/rpm-gpg
+	// (mco.RPMGPGSecretName).
+	RPMGPGKeys bool
 }
 
 // Why a fact is unknown without asking its Source.

@@ -19,6 +19,7 @@ type preflightFixture struct {
 	imageConfig   *configv1.Image
 	policies      []configv1.ClusterImagePolicy
 	noEntitlement bool
+	rpmGPGKeys    bool
 	pulls         map[string]registry.Result // by image
 	pulled        []string
 	pulledWith    []*corev1.Secret
@@ -46,7 +47,7 @@ func (p *preflightFixture) ClusterImagePolicies(context.Context) ([]configv1.Clu
 }
 
 func (p *preflightFixture) Entitlement(context.Context) (EntitlementSources, error) {
-	return EntitlementSources{Secret: !p.noEntitlement}, nil
+	return EntitlementSources{Secret: !p.noEntitlement, RPMGPGKeys: p.rpmGPGKeys}, nil
 }
 
 func (p *preflightFixture) ProbePullWithSecret(_ context.Context, image string, secret *corev1.Secret) registry.Result {

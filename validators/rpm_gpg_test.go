@@ -1,12 +1,13 @@
 package validators
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
 
-// rpmGPGKeyWarning is not wired to a rule yet: it needs the existence of Secret etc-pki-rpm-gpg in the MCO's
-// namespace as a cluster fact. The MCO mounts that Secret at /etc/pki/rpm-gpg only when it exists
+// rpmGPGKeyWarning is part of rule entitlement, fed the cluster fact EntitlementSources.RPMGPGKeys: whether Secret
+// etc-pki-rpm-gpg exists in the MCO's namespace. The MCO mounts that Secret at /etc/pki/rpm-gpg only when it exists
 // (pkg/controller/build/buildrequest/buildrequestopts.go HasEtcPkiRpmGpgKeys, envvolumemount.go
 // optsForEtcRpmGpgKeys, assets/buildah-build.sh ETC_PKI_RPM_GPG_MOUNTPOINT).
 func TestRPMGPGKeyWarning(t *testing.T) {
@@ -59,4 +60,16 @@ func TestRPMGPGKeyWarning(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Through the rule: the fact decides, and an entitlement does not silence a key nothing provides.
+func TestEntitlementRuleWarnsAboutMissingRepositoryKeys(t *testing.T) {
+	content := "FROM configs AS final\nCOPY <<EOF /etc/yum.repos.d/epel.repo\n[epel]\nname=EPEL 9\n" +
+		"baseurl=https://dl.example.org/epel/9/\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-EPEL-9\nEOF\n" +
+		"RUN dnf install -y htop && dnf clean all\n"
+	cluster := newClusterFixture()
+	checkFindings(t, validate(context.Background(), ValidateEntitlement, withContent(content), cluster),
+		want{warnings: []string{"Secret openshift-machine-config-operator/etc-pki-rpm-gpg does not exist"}})
+	cluster.rpmGPGKeys = true
+	checkFindings(t, validate(context.Background(), ValidateEntitlement, withContent(content), cluster), want{})
 }
