@@ -3,7 +3,6 @@ package app
 import (
 	"cmp"
 	"fmt"
-	"net/http"
 	"time"
 
 	configv1 "github.com/openshift/api/config/v1"
@@ -170,15 +169,5 @@ func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, 
 		}
 	}
 
-	if err := mgr.AddHealthzCheck("ping", func(*http.Request) error { return nil }); err != nil {
-		return nil, err
-	}
-	if err := mgr.AddReadyzCheck("caches", cacheSynced(mgr.GetCache(), facts)); err != nil {
-		return nil, err
-	}
-	// Last, so that a manager that could not be built leaves the registry as it was.
-	if err := register(opts.Registry, metrics); err != nil {
-		return nil, err
-	}
-	return mgr, nil
+	return finish(mgr, opts.Registry, metrics, []cache.Cache{mgr.GetCache(), facts}, nil)
 }

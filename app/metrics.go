@@ -3,8 +3,12 @@ package app
 import (
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -53,4 +57,25 @@ func register(reg prometheus.Registerer, collectors ...prometheus.Collector) err
 		}
 	}
 	return nil
+}
+
+// finish adds the health checks every process serves (ping; ready once caches are synced and ready's checks pass)
+// and, last, registers the process's metrics, so that a manager that could not be built leaves the registry as it
+// was.
+func finish(mgr manager.Manager, reg prometheus.Registerer, metrics prometheus.Collector, caches []cache.Cache, ready map[string]healthz.Checker) (manager.Manager, error) {
+	if err := mgr.AddHealthzCheck("ping", func(*http.Request) error { return nil }); err != nil {
+		return nil, err
+	}
+	for name, check := range ready {
+		if err := mgr.AddReadyzCheck(name, check); err != nil {
+			return nil, err
+		}
+	}
+	if err := mgr.AddReadyzCheck("caches", cacheSynced(caches...)); err != nil {
+		return nil, err
+	}
+	if err := register(reg, metrics); err != nil {
+		return nil, err
+	}
+	return mgr, nil
 }

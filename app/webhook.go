@@ -24,6 +24,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -212,20 +213,8 @@ func NewWebhookManager(cfg *rest.Config, opts WebhookOptions) (manager.Manager, 
 	validator := webhook.NewValidator(scheme, env, metrics)
 	mgr.GetWebhookServer().Register(webhook.Path, webhook.LimitInFlightBytes(&admission.Webhook{Handler: validator}, webhook.DefaultInFlightBytes))
 
-	if err := mgr.AddHealthzCheck("ping", func(*http.Request) error { return nil }); err != nil {
-		return nil, err
-	}
-	if err := mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker()); err != nil {
-		return nil, err
-	}
-	if err := mgr.AddReadyzCheck("caches", cacheSynced(mgr.GetCache(), facts)); err != nil {
-		return nil, err
-	}
-	// Last, so that a manager that could not be built leaves the registry as it was.
-	if err := register(opts.Registry, metrics); err != nil {
-		return nil, err
-	}
-	return mgr, nil
+	return finish(mgr, opts.Registry, metrics, []cache.Cache{mgr.GetCache(), facts},
+		map[string]healthz.Checker{"webhook": mgr.GetWebhookServer().StartedChecker()})
 }
 
 // cacheSynced keeps the pod out of the Service until what the rules read is cached, so early requests see it.

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ocl-guard/ocl-guard/diagnose"
 	"github.com/ocl-guard/ocl-guard/gather"
@@ -168,4 +169,16 @@ func kindOf(obj client.Object) string {
 		return "MachineOSConfig"
 	}
 	return "unknown"
+}
+
+// readReconciled reads the object a request names into obj. found is false when it is gone, which the gauge then
+// forgets; a read error other than NotFound is returned for a retry.
+func readReconciled(ctx context.Context, c client.Reader, m *Metrics, req reconcile.Request, obj client.Object) (found bool, err error) {
+	if err := c.Get(ctx, req.NamespacedName, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			m.gone(obj, req.NamespacedName)
+		}
+		return false, client.IgnoreNotFound(err)
+	}
+	return true, nil
 }

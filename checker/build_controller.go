@@ -7,7 +7,6 @@ import (
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -38,11 +37,8 @@ type BuildReconciler struct {
 
 func (r *BuildReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	var build mcfgv1.MachineOSBuild
-	if err := r.Client.Get(ctx, req.NamespacedName, &build); err != nil {
-		if apierrors.IsNotFound(err) {
-			r.Metrics.gone(&build, req.NamespacedName)
-		}
-		return reconcile.Result{}, client.IgnoreNotFound(err)
+	if found, err := readReconciled(ctx, r.Client, r.Metrics, req, &build); !found {
+		return reconcile.Result{}, err
 	}
 	snapshot, err := gather.GatherBuild(ctx, r.Client, &build, gather.LogOptions{Logs: r.Logs, Limit: r.LogLimit}, r.Now(), r.Limits)
 	if err != nil {

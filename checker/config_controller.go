@@ -10,7 +10,6 @@ import (
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -52,15 +51,14 @@ type ConfigReconciler struct {
 
 func (r *ConfigReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	var config mcfgv1.MachineOSConfig
-	if err := r.Client.Get(ctx, req.NamespacedName, &config); err != nil {
-		if apierrors.IsNotFound(err) {
+	if found, err := readReconciled(ctx, r.Client, r.Metrics, req, &config); !found {
+		if err == nil { // gone
 			r.waits.Delete(req.Name)
-			r.Metrics.gone(&config, req.NamespacedName)
 			if r.Report != nil {
 				return reconcile.Result{}, r.Report.Forget(ctx, req.Name)
 			}
 		}
-		return reconcile.Result{}, client.IgnoreNotFound(err)
+		return reconcile.Result{}, err
 	}
 	s, err := gather.GatherConfig(ctx, r.Client, r.Env, &config)
 	if err != nil {

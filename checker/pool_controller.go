@@ -5,7 +5,6 @@ import (
 	"time"
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -35,11 +34,8 @@ type PoolReconciler struct {
 
 func (r *PoolReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	var pool mcfgv1.MachineConfigPool
-	if err := r.Client.Get(ctx, req.NamespacedName, &pool); err != nil {
-		if apierrors.IsNotFound(err) {
-			r.Metrics.gone(&pool, req.NamespacedName)
-		}
-		return reconcile.Result{}, client.IgnoreNotFound(err)
+	if found, err := readReconciled(ctx, r.Client, r.Metrics, req, &pool); !found {
+		return reconcile.Result{}, err
 	}
 	snapshot, err := gather.GatherPool(ctx, r.Client, &pool)
 	if err != nil {

@@ -73,7 +73,6 @@ func (r checkResult) location(line int) string {
 type checkFlags struct {
 	output       string
 	failOnWarn   bool
-	actions      validators.ActionFor
 	env          validators.Env
 	configSchema *crdschema.Schema
 }

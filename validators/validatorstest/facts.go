@@ -106,31 +106,27 @@ func (c *Cluster) Entitlement(context.Context) (validators.EntitlementSources, e
 }
 
 func (c *Cluster) ProbeWithSecret(ctx context.Context, repository string, secret *corev1.Secret) registry.Result {
-	if c.Push == nil {
-		return notProbed
-	}
-	return c.Push(ctx, repository, secret)
+	return answer(ctx, c.Push, repository, secret)
 }
 
 func (c *Cluster) ProbePullWithSecret(ctx context.Context, image string, secret *corev1.Secret) registry.Result {
-	if c.Pull == nil {
-		return notProbed
-	}
-	return c.Pull(ctx, image, secret)
+	return answer(ctx, c.Pull, image, secret)
 }
 
 func (c *Cluster) ProbeDeleteWithSecret(ctx context.Context, repository string, secret *corev1.Secret) registry.Result {
-	if c.Delete == nil {
-		return notProbed
-	}
-	return c.Delete(ctx, repository, secret)
+	return answer(ctx, c.Delete, repository, secret)
 }
 
 func (c *Cluster) ProbeRepositoryWithSecret(ctx context.Context, repository string, secret *corev1.Secret) registry.Result {
-	if c.Repository == nil {
+	return answer(ctx, c.Repository, repository, secret)
+}
+
+// answer is probe's answer, or "not probed" when the test set none.
+func answer(ctx context.Context, probe func(context.Context, string, *corev1.Secret) registry.Result, target string, secret *corev1.Secret) registry.Result {
+	if probe == nil {
 		return notProbed
 	}
-	return c.Repository(ctx, repository, secret)
+	return probe(ctx, target, secret)
 }
 
 var notProbed = registry.Result{Reachable: registry.StatusSkipped, Push: registry.StatusSkipped, Pull: registry.StatusSkipped, Delete: registry.StatusSkipped}
