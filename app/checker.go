@@ -25,7 +25,6 @@ import (
 	"github.com/ocl-guard/ocl-guard/checker"
 	"github.com/ocl-guard/ocl-guard/config"
 	"github.com/ocl-guard/ocl-guard/gather"
-	"github.com/ocl-guard/ocl-guard/lookups"
 	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
@@ -135,13 +134,9 @@ func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, 
 		}
 		logs = gather.PodLogReader{Client: clientset}
 	}
-	facts, err := NewFactsCache(mgr)
+	env, facts, err := managerRuleEnv(mgr, opts.Settings, opts.Prober, opts.Actions)
 	if err != nil {
 		return nil, err
-	}
-	env := RuleEnv(opts.Settings, &lookups.Cluster{Cached: mgr.GetClient(), Direct: mgr.GetAPIReader(), Facts: facts}, opts.Prober)
-	if opts.Actions != nil {
-		env.Actions = opts.Actions
 	}
 	env.Now = now
 	c := opts.Settings.Checker

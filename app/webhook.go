@@ -202,13 +202,9 @@ func NewWebhookManager(cfg *rest.Config, opts WebhookOptions) (manager.Manager, 
 			return nil, fmt.Errorf("watching %T: %w", obj, err)
 		}
 	}
-	facts, err := NewFactsCache(mgr)
+	env, facts, err := managerRuleEnv(mgr, opts.Settings, opts.Prober, opts.Actions)
 	if err != nil {
 		return nil, err
-	}
-	env := RuleEnv(opts.Settings, &lookups.Cluster{Cached: mgr.GetClient(), Direct: mgr.GetAPIReader(), Facts: facts}, opts.Prober)
-	if opts.Actions != nil {
-		env.Actions = opts.Actions
 	}
 	validator := webhook.NewValidator(scheme, env, metrics)
 	mgr.GetWebhookServer().Register(webhook.Path, webhook.LimitInFlightBytes(&admission.Webhook{Handler: validator}, webhook.DefaultInFlightBytes))
