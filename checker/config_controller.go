@@ -2,9 +2,12 @@ package checker
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	configv1 "github.com/openshift/api/config/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
@@ -156,12 +159,7 @@ func (r *ConfigReconciler) configsUsingSecret(ctx context.Context, secret client
 
 // configChanged passes a MachineOSConfig update when its spec, its status or an annotation of the MCO's changed:
 // not on the checker's own annotations.
-var configChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
-	o, ok1 := e.ObjectOld.(*mcfgv1.MachineOSConfig)
-	n, ok2 := e.ObjectNew.(*mcfgv1.MachineOSConfig)
-	if !ok1 || !ok2 {
-		return true
-	}
+var configChanged = predicate.Funcs{UpdateFunc: updated(func(o, n *mcfgv1.MachineOSConfig) bool {
 	if o.Generation != n.Generation || !sameStatus(o, n) {
 		return true
 	}
@@ -173,7 +171,17 @@ var configChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		}
 	}
 	return false
-}}
+})}
+
+// updated adapts a comparison of an object's old and new versions to an update predicate; an update of another
+// type passes.
+func updated[T client.Object](changed func(o, n T) bool) func(event.UpdateEvent) bool {
+	return func(e event.UpdateEvent) bool {
+		o, ok1 := e.ObjectOld.(T)
+		n, ok2 := e.ObjectNew.(T)
+		return !ok1 || !ok2 || changed(o, n)
+	}
+}
 
 func sameStatus(o, n *mcfgv1.MachineOSConfig) bool {
 	ob, nb := o.Status.MachineOSBuild, n.Status.MachineOSBuild
@@ -183,39 +191,27 @@ func sameStatus(o, n *mcfgv1.MachineOSConfig) bool {
 
 // buildConditionsChanged passes a MachineOSBuild's creation, deletion and condition changes, not the checker's own
 // annotation writes.
-var buildConditionsChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
-	o, ok1 := e.ObjectOld.(*mcfgv1.MachineOSBuild)
-	n, ok2 := e.ObjectNew.(*mcfgv1.MachineOSBuild)
-	if !ok1 || !ok2 {
-		return true
-	}
-	return !sameConditions(len(o.Status.Conditions), len(n.Status.Conditions), func(i int) bool {
-		return o.Status.Conditions[i].Type == n.Status.Conditions[i].Type && o.Status.Conditions[i].Status == n.Status.Conditions[i].Status
-	})
-}, GenericFunc: func(event.GenericEvent) bool { return false }}
+var buildConditionsChanged = predicate.Funcs{UpdateFunc: updated(func(o, n *mcfgv1.MachineOSBuild) bool {
+	return !sameConditions(o.Status.Conditions, n.Status.Conditions)
+}), GenericFunc: func(event.GenericEvent) bool { return false }}
 
-// sameConditions compares two condition lists by type and status, pairwise through same(i).
-func sameConditions(lenOld, lenNew int, same func(i int) bool) bool {
-	if lenOld != lenNew {
-		return false
+// sameConditions compares two condition lists pairwise by type and status.
+func sameConditions[C metav1.Condition | mcfgv1.MachineConfigPoolCondition](o, n []C) bool {
+	return slices.EqualFunc(o, n, func(a, b C) bool { return conditionKey(a) == conditionKey(b) })
+}
+
+func conditionKey[C metav1.Condition | mcfgv1.MachineConfigPoolCondition](c C) string {
+	switch c := any(c).(type) {
+	case metav1.Condition:
+		return c.Type + "=" + string(c.Status)
+	case mcfgv1.MachineConfigPoolCondition:
+		return string(c.Type) + "=" + string(c.Status)
 	}
-	for i := range lenNew {
-		if !same(i) {
-			return false
-		}
-	}
-	return true
+	return ""
 }
 
 // poolStateChanged passes pool creation and deletion, and updates that pause or unpause it or flip a condition:
 // not the machine counts that change all through a rollout.
-var poolStateChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
-	o, ok1 := e.ObjectOld.(*mcfgv1.MachineConfigPool)
-	n, ok2 := e.ObjectNew.(*mcfgv1.MachineConfigPool)
-	if !ok1 || !ok2 {
-		return true
-	}
-	return o.Spec.Paused != n.Spec.Paused || !sameConditions(len(o.Status.Conditions), len(n.Status.Conditions), func(i int) bool {
-		return o.Status.Conditions[i].Type == n.Status.Conditions[i].Type && o.Status.Conditions[i].Status == n.Status.Conditions[i].Status
-	})
-}, GenericFunc: func(event.GenericEvent) bool { return false }}
+var poolStateChanged = predicate.Funcs{UpdateFunc: updated(func(o, n *mcfgv1.MachineConfigPool) bool {
+	return o.Spec.Paused != n.Spec.Paused || !sameConditions(o.Status.Conditions, n.Status.Conditions)
+}), GenericFunc: func(event.GenericEvent) bool { return false }}
