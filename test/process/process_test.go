@@ -199,12 +199,16 @@ var _ = Describe("Every output of the binaries", func() {
 		Expect(kube.Update(ctx, push)).To(Succeed())
 
 		var outputs []string
-		changed := mosc.DeepCopy()
-		changed.Spec.RenderedImagePushSpec = "quay.example.com/acme/os2:latest"
 		var err error
-		// The webhook's cache learns of the edited Secret a moment later.
+		// The webhook's cache learns of the edited Secret a moment later; the checker annotates the config
+		// meanwhile, so each attempt starts from the config as it is now (a stale resourceVersion only conflicts).
 		Eventually(func() bool {
-			err = kube.Update(ctx, changed.DeepCopy(), client.DryRunAll)
+			changed := &mcfgv1.MachineOSConfig{}
+			if err = kube.Get(ctx, client.ObjectKeyFromObject(mosc), changed); err != nil {
+				return false
+			}
+			changed.Spec.RenderedImagePushSpec = "quay.example.com/acme/os2:latest"
+			err = kube.Update(ctx, changed, client.DryRunAll)
 			return apierrors.IsInvalid(err)
 		}).WithTimeout(30*time.Second).Should(BeTrue(), "the bad secret is denied")
 		outputs = append(outputs, err.Error())
