@@ -144,18 +144,16 @@ func NewCheckerManager(cfg *rest.Config, opts CheckerOptions) (manager.Manager, 
 	if c.PolicyReport != config.PolicyReportOff {
 		report = &checker.PolicyReportWriter{Client: writeClient, Now: now}
 	}
+	clients := checker.Clients{Client: writeClient, Metrics: metrics}
 	controllers := []interface{ SetupWithManager(ctrl.Manager) error }{
 		&checker.BuildReconciler{
-			Client: writeClient, Logs: logs, LogLimit: c.LogLimitBytes, Recheck: c.Recheck.Duration, Now: now,
-			Limits: c.BuildLimits(), Metrics: metrics,
+			Clients: clients, Logs: logs, LogLimit: c.LogLimitBytes, Recheck: c.Recheck.Duration, Now: now,
+			Limits: c.BuildLimits(),
 		},
-		&checker.PoolReconciler{
-			Client: writeClient, Recheck: c.Recheck.Duration, Now: now,
-			Limits: c.RolloutLimits(), Metrics: metrics,
-		},
+		&checker.PoolReconciler{Clients: clients, Recheck: c.Recheck.Duration, Now: now, Limits: c.RolloutLimits()},
 		&checker.ConfigReconciler{
-			Client: writeClient, Env: env, Resync: c.AuditResync.Duration, Now: now, Report: report,
-			Limits: c.ConfigLimits(), Metrics: metrics,
+			Clients: clients, Env: env, Resync: c.AuditResync.Duration, Now: now, Report: report,
+			Limits: c.ConfigLimits(),
 		},
 	}
 	for _, ctl := range controllers {

@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -97,14 +98,25 @@ func setAnnotation(changes map[string]*string, current map[string]string, key, v
 // eventSource names the checker in the Events it records.
 const eventSource = "ocl-guard-checker"
 
-func (r *BuildReconciler) writer() writer {
-	return writer{client: r.Client, recorder: r.Recorder, metrics: r.Metrics}
+// Clients are what each reconciler reads and writes through: the API server (reads from the manager's cache,
+// annotation writes by merge patch), the Event recorder and the diagnosis metrics.
+type Clients struct {
+	Client client.Client
+	// Recorder records Events; SetupWithManager provides one.
+	Recorder events.EventRecorder
+	// Metrics receives the diagnoses written; nil records none.
+	Metrics *Metrics
 }
-func (r *PoolReconciler) writer() writer {
-	return writer{client: r.Client, recorder: r.Recorder, metrics: r.Metrics}
+
+func (c *Clients) writer() writer {
+	return writer{client: c.Client, recorder: c.Recorder, metrics: c.Metrics}
 }
-func (r *ConfigReconciler) writer() writer {
-	return writer{client: r.Client, recorder: r.Recorder, metrics: r.Metrics}
+
+// recordThrough gives the reconciler the manager's Event recorder unless it was given one.
+func (c *Clients) recordThrough(mgr ctrl.Manager) {
+	if c.Recorder == nil {
+		c.Recorder = mgr.GetEventRecorder(eventSource)
+	}
 }
 
 // writer applies annotation edits with a merge patch and reports diagnosis changes as Events and metrics.

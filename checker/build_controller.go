@@ -7,7 +7,6 @@ import (
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -21,15 +20,11 @@ import (
 
 // BuildReconciler diagnoses MachineOSBuilds (stage 2).
 type BuildReconciler struct {
-	Client client.Client
-	// Recorder records Events; SetupWithManager provides one.
-	Recorder events.EventRecorder
-	Logs     gather.LogReader
+	Clients
+	Logs gather.LogReader
 	// LogLimit caps the bytes of build log read for one diagnosis.
 	LogLimit int64
 	Limits   diagnose.BuildLimits
-	// Metrics receives the diagnoses written; nil records none.
-	Metrics *Metrics
 	// Recheck is how often a build that is still running is looked at again, to notice it being stuck.
 	Recheck time.Duration
 	Now     func() time.Time
@@ -56,9 +51,7 @@ func (r *BuildReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 
 // SetupWithManager watches builds, and the Jobs and pods of builds in the MCO's namespace.
 func (r *BuildReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	if r.Recorder == nil {
-		r.Recorder = mgr.GetEventRecorder(eventSource)
-	}
+	r.recordThrough(mgr)
 	if err := gather.IndexEvents(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return err
 	}

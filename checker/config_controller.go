@@ -13,7 +13,6 @@ import (
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -33,14 +32,10 @@ import (
 // admission warnings), and says why the MCO builds nothing ("nothing happens"). It writes only annotations; spec
 // and status belong to the user and the MCO.
 type ConfigReconciler struct {
-	Client client.Client
-	// Recorder records Events; SetupWithManager provides one.
-	Recorder events.EventRecorder
+	Clients
 	// Env is what the admission rules run in (app.RuleEnv: the same as the webhook's).
 	Env    validators.Env
 	Limits diagnose.ConfigLimits
-	// Metrics receives the diagnoses written; nil records none.
-	Metrics *Metrics
 	// Resync re-checks every config this often, for what no watch sees (a registry that went away).
 	Resync time.Duration
 	Now    func() time.Time
@@ -101,9 +96,7 @@ func joinRules(ids []validators.RuleID) string {
 // SetupWithManager watches MachineOSConfigs, the Secrets of the MCO's namespace they name, their pools, the MCO's
 // ClusterOperator and its build controller's Deployment.
 func (r *ConfigReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	if r.Recorder == nil {
-		r.Recorder = mgr.GetEventRecorder(eventSource)
-	}
+	r.recordThrough(mgr)
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("machineosconfig-diagnosis").
 		// Reacting to our own annotation writes would only re-run the rules.

@@ -8,7 +8,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -21,12 +20,8 @@ import (
 
 // PoolReconciler diagnoses the rollout of a layered pool (stage 3) from its nodes' annotations.
 type PoolReconciler struct {
-	Client client.Client
-	// Recorder records Events; SetupWithManager provides one.
-	Recorder events.EventRecorder
-	Limits   diagnose.RolloutLimits
-	// Metrics receives the diagnoses written; nil records none.
-	Metrics *Metrics
+	Clients
+	Limits diagnose.RolloutLimits
 	// Recheck is how often a pool is looked at again while its diagnosis depends on time passing.
 	Recheck time.Duration
 	Now     func() time.Time
@@ -56,9 +51,7 @@ func (r *PoolReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 // SetupWithManager watches pools, their MachineOSConfigs and builds, and the metadata (never the spec or status)
 // of nodes.
 func (r *PoolReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	if r.Recorder == nil {
-		r.Recorder = mgr.GetEventRecorder(eventSource)
-	}
+	r.recordThrough(mgr)
 	node := &metav1.PartialObjectMetadata{}
 	node.SetGroupVersionKind(schema.GroupVersionKind{Version: "v1", Kind: "Node"})
 	return ctrl.NewControllerManagedBy(mgr).

@@ -26,13 +26,15 @@ func DefaultBuildLimits() BuildLimits {
 
 func (l BuildLimits) withDefaults() BuildLimits {
 	d := DefaultBuildLimits()
-	if l.StuckAfter <= 0 {
-		l.StuckAfter = d.StuckAfter
+	return BuildLimits{StuckAfter: limitOr(l.StuckAfter, d.StuckAfter), PendingAfter: limitOr(l.PendingAfter, d.PendingAfter)}
+}
+
+// limitOr is a limit as set, or its default when unset (zero) or meaningless (negative).
+func limitOr(limit, fallback time.Duration) time.Duration {
+	if limit <= 0 {
+		return fallback
 	}
-	if l.PendingAfter <= 0 {
-		l.PendingAfter = d.PendingAfter
-	}
-	return l
+	return limit
 }
 
 // BuildSnapshot is everything DiagnoseBuild looks at.

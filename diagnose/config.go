@@ -103,10 +103,8 @@ func DiagnoseConfig(s ConfigSnapshot) ConfigDiagnosis {
 
 func newConfigView(s ConfigSnapshot) *configView {
 	c := s.Config
-	v := &configView{s: s, name: c.Name, pool: c.Spec.MachineConfigPool.Name, now: s.Now.UTC().Truncate(time.Second), limit: s.Limits.ObserveAfter}
-	if v.limit <= 0 {
-		v.limit = DefaultObserveAfter
-	}
+	v := &configView{s: s, name: c.Name, pool: c.Spec.MachineConfigPool.Name, now: s.Now.UTC().Truncate(time.Second),
+		limit: limitOr(s.Limits.ObserveAfter, DefaultObserveAfter)}
 	if c.Generation > c.Status.ObservedGeneration {
 		v.wait.Generation = c.Generation
 		switch {
@@ -349,10 +347,7 @@ func poolPaused(v *configView) (configFinding, bool) {
 
 // RecheckIn returns how long until a wait of d passes its limit, for the checker's requeue; 0 when none is pending.
 func (d ConfigDiagnosis) RecheckIn(now time.Time, limits ConfigLimits) time.Duration {
-	limit := limits.ObserveAfter
-	if limit <= 0 {
-		limit = DefaultObserveAfter
-	}
+	limit := limitOr(limits.ObserveAfter, DefaultObserveAfter)
 	var next time.Duration
 	for _, since := range []time.Time{d.Wait.GenerationSince, d.Wait.RebuildSince} {
 		if since.IsZero() {

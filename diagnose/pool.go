@@ -37,16 +37,11 @@ func DefaultRolloutLimits() RolloutLimits {
 
 func (l RolloutLimits) withDefaults() RolloutLimits {
 	d := DefaultRolloutLimits()
-	if l.StartAfter <= 0 {
-		l.StartAfter = d.StartAfter
+	return RolloutLimits{
+		StartAfter:  limitOr(l.StartAfter, d.StartAfter),
+		StallAfter:  limitOr(l.StallAfter, d.StallAfter),
+		RebootAfter: limitOr(l.RebootAfter, d.RebootAfter),
 	}
-	if l.StallAfter <= 0 {
-		l.StallAfter = d.StallAfter
-	}
-	if l.RebootAfter <= 0 {
-		l.RebootAfter = d.RebootAfter
-	}
-	return l
 }
 
 // PoolSnapshot is everything DiagnosePool looks at.

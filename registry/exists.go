@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	corev1 "k8s.io/api/core/v1"
@@ -26,16 +25,8 @@ func (p *Prober) ProbeRepositoryWithSecret(ctx context.Context, repository strin
 	if err != nil {
 		return pullSkipped(fmt.Sprintf("not probed: repository %q does not parse (%v)", repository, err))
 	}
-	key := cacheKey{host: repo.RegistryStr(), repository: "exists " + repo.RepositoryStr(), credentialVersion: storedVersion(secret)}
-	if r, ok := p.cached(key); ok {
-		return r
-	}
-	auth, version, why, problem := credentialsFor(repo, secret)
-	if problem != "" {
-		return pullSkipped(problem)
-	}
-	return p.shared(ctx, key, version != "" || auth == authn.Anonymous, func(ctx context.Context) outcome {
-		return (&existsRun{pullRun{probeRun: probeRun{p: p, ctx: ctx, repo: repo, auth: auth, why: why}}}).run()
+	return p.probeWithSecret(ctx, repo, "exists "+repo.RepositoryStr(), secret, pullSkipped, func(r probeRun) outcome {
+		return (&existsRun{pullRun{probeRun: r}}).run()
 	})
 }
 

@@ -36,16 +36,9 @@ func (p *Prober) ProbePullWithSecret(ctx context.Context, image string, secret *
 	if err != nil {
 		return pullSkipped(fmt.Sprintf("not probed: image %q does not parse (%v)", image, err))
 	}
-	key := cacheKey{host: ref.Context().RegistryStr(), repository: "pull " + ref.Context().RepositoryStr() + referenceSuffix(ref), credentialVersion: storedVersion(secret)}
-	if r, ok := p.cached(key); ok {
-		return r
-	}
-	auth, version, why, problem := credentialsFor(ref.Context(), secret)
-	if problem != "" {
-		return pullSkipped(problem)
-	}
-	return p.shared(ctx, key, version != "" || auth == authn.Anonymous, func(ctx context.Context) outcome {
-		return (&pullRun{probeRun: probeRun{p: p, ctx: ctx, repo: ref.Context(), auth: auth, why: why}, ref: ref}).run()
+	question := "pull " + ref.Context().RepositoryStr() + referenceSuffix(ref)
+	return p.probeWithSecret(ctx, ref.Context(), question, secret, pullSkipped, func(r probeRun) outcome {
+		return (&pullRun{probeRun: r, ref: ref}).run()
 	})
 }
 
@@ -57,16 +50,8 @@ func (p *Prober) ProbeDeleteWithSecret(ctx context.Context, repository string, s
 	if err != nil {
 		return deleteUnknown(fmt.Sprintf("not probed: repository %q does not parse (%v)", repository, err))
 	}
-	key := cacheKey{host: repo.RegistryStr(), repository: "delete " + repo.RepositoryStr(), credentialVersion: storedVersion(secret)}
-	if r, ok := p.cached(key); ok {
-		return r
-	}
-	auth, version, _, problem := credentialsFor(repo, secret)
-	if problem != "" {
-		return deleteUnknown(problem)
-	}
-	return p.shared(ctx, key, version != "" || auth == authn.Anonymous, func(ctx context.Context) outcome {
-		return (&deleteRun{probeRun: probeRun{p: p, ctx: ctx, repo: repo, auth: auth}}).run()
+	return p.probeWithSecret(ctx, repo, "delete "+repo.RepositoryStr(), secret, deleteUnknown, func(r probeRun) outcome {
+		return (&deleteRun{probeRun: r}).run()
 	})
 }
 

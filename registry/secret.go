@@ -30,6 +30,23 @@ func (p *Prober) ProbeWithSecret(ctx context.Context, repository string, secret 
 	return p.probe(ctx, Request{Repository: repository, Auth: auth, CredentialVersion: version}, why)
 }
 
+// probeWithSecret is what every probe with a Secret does around its own requests: the cached answer for the same
+// question and credentials, the credentials the build's tools would pick (unprobed says why there are none to
+// use), and one run shared by concurrent callers.
+func (p *Prober) probeWithSecret(ctx context.Context, repo name.Repository, question string, secret *corev1.Secret, unprobed func(detail string) Result, run func(probeRun) outcome) Result {
+	key := cacheKey{host: repo.RegistryStr(), repository: question, credentialVersion: storedVersion(secret)}
+	if r, ok := p.cached(key); ok {
+		return r
+	}
+	auth, version, why, problem := credentialsFor(repo, secret)
+	if problem != "" {
+		return unprobed(problem)
+	}
+	return p.shared(ctx, key, version != "" || auth == authn.Anonymous, func(ctx context.Context) outcome {
+		return run(probeRun{p: p, ctx: ctx, repo: repo, auth: auth, why: why})
+	})
+}
+
 // storedVersion is the cache key part of a stored Secret, "" for a Secret that is not stored (or nil).
 func storedVersion(secret *corev1.Secret) string {
 	if secret == nil || secret.UID == "" {

@@ -7,7 +7,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/ocl-guard/ocl-guard/app"
-	"github.com/ocl-guard/ocl-guard/config"
 )
 
 func runChecker(args []string) error {
@@ -32,11 +31,4 @@ func runChecker(args []string) error {
 	}
 	ctrl.Log.WithName("checker").Info("diagnosing builds, pools and MachineOSConfigs", "leaderElectionNamespace", *leaderNamespace)
 	return mgr.Start(ctrl.SetupSignalHandler())
-}
-
-func loadSettings(path string) (config.Settings, error) {
-	if path == "" {
-		return config.Defaults(), nil
-	}
-	return config.Load(path)
 }

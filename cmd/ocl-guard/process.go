@@ -84,3 +84,11 @@ func (p *processFlags) start(constraints ...func(*config.Settings)) (processPart
 }
 
 func withoutWriteProbe(s *config.Settings) { s.Registry.WriteProbe = false }
+
+// loadSettings reads a settings file; no file means the built-in defaults.
+func loadSettings(path string) (config.Settings, error) {
+	if path == "" {
+		return config.Defaults(), nil
+	}
+	return config.Load(path)
+}

@@ -225,7 +225,7 @@ func createConcurrently(n int, create func(int) error) error {
 func BenchmarkPoolReconcile1000Nodes(b *testing.B) {
 	setup(b)
 	writes := &patchCounter{Client: fixture.cached}
-	r := &checker.PoolReconciler{Client: writes, Now: time.Now, Recheck: time.Minute}
+	r := &checker.PoolReconciler{Clients: checker.Clients{Client: writes}, Now: time.Now, Recheck: time.Minute}
 	req := reconcile.Request{NamespacedName: client.ObjectKey{Name: pool}}
 	if _, err := r.Reconcile(context.Background(), req); err != nil {
 		b.Fatal(err)
@@ -250,7 +250,7 @@ func BenchmarkPoolReconcile1000Nodes(b *testing.B) {
 func BenchmarkBuildReconcile100Builds(b *testing.B) {
 	setup(b)
 	writes := &patchCounter{Client: fixture.cached}
-	r := &checker.BuildReconciler{Client: writes, Now: time.Now, Limits: diagnose.DefaultBuildLimits(), Recheck: time.Minute, LogLimit: 64 << 10}
+	r := &checker.BuildReconciler{Clients: checker.Clients{Client: writes}, Now: time.Now, Limits: diagnose.DefaultBuildLimits(), Recheck: time.Minute, LogLimit: 64 << 10}
 	reqs := make([]reconcile.Request, builds)
 	for i := range reqs {
 		reqs[i] = reconcile.Request{NamespacedName: client.ObjectKey{Name: fmt.Sprintf("worker-%032x", i)}}
