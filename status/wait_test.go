@@ -74,7 +74,8 @@ func (p *waitPool) setPhase(t mcfgv1.BuildProgress) {
 		p.build.Status.DigestedImagePushSpec = ""
 	}
 	if t == mcfgv1.MachineOSBuilding || t == mcfgv1.MachineOSBuildPrepared {
-		p.build.Status.BuildEnd = nil
+		started := metav1.NewTime(now.Add(-time.Minute))
+		p.build.Status.BuildStart, p.build.Status.BuildEnd, p.build.CreationTimestamp = &started, nil, started
 	}
 }
 
