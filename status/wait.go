@@ -1,7 +1,10 @@
 package status
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -151,3 +154,27 @@ const (
 	// status's 2 is taken by the timeout, which a pipeline must tell apart from a failure and from a mistake.
 	ExitUsage = 3
 )
+
+// Wait follows opts.Pool with w until Decide says done or failed, and returns that verdict; it writes the stages'
+// changes and the wait's own progress to progress, one line each (LineLog). It returns ctx's error when ctx ends
+// first (a timeout), with the last verdict, so that the caller can say what was still awaited.
+func Wait(ctx context.Context, w *Watcher, opts WatchOptions, goal Goal, progress io.Writer) (Verdict, Report, error) {
+	log := LineLog{W: progress}
+	var verdict Verdict
+	var report Report
+	var writeErr error
+	err := w.Run(ctx, opts, func(pools []Snapshots) bool {
+		if len(pools) != 1 {
+			return false // Run was asked for one pool: CollectSnapshots returns it or NotLayeredError
+		}
+		report = NewReport(pools[0])
+		verdict = decide(pools[0], report, goal)
+		now := pools[0].Config.Now
+		writeErr = errors.Join(log.Write([]Report{report}, now), log.Note(now, report.Pool, "wait", string(verdict.Outcome)+": "+verdict.Why))
+		return verdict.Outcome != Waiting || writeErr != nil
+	})
+	if err == nil {
+		err = writeErr
+	}
+	return verdict, report, err
+}
