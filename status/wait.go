@@ -113,10 +113,17 @@ func decide(s Snapshots, r Report, goal Goal) Verdict {
 	if pool == nil {
 		return waiting("pool %s does not exist", r.Pool)
 	}
+	// The nodes' own word, not the pool's counts, which still describe the previous rollout for a moment.
+	updated, lagging := 0, ""
 	for _, n := range s.Pool.Nodes {
-		if n.Annotations[mco.AnnotationCurrentImage] != image {
-			return waiting("%d/%d nodes updated: node %s does not run %s yet", pool.Status.UpdatedMachineCount, pool.Status.MachineCount, n.Name, image)
+		if n.Annotations[mco.AnnotationCurrentImage] == image {
+			updated++
+		} else if lagging == "" {
+			lagging = n.Name
 		}
+	}
+	if lagging != "" {
+		return waiting("%d/%d nodes updated: node %s does not run %s yet", updated, len(s.Pool.Nodes), lagging, image)
 	}
 	if !poolUpdated(pool) || pool.Status.UpdatedMachineCount != pool.Status.MachineCount {
 		return waiting("%d/%d nodes updated: pool %s is not Updated yet", pool.Status.UpdatedMachineCount, pool.Status.MachineCount, pool.Name)
