@@ -73,8 +73,8 @@ type Bed struct {
 	// certDir keeps the API server's certificates across RestartAPIServer.
 	certDir string
 	stop    context.CancelFunc
-	done   chan error
-	opts   Options
+	done    chan error
+	opts    Options
 }
 
 // startTimeout bounds the start of etcd and kube-apiserver. `go test ./...` starts several control planes at once
