@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"errors"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -173,6 +174,40 @@ var _ = Describe("ocl-guard wait", func() {
 		out, code := wait.exit()
 		Expect(code).To(Equal(status.ExitDone), out)
 		Expect(out).To(HaveSuffix("done: pool " + name + ": 2/2 nodes run " + newImage + "\n"))
+	})
+})
+
+// `status --watch` into a pipe (a CI log): a line per stage change, then exit 0 on an interrupt.
+var _ = Describe("ocl-guard status --watch", func() {
+	It("prints a timestamped line for each stage that changes, and nothing else", func() {
+		name := uniqueName("watch")
+		image := "quay.io/acme/os" + builtDigest
+		pool := newLayeredPool(name, "", 2)
+		build := newBuild(name, pendingStatus())
+		observe(&mcfgv1.MachineOSConfig{ObjectMeta: metav1.ObjectMeta{Name: name}}, build.Name)
+		setPoolStatus(pool, 2, 0, poolCondition(mcfgv1.MachineConfigPoolUpdated, corev1.ConditionFalse, "", ""))
+
+		binary, kubeconfigPath := oclGuardBinary("ocl-guard")
+		out := &lockedBuffer{}
+		watch := exec.Command(binary, "status", name, "--watch", "--probe-registry=false", "--kubeconfig", kubeconfigPath)
+		watch.Stdout, watch.Stderr = out, out
+		Expect(watch.Start()).To(Succeed())
+		exited := make(chan error, 1)
+		go func() { exited <- watch.Wait() }()
+		DeferCleanup(func() { _ = watch.Process.Kill() })
+
+		stamped := `(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ` + name + " "
+		Eventually(out.String).WithTimeout(time.Minute).Should(MatchRegexp(stamped + `build   MachineOSBuild ` + build.Name + `: Pending$`))
+		Expect(out.String()).To(MatchRegexp(stamped + `rollout 0/2 nodes updated$`))
+		setBuildStatus(build, buildingStatus(time.Second))
+		Eventually(out.String).WithTimeout(time.Minute).Should(MatchRegexp(stamped + `build   MachineOSBuild ` + build.Name + `: Building$`))
+		setBuildStatus(build, succeededStatus(0, image))
+		Eventually(out.String).WithTimeout(time.Minute).Should(MatchRegexp(stamped + `build   MachineOSBuild ` + build.Name + `: Succeeded$`))
+		Expect(strings.Count(out.String(), name+" rollout ")).To(Equal(1), "the rollout did not change:\n"+out.String())
+		Expect(out.String()).NotTo(ContainSubstring("\x1b["), "no cursor movement outside a terminal")
+
+		Expect(watch.Process.Signal(os.Interrupt)).To(Succeed())
+		Eventually(exited).WithTimeout(time.Minute).Should(Receive(BeNil()), out.String)
 	})
 })
 
