@@ -145,7 +145,7 @@ func almostRolledOut(ctx context.Context, c client.Client, pool string) error {
 	}
 	for _, n := range []struct{ name, image string }{{pool + "-node-a", waitImage}, {pool + "-node-b", image}} {
 		if err := c.Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: n.name,
-			Labels: map[string]string{"node-role.kubernetes.io/" + pool: ""},
+			Labels:      map[string]string{"node-role.kubernetes.io/" + pool: ""},
 			Annotations: map[string]string{mco.AnnotationDesiredImage: waitImage, mco.AnnotationCurrentImage: n.image, mco.AnnotationState: mco.StateWorking},
 		}}); err != nil {
 			return err
