@@ -166,6 +166,9 @@ const (
 // changes and the wait's own progress to progress, one line each (LineLog). It returns ctx's error when ctx ends
 // first (a timeout), with the last verdict, so that the caller can say what was still awaited.
 func Wait(ctx context.Context, w *Watcher, opts WatchOptions, goal Goal, progress io.Writer) (Verdict, Report, error) {
+	if opts.Pool == "" {
+		return Verdict{}, Report{}, errors.New("a wait is for one pool: set Options.Pool")
+	}
 	log := LineLog{W: progress}
 	var verdict Verdict
 	var report Report

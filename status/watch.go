@@ -63,7 +63,7 @@ func watchedKinds() []client.Object {
 	return []client.Object{&mcfgv1.MachineOSConfig{}, &mcfgv1.MachineOSBuild{}, &mcfgv1.MachineConfigPool{}, node, &batchv1.Job{}, &corev1.Pod{}}
 }
 
-// NewWatcher builds the informers; Run starts them. direct reads what is not watched.
+// NewWatcher builds the informers; Run starts them, once per Watcher. direct reads what is not watched.
 func NewWatcher(cfg *rest.Config, scheme *runtime.Scheme, direct client.Reader) (*Watcher, error) {
 	// Only the build Jobs' pods: the MCO's namespace also runs a daemon pod per node.
 	jobPods, err := labels.NewRequirement(mco.LabelJobName, selection.Exists, nil)
