@@ -113,12 +113,13 @@ func decide(s Snapshots, r Report, goal Goal) Verdict {
 	if pool == nil {
 		return waiting("pool %s does not exist", r.Pool)
 	}
-	// The nodes' own word, not the pool's counts, which still describe the previous rollout for a moment.
+	// The nodes' own word, not the pool's counts, which still describe the previous rollout for a moment. The
+	// lagging node named is the first by name: the nodes come from a cache, in no order.
 	updated, lagging := 0, ""
 	for _, n := range s.Pool.Nodes {
 		if n.Annotations[mco.AnnotationCurrentImage] == image {
 			updated++
-		} else if lagging == "" {
+		} else if lagging == "" || n.Name < lagging {
 			lagging = n.Name
 		}
 	}

@@ -142,7 +142,13 @@ func TestDecide(t *testing.T) {
 			for i := range p.nodes {
 				p.nodes[i].Annotations[mco.AnnotationCurrentImage] = oldImage
 			}
-		}, Waiting, "node worker-a does not run", ""},
+		}, Waiting, "0/2 nodes updated: node worker-a does not run", ""},
+		{"the node named is the first by name, whatever the order the cache lists them in", GoalRollout, func(p *waitPool) {
+			p.nodes[0], p.nodes[1] = p.nodes[1], p.nodes[0]
+			for i := range p.nodes {
+				p.nodes[i].Annotations[mco.AnnotationCurrentImage] = oldImage
+			}
+		}, Waiting, "0/2 nodes updated: node worker-a does not run", ""},
 		{"nodes run the image, the pool's status lags", GoalRollout, func(p *waitPool) {
 			p.pool.Status.Conditions = []mcfgv1.MachineConfigPoolCondition{{Type: mcfgv1.MachineConfigPoolUpdating, Status: corev1.ConditionTrue}}
 		}, Waiting, "is not Updated yet", ""},
