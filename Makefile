@@ -72,7 +72,7 @@ early-tests: checks test-deps
 
 # ENVTEST_PACKAGES are the packages whose tests start a control plane (test/testbed, envtest), slowest first;
 # test/docs checks that the list is complete.
-ENVTEST_PACKAGES := ./test/e2e ./test/process ./test/install ./test/acm ./test/admissionpolicy ./test/tools/devenv ./test/bench ./status
+ENVTEST_PACKAGES := ./test/e2e ./test/process ./test/restart ./test/install ./test/acm ./test/admissionpolicy ./test/tools/devenv ./test/bench ./status
 
 ## unit: the tests that need neither a control plane nor a registry (promtool for config/prometheus).
 unit: test-deps

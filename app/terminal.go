@@ -16,8 +16,7 @@ func ForTerminal(o *zap.Options, w io.Writer) {
 	if o.DestWriter == nil {
 		o.DestWriter = w
 	}
-	f, ok := w.(interface{ Fd() uintptr })
-	if !ok || !term.IsTerminal(int(f.Fd())) {
+	if !IsTerminal(w) {
 		return
 	}
 	if o.NewEncoder == nil {
@@ -36,4 +35,23 @@ func consoleEncoder(opts ...zap.EncoderConfigOption) zapcore.Encoder {
 		opt(&cfg)
 	}
 	return zapcore.NewConsoleEncoder(cfg)
+}
+
+// IsTerminal reports whether w is a terminal (a file whose descriptor is one), as opposed to a pipe or a file.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(interface{ Fd() uintptr })
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// TerminalWidth is the width of terminal w in columns; 0 when it is not a terminal or does not say.
+func TerminalWidth(w io.Writer) int {
+	f, ok := w.(interface{ Fd() uintptr })
+	if !ok {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return width
 }

@@ -39,6 +39,19 @@ func (e NotLayeredError) Error() string {
 // checker has written one; its other clocks start now, so a one-shot run reports a spec change the MCO ignores only
 // for a new MachineOSConfig (whose creation time is known).
 func Collect(ctx context.Context, c client.Reader, opts Options) ([]Report, error) {
+	snapshots, err := CollectSnapshots(ctx, c, opts)
+	if err != nil {
+		return nil, err
+	}
+	var reports []Report
+	for _, s := range snapshots {
+		reports = append(reports, NewReport(s))
+	}
+	return reports, nil
+}
+
+// CollectSnapshots is Collect without the judging: the snapshots NewReport and Decide read, one per pool.
+func CollectSnapshots(ctx context.Context, c client.Reader, opts Options) ([]Snapshots, error) {
 	var configs mcfgv1.MachineOSConfigList
 	if err := c.List(ctx, &configs); err != nil {
 		return nil, fmt.Errorf("listing MachineOSConfigs: %w", err)
@@ -46,7 +59,7 @@ func Collect(ctx context.Context, c client.Reader, opts Options) ([]Report, erro
 	slices.SortFunc(configs.Items, func(a, b mcfgv1.MachineOSConfig) int {
 		return cmp.Compare(a.Spec.MachineConfigPool.Name, b.Spec.MachineConfigPool.Name)
 	})
-	var reports []Report
+	var out []Snapshots
 	for i := range configs.Items {
 		mosc := &configs.Items[i]
 		if opts.Pool != "" && mosc.Spec.MachineConfigPool.Name != opts.Pool {
@@ -56,12 +69,12 @@ func Collect(ctx context.Context, c client.Reader, opts Options) ([]Report, erro
 		if err != nil {
 			return nil, fmt.Errorf("MachineOSConfig %s: %w", mosc.Name, err)
 		}
-		reports = append(reports, NewReport(s))
+		out = append(out, s)
 	}
-	if opts.Pool != "" && len(reports) == 0 {
+	if opts.Pool != "" && len(out) == 0 {
 		return nil, NotLayeredError{Pool: opts.Pool}
 	}
-	return reports, nil
+	return out, nil
 }
 
 func collect(ctx context.Context, c client.Reader, mosc *mcfgv1.MachineOSConfig, opts Options) (Snapshots, error) {

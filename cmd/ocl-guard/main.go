@@ -1,6 +1,7 @@
 // Command ocl-guard validates OpenShift On-Cluster Layering configurations and diagnoses their builds and
 // rollouts. Subcommands: webhook (admission for MachineOSConfig), checker (diagnosis controller), check (the
-// admission rules on manifests or a live cluster), status (every layered pool's state, live).
+// admission rules on manifests or a live cluster), status (every layered pool's state, live, or followed with
+// --watch), wait (until a pool runs its current build's image, for pipelines).
 //
 // Installed as kubectl-ocl_guard (make plugin) it is a kubectl and oc plugin: `oc ocl-guard status` runs
 // `ocl-guard status`; as a plugin it offers the client commands only, and runs status when given none.
@@ -30,6 +31,9 @@ Usage:
   %[1]s checker [flags]   diagnose builds and rollouts; write the diagnosis onto builds, pools and configs
   %[1]s check [flags]     the admission rules on manifests (-f, for CI) or on the cluster (--live)
   %[1]s status [POOL]     every layered pool (or POOL): config, current build, rollout, and what to do next
+                          (--watch: follow them)
+  %[1]s wait POOL         until POOL runs its current build's image (exit 0), the build fails or a node
+                          degrades (1), or --timeout (2)
   %[1]s help              show this text
 
 Run "%[1]s <command> -h" for a command's flags.
@@ -40,6 +44,8 @@ const pluginUsage = `%[1]s: On-Cluster Layering status and checks (ocl-guard as 
 Usage:
   %[1]s [status] [POOL]   every layered pool (or POOL): config, current build, rollout, and what to do next
   %[1]s check [flags]     the admission rules on manifests (-f) or on the cluster (--live)
+  %[1]s wait POOL         until POOL runs its current build's image (0), the build fails or a node degrades (1),
+                          or --timeout (2)
   %[1]s help              show this text
 `
 
@@ -81,6 +87,8 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		code, err = runCheck(rest, stdout)
 	case "status":
 		code, err = runStatus(rest, stdout, stderr)
+	case "wait":
+		code, err = runWait(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintf(stdout, text, commandName)
 		return 0
@@ -107,7 +115,7 @@ func exitCode(err error) int {
 // isPoolName tells a pool name ("kubectl ocl-guard worker") from a subcommand.
 func isPoolName(arg string) bool {
 	switch arg {
-	case "status", "check", "help", "webhook", "checker":
+	case "status", "check", "wait", "help", "webhook", "checker":
 		return false
 	}
 	return !strings.HasPrefix(arg, "-")

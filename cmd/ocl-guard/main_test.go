@@ -25,6 +25,13 @@ func TestRunDispatch(t *testing.T) {
 		{"plugin: flags go to status", []string{PluginBinary, "-o", "yaml"}, 2, "", `kubectl ocl-guard status: -o "yaml": use text or json`},
 		{"plugin: a pool name goes to status", []string{PluginBinary, "worker", "extra"}, 2, "", `give at most one pool, not ["worker" "extra"]`},
 		{"status: flags after the pool", []string{"ocl-guard", "status", "worker", "-o", "xml"}, 2, "", `-o "xml"`},
+		{"status: --watch prints text", []string{"ocl-guard", "status", "--watch", "-o", "json"}, 2, "", "--watch prints text; -o json is for one look"},
+		{"wait: a pool is needed", []string{"ocl-guard", "wait"}, 3, "", "give one pool"},
+		{"wait: one pool", []string{"ocl-guard", "wait", "worker", "infra"}, 3, "", `give one pool (the MachineOSConfig's spec.machineConfigPool.name), not ["worker" "infra"]`},
+		{"wait: --for", []string{"ocl-guard", "wait", "worker", "--for", "nodes"}, 3, "", `--for "nodes": use build or rollout`},
+		{"wait: --timeout", []string{"ocl-guard", "wait", "worker", "--timeout", "-1m"}, 3, "", "--timeout -1m0s: give a positive duration"},
+		{"wait: an unknown flag", []string{"ocl-guard", "wait", "worker", "--until", "x"}, 3, "", "flag provided but not defined: -until"},
+		{"plugin: wait is a command, not a pool", []string{PluginBinary, "wait"}, 3, "", "kubectl ocl-guard wait: give one pool"},
 		{"status: bad settings", []string{"ocl-guard", "status", "--settings", "testdata/bad.settings"}, 2, "", "settings"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

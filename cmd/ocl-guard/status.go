@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ocl-guard/ocl-guard/app"
@@ -31,6 +32,7 @@ func runStatus(args []string, stdout, stderr io.Writer) (int, error) {
 	probe := fs.Bool("probe-registry", true, "probe the push registry (reachability and push rights) for stage 1")
 	qps := fs.Float64("kube-api-qps", float64(app.DefaultKubeAPIQPS), "client-side limit of API requests per second; -1 leaves limiting to the server")
 	burst := fs.Int("kube-api-burst", app.DefaultKubeAPIBurst, "client-side burst of API requests, when --kube-api-qps is positive")
+	watch := fs.Bool("watch", false, "follow the pools: redraw in place on a terminal, else print a timestamped line per stage change; Ctrl-C stops")
 	var caBundles stringList
 	bindCABundleFlag(fs, &caBundles)
 	fs.Usage = func() {
@@ -46,6 +48,9 @@ func runStatus(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	if *output != "text" && *output != "json" {
 		return 2, fmt.Errorf("-o %q: use text or json", *output)
+	}
+	if *watch && *output != "text" {
+		return 2, fmt.Errorf("--watch prints text; -o %s is for one look", *output)
 	}
 	settings, source := config.Settings{}, "--settings "+*settingsPath
 	if *settingsPath != "" {
@@ -79,6 +84,12 @@ func runStatus(args []string, stdout, stderr io.Writer) (int, error) {
 	if len(positional) == 1 {
 		opts.Pool = positional[0]
 	}
+	if *watch {
+		if _, err := fmt.Fprintf(stdout, "settings: %s\n", source); err != nil {
+			return 2, err
+		}
+		return watchStatus(*kubeconfig, float32(*qps), *burst, opts, stdout, stderr)
+	}
 	reports, err := status.Collect(ctx, c, opts)
 	if err != nil {
 		return 2, err // among them: the pool given is not layered
@@ -103,6 +114,10 @@ func statusClients(kubeconfig string, qps float32, burst int) (client.Client, ku
 	if err != nil {
 		return nil, nil, err
 	}
+	return clientsFor(cfg)
+}
+
+func clientsFor(cfg *rest.Config) (client.Client, kubernetes.Interface, error) {
 	scheme, err := app.Scheme()
 	if err != nil {
 		return nil, nil, err

@@ -70,9 +70,11 @@ type Bed struct {
 	Env    *envtest.Environment
 	Config *rest.Config
 	Client client.Client
-	stop   context.CancelFunc
-	done   chan error
-	opts   Options
+	// certDir keeps the API server's certificates across RestartAPIServer.
+	certDir string
+	stop    context.CancelFunc
+	done    chan error
+	opts    Options
 }
 
 // startTimeout bounds the start of etcd and kube-apiserver. `go test ./...` starts several control planes at once
@@ -133,7 +135,18 @@ func Start(opts Options) (*Bed, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The API server's certificates in a directory of ours: envtest makes new ones (a new CA) when it starts the API
+	// server again in a directory of its own, and the clients made before would no longer trust it.
+	certDir, err := os.MkdirTemp("", "ocl-guard-apiserver-")
+	if err != nil {
+		return nil, err
+	}
+	apiServer := &envtest.APIServer{CertDir: certDir}
+	// A stop closes the watches after a second instead of waiting for their clients to end them: with a watch open
+	// (an informer), kube-apiserver outlasted envtest's 20 s stop timeout and was killed.
+	apiServer.Configure().Set("shutdown-watch-termination-grace-period", "1s")
 	env := &envtest.Environment{
+		ControlPlane:             envtest.ControlPlane{APIServer: apiServer},
 		BinaryAssetsDirectory:    assets,
 		ControlPlaneStartTimeout: startTimeout(),
 		CRDInstallOptions:        envtest.CRDInstallOptions{Paths: crds, ErrorIfPathMissing: true},
@@ -146,9 +159,10 @@ func Start(opts Options) (*Bed, error) {
 	}
 	cfg, err := env.Start()
 	if err != nil {
+		_ = os.RemoveAll(certDir)
 		return nil, fmt.Errorf("starting envtest control plane: %w", err)
 	}
-	bed := &Bed{Env: env, Config: cfg, opts: opts}
+	bed := &Bed{Env: env, Config: cfg, opts: opts, certDir: certDir}
 	err = bed.prepare()
 	if err == nil && !opts.ExternalWebhook {
 		err = bed.serve()
@@ -253,7 +267,21 @@ func EntitlementSecret() *corev1.Secret {
 
 // Stop shuts the webhook and the control plane down.
 func (b *Bed) Stop() error {
-	return errors.Join(b.stopWebhook(), b.Env.Stop())
+	return errors.Join(b.stopWebhook(), b.Env.Stop(), os.RemoveAll(b.certDir))
+}
+
+// RestartAPIServer stops kube-apiserver and starts it again on the same port with the same certificates; etcd
+// keeps running, so the objects stay. Clients made before work again once it is back, as after a control-plane
+// upgrade: watches break and informers list again.
+func (b *Bed) RestartAPIServer() error {
+	apiServer := b.Env.ControlPlane.GetAPIServer()
+	if err := apiServer.Stop(); err != nil {
+		return fmt.Errorf("stopping kube-apiserver: %w", err)
+	}
+	if err := apiServer.Start(); err != nil {
+		return fmt.Errorf("starting kube-apiserver again: %w", err)
+	}
+	return nil
 }
 
 // Kubeconfig returns a kubeconfig for the control plane's admin user, for kubectl.
