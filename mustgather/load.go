@@ -1,0 +1,501 @@
+package mustgather
+
+import (
+	"bufio"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	configv1 "github.com/openshift/api/config/v1"
+	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// DefaultMaxFileBytes bounds each YAML file read. oc adm inspect writes one file per object or per namespace and
+// resource; the largest a status reads are the lists of a namespace's pods and Events, a few MiB on a busy cluster.
+const DefaultMaxFileBytes int64 = 64 << 20
+
+// Where oc adm inspect writes (openshift/oc pkg/cli/admin/inspect/resource.go).
+const (
+	clusterScopedDir = "cluster-scoped-resources"
+	namespacesDir    = "namespaces"
+	coreGroupDir     = "core" // the directory of the core group, whose name is ""
+)
+
+// kind is one kind status reads, and where oc adm inspect writes it: <group>/<resource>.
+type kind struct {
+	gvk        schema.GroupVersionKind
+	resource   string
+	namespaced bool
+	// byName kinds are read when asked for by name, not loaded up front: a must-gather holds every MachineConfig
+	// (hundreds of KiB each), and status reads only the rendered one of each layered pool.
+	byName bool
+}
+
+func (k kind) groupDir() string { return cmp.Or(k.gvk.Group, coreGroupDir) }
+
+func (k kind) String() string {
+	if k.gvk.Group == "" {
+		return k.resource
+	}
+	return k.resource + "." + k.gvk.Group
+}
+
+// kinds are what gather/, lookups.Cluster and status.ClusterSettings read.
+var kinds = []kind{
+	{gvk: corev1.SchemeGroupVersion.WithKind("Node"), resource: "nodes"},
+	{gvk: mcfgv1.GroupVersion.WithKind("MachineOSConfig"), resource: "machineosconfigs"},
+	{gvk: mcfgv1.GroupVersion.WithKind("MachineOSBuild"), resource: "machineosbuilds"},
+	{gvk: mcfgv1.GroupVersion.WithKind("MachineConfigPool"), resource: "machineconfigpools"},
+	{gvk: mcfgv1.GroupVersion.WithKind("MachineConfig"), resource: "machineconfigs", byName: true},
+	{gvk: configv1.GroupVersion.WithKind("ClusterOperator"), resource: "clusteroperators"},
+	{gvk: configv1.GroupVersion.WithKind("Image"), resource: "images"},
+	{gvk: configv1.GroupVersion.WithKind("ClusterImagePolicy"), resource: "clusterimagepolicies"},
+	{gvk: corev1.SchemeGroupVersion.WithKind("Pod"), resource: "pods", namespaced: true},
+	{gvk: corev1.SchemeGroupVersion.WithKind("Event"), resource: "events", namespaced: true},
+	{gvk: corev1.SchemeGroupVersion.WithKind("Secret"), resource: "secrets", namespaced: true},
+	{gvk: corev1.SchemeGroupVersion.WithKind("ConfigMap"), resource: "configmaps", namespaced: true},
+	{gvk: batchv1.SchemeGroupVersion.WithKind("Job"), resource: "jobs", namespaced: true},
+	{gvk: appsv1.SchemeGroupVersion.WithKind("Deployment"), resource: "deployments", namespaced: true},
+}
+
+func kindOf(gk schema.GroupKind) (kind, bool) {
+	i := slices.IndexFunc(kinds, func(k kind) bool { return k.gvk.GroupKind() == gk })
+	if i < 0 {
+		return kind{}, false
+	}
+	return kinds[i], true
+}
+
+// Options say what Load reads.
+type Options struct {
+	// Namespaces whose objects are read; the other namespaces of the dump are not opened.
+	Namespaces []string
+	// MaxFileBytes bounds each YAML file; DefaultMaxFileBytes when zero.
+	MaxFileBytes int64
+}
+
+// FileError is a file of the dump that could not be read, or one of its objects: the report goes on without it.
+type FileError struct {
+	// Path is the file's, under the dump's directory as given; Line is 0 when the error has no line.
+	Path string
+	Line int
+	Err  error
+}
+
+func (e *FileError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.Path, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Path, e.Err)
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// Dump is a must-gather or oc adm inspect directory, read as the cluster it was gathered from.
+type Dump struct {
+	dir    string
+	root   *os.Root
+	scheme *runtime.Scheme
+	// bases are the directories, relative to dir, that hold cluster-scoped-resources/ or namespaces/: "." for oc adm
+	// inspect, one per image for oc adm must-gather.
+	bases   []string
+	maxFile int64
+
+	mu       sync.Mutex
+	objects  map[schema.GroupKind]map[client.ObjectKey]client.Object
+	gathered map[gatheredKey]bool
+	problems []error
+	// gatheredAt is when the gather ended; zero when the dump does not say.
+	gatheredAt time.Time
+}
+
+// gatheredKey is a kind the dump holds, in one namespace ("" for a cluster-scoped kind).
+type gatheredKey struct {
+	gk        schema.GroupKind
+	namespace string
+}
+
+// Load reads the dump in dir. It fails only when dir is no dump at all; every file it cannot read is one of
+// Problems, and the rest is read on.
+func Load(dir string, scheme *runtime.Scheme, opts Options) (*Dump, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--from %s: %w", dir, err)
+	}
+	d := &Dump{dir: dir, root: root, scheme: scheme, maxFile: cmp.Or(opts.MaxFileBytes, DefaultMaxFileBytes),
+		objects: map[schema.GroupKind]map[client.ObjectKey]client.Object{}, gathered: map[gatheredKey]bool{}}
+	if err := d.findBases(); err != nil {
+		_ = root.Close()
+		return nil, err
+	}
+	for _, base := range d.bases {
+		d.readTimestamp(base)
+		for _, k := range kinds {
+			switch {
+			case !k.namespaced:
+				d.loadClusterScoped(base, k)
+			default:
+				for _, ns := range opts.Namespaces {
+					d.loadNamespaced(base, ns, k)
+				}
+			}
+		}
+	}
+	return d, nil
+}
+
+// Close releases the dump's directory.
+func (d *Dump) Close() error { return d.root.Close() }
+
+// Problems are the files that could not be read, in the order met.
+func (d *Dump) Problems() []error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.problems)
+}
+
+// GatheredAt is when the gather ended (the last line of the timestamp file oc adm inspect writes at its start and
+// end, inspect.go logTimestamp); ok is false when the dump has none.
+func (d *Dump) GatheredAt() (time.Time, bool) { return d.gatheredAt, !d.gatheredAt.IsZero() }
+
+// Dir is the dump's directory, as given.
+func (d *Dump) Dir() string { return d.dir }
+
+// findBases finds where the inspect layout starts: dir itself (oc adm inspect --dest-dir) or its subdirectories
+// (oc adm must-gather writes one per image it runs, named after the image).
+func (d *Dump) findBases() error {
+	if d.isBase(".") {
+		d.bases = []string{"."}
+		return nil
+	}
+	entries, err := fs.ReadDir(d.root.FS(), ".")
+	if err != nil {
+		return fmt.Errorf("--from %s: %w", d.dir, err)
+	}
+	for _, e := range entries {
+		if d.isBase(e.Name()) {
+			d.bases = append(d.bases, e.Name())
+		}
+	}
+	if len(d.bases) == 0 {
+		return fmt.Errorf("--from %s: neither a must-gather nor an oc adm inspect directory: no %s/ or %s/ in it or in its subdirectories",
+			d.dir, clusterScopedDir, namespacesDir)
+	}
+	return nil
+}
+
+func (d *Dump) isBase(dir string) bool {
+	return d.isDir(path.Join(dir, clusterScopedDir)) || d.isDir(path.Join(dir, namespacesDir))
+}
+
+func (d *Dump) isDir(name string) bool {
+	info, err := d.root.Stat(name)
+	return err == nil && info.IsDir()
+}
+
+func (d *Dump) problem(rel string, line int, err error) {
+	d.problems = append(d.problems, &FileError{Path: filepath.Join(d.dir, rel), Line: line, Err: err})
+}
+
+// loadClusterScoped reads cluster-scoped-resources/<group>/<resource>.yaml (a list) and
+// cluster-scoped-resources/<group>/<resource>/*.yaml (one object each).
+func (d *Dump) loadClusterScoped(base string, k kind) {
+	groupDir := path.Join(base, clusterScopedDir, k.groupDir())
+	if d.readKindFiles(groupDir, k, !k.byName) {
+		d.gathered[gatheredKey{gk: k.gvk.GroupKind()}] = true
+	}
+}
+
+// loadNamespaced reads namespaces/<ns>/<group>/<resource>.yaml and <resource>/*.yaml, and for pods
+// namespaces/<ns>/pods/<pod>/<pod>.yaml (namespace.go gatherNamespaceData, pod.go gatherPodData). A namespace that
+// was inspected (namespaces/<ns>/<ns>.yaml) holds every kind inspect collects in it (namespace.go
+// namespaceResourcesToCollect: "all", configmaps, events, secrets), even one with no object.
+func (d *Dump) loadNamespaced(base, ns string, k kind) {
+	nsDir := path.Join(base, namespacesDir, ns)
+	if !validName(ns) || !d.isDir(nsDir) {
+		return
+	}
+	key := gatheredKey{gk: k.gvk.GroupKind(), namespace: ns}
+	if d.isRegular(path.Join(nsDir, ns+".yaml")) {
+		d.gathered[key] = true
+	}
+	if d.readKindFiles(path.Join(nsDir, k.groupDir()), k, true) {
+		d.gathered[key] = true
+	}
+	if k.resource != "pods" {
+		return
+	}
+	podsDir := path.Join(nsDir, "pods")
+	entries, err := fs.ReadDir(d.root.FS(), podsDir)
+	if err != nil {
+		return
+	}
+	d.gathered[key] = true
+	for _, e := range entries {
+		if file := path.Join(podsDir, e.Name(), e.Name()+".yaml"); validName(e.Name()) && d.isRegular(file) {
+			d.readFile(file, k)
+		}
+	}
+}
+
+// readKindFiles reads <groupDir>/<resource>.yaml and, when all, <groupDir>/<resource>/*.yaml; it reports whether
+// the dump holds the kind there.
+func (d *Dump) readKindFiles(groupDir string, k kind, all bool) bool {
+	found := false
+	if list := path.Join(groupDir, k.resource+".yaml"); d.isRegular(list) {
+		found = true
+		d.readFile(list, k)
+	}
+	dir := path.Join(groupDir, k.resource)
+	entries, err := fs.ReadDir(d.root.FS(), dir)
+	if err != nil {
+		return found
+	}
+	if !all {
+		return true
+	}
+	for _, e := range entries {
+		if name := e.Name(); strings.HasSuffix(name, ".yaml") && !e.IsDir() {
+			d.readFile(path.Join(dir, name), k)
+		}
+	}
+	return true
+}
+
+// isRegular reports whether name is a regular file inside the dump: a FIFO or a device would block or never end.
+func (d *Dump) isRegular(name string) bool {
+	info, err := d.root.Stat(name)
+	return err == nil && info.Mode().IsRegular()
+}
+
+// validName keeps a name read from the dump or asked for to one path element.
+func validName(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, `/\`)
+}
+
+// readFile decodes every object of kind k in one file: a single object or a list, in one or more YAML documents.
+func (d *Dump) readFile(rel string, k kind) {
+	data, err := d.readBounded(rel)
+	if err != nil {
+		d.problem(rel, 0, err)
+		return
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+			return
+		} else if err != nil {
+			line, msg := yamlLine(err)
+			d.problem(rel, line, errors.New(msg))
+			return
+		}
+		if len(doc.Content) == 0 {
+			continue
+		}
+		d.decodeDocument(rel, doc.Content[0], k)
+	}
+}
+
+// readBounded reads a regular file of at most maxFile bytes.
+func (d *Dump) readBounded(rel string) ([]byte, error) {
+	f, err := d.root.Open(rel)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	if info.Size() > d.maxFile {
+		return nil, fmt.Errorf("%d bytes, over the limit of %d for a YAML file: not read", info.Size(), d.maxFile)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, d.maxFile+1))
+	if err == nil && int64(len(data)) > d.maxFile {
+		return nil, fmt.Errorf("over the limit of %d bytes for a YAML file: not read", d.maxFile)
+	}
+	return data, err
+}
+
+// decodeDocument decodes one YAML document: an object of kind k, or a list whose items are.
+func (d *Dump) decodeDocument(rel string, node *yaml.Node, k kind) {
+	if node.Kind != yaml.MappingNode {
+		d.problem(rel, node.Line, errors.New("not a Kubernetes object: the document is not a mapping"))
+		return
+	}
+	apiVersion, kindName := scalar(node, "apiVersion"), scalar(node, "kind")
+	items := field(node, "items")
+	if strings.HasSuffix(kindName, "List") && items != nil {
+		if items.Kind != yaml.SequenceNode {
+			d.problem(rel, items.Line, errors.New("items is not a list"))
+			return
+		}
+		// Items of a typed list (PodList) carry no kind of their own; those of a List (what oc prints) do.
+		itemGVK := schema.FromAPIVersionAndKind(apiVersion, strings.TrimSuffix(kindName, "List"))
+		for _, item := range items.Content {
+			d.decodeObject(rel, item, k, itemGVK)
+		}
+		return
+	}
+	d.decodeObject(rel, node, k, schema.GroupVersionKind{})
+}
+
+// decodeObject decodes one object into the scheme's type, through JSON as the API machinery does, and keeps it.
+func (d *Dump) decodeObject(rel string, node *yaml.Node, k kind, listGVK schema.GroupVersionKind) {
+	line := node.Line
+	var value any
+	if err := node.Decode(&value); err != nil {
+		_, msg := yamlLine(err)
+		d.problem(rel, line, errors.New(msg))
+		return
+	}
+	m, ok := value.(map[string]any)
+	if !ok {
+		d.problem(rel, line, errors.New("not a Kubernetes object: not a mapping"))
+		return
+	}
+	apiVersion, _ := m["apiVersion"].(string)
+	kindName, _ := m["kind"].(string)
+	gvk := schema.FromAPIVersionAndKind(apiVersion, kindName)
+	if apiVersion == "" && kindName == "" {
+		gvk = listGVK
+	}
+	if gvk.GroupKind() != k.gvk.GroupKind() {
+		d.problem(rel, line, fmt.Errorf("a %s %s where oc adm inspect writes %s: skipped", apiVersion, kindName, k))
+		return
+	}
+	if gvk.Version != k.gvk.Version {
+		d.problem(rel, line, fmt.Errorf("%s %s is a version ocl-guard does not read: it reads %s", apiVersion, kindName, k.gvk.GroupVersion()))
+		return
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		d.problem(rel, line, fmt.Errorf("%s: %w", kindName, err))
+		return
+	}
+	obj, err := d.scheme.New(k.gvk)
+	if err != nil {
+		d.problem(rel, line, err)
+		return
+	}
+	if err := json.Unmarshal(data, obj); err != nil {
+		d.problem(rel, line, fmt.Errorf("%s %s: %w", kindName, nameOf(m), err))
+		return
+	}
+	o, ok := obj.(client.Object)
+	if !ok || o.GetName() == "" {
+		d.problem(rel, line, fmt.Errorf("%s without metadata.name: skipped", kindName))
+		return
+	}
+	if k.namespaced != (o.GetNamespace() != "") {
+		d.problem(rel, line, fmt.Errorf("%s %s: metadata.namespace %q does not fit a %s kind: skipped", kindName, o.GetName(), o.GetNamespace(), scope(k)))
+		return
+	}
+	o.GetObjectKind().SetGroupVersionKind(k.gvk)
+	d.keep(k, o)
+}
+
+func scope(k kind) string {
+	if k.namespaced {
+		return "namespaced"
+	}
+	return "cluster-scoped"
+}
+
+// keep stores an object; one met twice (in a list file and in its own file, or in two images' directories) is
+// kept in its newest version.
+func (d *Dump) keep(k kind, o client.Object) {
+	byKey := d.objects[k.gvk.GroupKind()]
+	if byKey == nil {
+		byKey = map[client.ObjectKey]client.Object{}
+		d.objects[k.gvk.GroupKind()] = byKey
+	}
+	key := client.ObjectKeyFromObject(o)
+	if old, ok := byKey[key]; ok && resourceVersion(old) > resourceVersion(o) {
+		return
+	}
+	byKey[key] = o
+}
+
+func resourceVersion(o client.Object) uint64 {
+	v, _ := strconv.ParseUint(o.GetResourceVersion(), 10, 64)
+	return v
+}
+
+func nameOf(m map[string]any) string {
+	meta, _ := m["metadata"].(map[string]any)
+	name, _ := meta["name"].(string)
+	return name
+}
+
+// scalar returns the value of a mapping's scalar key, "" when absent.
+func scalar(node *yaml.Node, key string) string {
+	if v := field(node, key); v != nil && v.Kind == yaml.ScalarNode {
+		return v.Value
+	}
+	return ""
+}
+
+func field(node *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		if node.Content[i].Value == key {
+			return node.Content[i+1]
+		}
+	}
+	return nil
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlLine splits go-yaml's "yaml: line N: message" into the line and the message.
+func yamlLine(err error) (int, string) {
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n, m[2]
+	}
+	return 0, strings.TrimPrefix(err.Error(), "yaml: ")
+}
+
+// readTimestamp reads base/timestamp: time.Time.String() lines, one when inspect starts and one when it ends.
+func (d *Dump) readTimestamp(base string) {
+	rel := path.Join(base, "timestamp")
+	if !d.isRegular(rel) {
+		return
+	}
+	f, err := d.root.Open(rel)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	scanner := bufio.NewScanner(io.LimitReader(f, 64<<10))
+	for scanner.Scan() {
+		text, _, _ := strings.Cut(strings.TrimSpace(scanner.Text()), " m=") // the monotonic clock reading
+		if t, err := time.Parse("2006-01-02 15:04:05.999999999 -0700 MST", text); err == nil && t.After(d.gatheredAt) {
+			d.gatheredAt = t
+		}
+	}
+}
