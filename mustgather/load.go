@@ -51,7 +51,7 @@ type kind struct {
 	byName bool
 }
 
-func (k kind) groupDir() string { return cmp.Or(k.gvk.Group, coreGroupDir) }
+func (k kind) groupDir() string { return Kind{GVK: k.gvk}.GroupDir() }
 
 func (k kind) String() string {
 	if k.gvk.Group == "" {
@@ -76,6 +76,26 @@ var kinds = []kind{
 	{gvk: corev1.SchemeGroupVersion.WithKind("ConfigMap"), resource: "configmaps", namespaced: true},
 	{gvk: batchv1.SchemeGroupVersion.WithKind("Job"), resource: "jobs", namespaced: true},
 	{gvk: appsv1.SchemeGroupVersion.WithKind("Deployment"), resource: "deployments", namespaced: true},
+}
+
+// Kind is one kind a dump is read for, and where oc adm inspect writes it: <group>/<resource>, "core" for the
+// core group.
+type Kind struct {
+	GVK        schema.GroupVersionKind
+	Resource   string
+	Namespaced bool
+}
+
+// GroupDir is the directory of the kind's group.
+func (k Kind) GroupDir() string { return cmp.Or(k.GVK.Group, coreGroupDir) }
+
+// Kinds are the kinds Load reads: what gather/, lookups.Cluster and status.ClusterSettings read.
+func Kinds() []Kind {
+	out := make([]Kind, len(kinds))
+	for i, k := range kinds {
+		out[i] = Kind{GVK: k.gvk, Resource: k.resource, Namespaced: k.namespaced}
+	}
+	return out
 }
 
 func kindOf(gk schema.GroupKind) (kind, bool) {
@@ -350,6 +370,9 @@ func (d *Dump) decodeDocument(rel string, node *yaml.Node, k kind) {
 	apiVersion, kindName := scalar(node, "apiVersion"), scalar(node, "kind")
 	items := field(node, "items")
 	if strings.HasSuffix(kindName, "List") && items != nil {
+		if items.Kind == yaml.ScalarNode && items.Tag == "!!null" {
+			return // an empty list, as printed from a nil slice
+		}
 		if items.Kind != yaml.SequenceNode {
 			d.problem(rel, items.Line, errors.New("items is not a list"))
 			return
