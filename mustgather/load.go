@@ -315,6 +315,14 @@ func validName(name string) bool {
 
 // readFile decodes every object of kind k in one file: a single object or a list, in one or more YAML documents.
 func (d *Dump) readFile(rel string, k kind) {
+	// Stat before opening: opening a FIFO would wait for a writer forever. The root refuses a symlink that leads out.
+	if info, err := d.root.Stat(rel); err != nil {
+		d.problem(rel, 0, err)
+		return
+	} else if !info.Mode().IsRegular() {
+		d.problem(rel, 0, errors.New("not a regular file: not read"))
+		return
+	}
 	data, err := d.readBounded(rel)
 	if err != nil {
 		d.problem(rel, 0, err)
