@@ -222,3 +222,28 @@ func golden(t *testing.T, path string, got []byte) {
 		t.Errorf("%s differs from the output (go test ./cmd/ocl-guard/ -run StatusFrom -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
+
+// The README shows the offline report of the failed build: the golden file's block, kept in step here.
+func TestReadmeShowsTheOfflineReport(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := os.ReadFile("testdata/status-from.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := bytes.Index(golden, []byte("pool worker: PROBLEM"))
+	if start < 0 {
+		t.Fatal("testdata/status-from.txt has no pool worker")
+	}
+	block := golden[start:]
+	if end := bytes.Index(block, []byte("\n  next: ")); end >= 0 {
+		if nl := bytes.IndexByte(block[end+1:], '\n'); nl >= 0 {
+			block = block[:end+1+nl+1]
+		}
+	}
+	if !bytes.Contains(readme, block) {
+		t.Errorf("README.md does not show the pool worker block of cmd/ocl-guard/testdata/status-from.txt: paste it into the `status --from` section:\n%s", block)
+	}
+}
