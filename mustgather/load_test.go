@@ -117,13 +117,11 @@ func TestDamagedAndHostileFiles(t *testing.T) {
 			"a version ocl-guard does not read"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := tc.file
+			file := nodesDir + "/" + tc.file
 			if strings.Contains(tc.content, "MachineOSConfig") {
-				dir = "cluster-scoped-resources/machineconfiguration.openshift.io/machineosconfigs/" + tc.file
-			} else {
-				dir = nodesDir + "/" + tc.file
+				file = "cluster-scoped-resources/machineconfiguration.openshift.io/machineosconfigs/" + tc.file
 			}
-			root := writeTree(t, map[string]string{dir: tc.content, nodesDir + "/good.yaml": node("good")})
+			root := writeTree(t, map[string]string{file: tc.content, nodesDir + "/good.yaml": node("good")})
 			d := load(t, root, tc.opts)
 			problems := d.Problems()
 			if len(problems) != 1 || !strings.Contains(problems[0].Error(), tc.want) {
@@ -236,8 +234,8 @@ func TestTailLogReadsOnlyTheEnd(t *testing.T) {
 func TestReaderSemantics(t *testing.T) {
 	ns := mco.Namespace
 	root := writeTree(t, map[string]string{
-		nodesDir + "/a.yaml": node("a"),
-		nodesDir + "/b.yaml": strings.Replace(node("b"), "worker", "infra", 1),
+		nodesDir + "/a.yaml":                    node("a"),
+		nodesDir + "/b.yaml":                    strings.Replace(node("b"), "worker", "infra", 1),
 		"namespaces/" + ns + "/" + ns + ".yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + ns + "\n",
 		"namespaces/default/core/events.yaml": `apiVersion: v1
 kind: List
@@ -255,7 +253,7 @@ items:
 		// The same pod in the list and in its own directory, at two versions: the newest is kept.
 		"namespaces/" + ns + "/core/pods.yaml": "apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: p, namespace: " + ns + ", resourceVersion: \"7\", labels: {app: x}}\n",
 		"namespaces/" + ns + "/pods/p/p.yaml":  "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: " + ns + ", resourceVersion: \"9\", labels: {app: y}}\n",
-		"timestamp": "2026-12-01 11:58:00.1 +0000 UTC m=+0.1\n2026-12-01 12:00:00.123456789 +0000 UTC m=+120.5\n",
+		"timestamp":                            "2026-12-01 11:58:00.1 +0000 UTC m=+0.1\n2026-12-01 12:00:00.123456789 +0000 UTC m=+120.5\n",
 	})
 	d := load(t, root, Options{})
 	ctx := context.Background()

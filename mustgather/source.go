@@ -1,13 +1,14 @@
 package mustgather
 
 import (
-	"github.com/ocl-guard/ocl-guard/lookups"
-	"github.com/ocl-guard/ocl-guard/mco"
-	"github.com/ocl-guard/ocl-guard/validators"
 	configv1 "github.com/openshift/api/config/v1"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/ocl-guard/ocl-guard/lookups"
+	"github.com/ocl-guard/ocl-guard/mco"
+	"github.com/ocl-guard/ocl-guard/validators"
 )
 
 // NotJudged begins the message of every rule a must-gather cannot judge.

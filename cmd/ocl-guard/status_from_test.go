@@ -155,7 +155,8 @@ func TestStatusFromGolden(t *testing.T) {
 			t.Fatalf("-o %s: exit %d, %v; stderr:\n%s", format, code, err, errOut.String())
 		}
 		got := strings.ReplaceAll(out.String()+errOut.String(), dir, "DIR")
-		golden(t, filepath.Join("testdata", "status-from."+map[string]string{"text": "txt", "json": "json"}[format]), []byte(got))
+		// .golden, not .json: `check -f testdata` reads every manifest there.
+		golden(t, filepath.Join("testdata", "status-from."+format+".golden"), []byte(got))
 		if strings.Contains(got, "s3cr3t") || strings.Contains(got, base64.StdEncoding.EncodeToString([]byte("robot:s3cr3t-never-shown"))) {
 			t.Error("a credential leaked into the output")
 		}
@@ -229,13 +230,13 @@ func TestReadmeShowsTheOfflineReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden, err := os.ReadFile("testdata/status-from.txt")
+	golden, err := os.ReadFile("testdata/status-from.text.golden")
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := bytes.Index(golden, []byte("pool worker: PROBLEM"))
 	if start < 0 {
-		t.Fatal("testdata/status-from.txt has no pool worker")
+		t.Fatal("testdata/status-from.text.golden has no pool worker")
 	}
 	block := golden[start:]
 	if end := bytes.Index(block, []byte("\n  next: ")); end >= 0 {
@@ -244,6 +245,6 @@ func TestReadmeShowsTheOfflineReport(t *testing.T) {
 		}
 	}
 	if !bytes.Contains(readme, block) {
-		t.Errorf("README.md does not show the pool worker block of cmd/ocl-guard/testdata/status-from.txt: paste it into the `status --from` section:\n%s", block)
+		t.Errorf("README.md does not show the pool worker block of cmd/ocl-guard/testdata/status-from.text.golden: paste it into the `status --from` section:\n%s", block)
 	}
 }

@@ -129,7 +129,7 @@ func writeNamespace(dir, ns string) error {
 	if _, err := os.Stat(file); err == nil {
 		return nil
 	}
-	return writeYAML(file, &corev1.Namespace{TypeMeta: metaType("v1", "Namespace"), ObjectMeta: objectMeta(ns)})
+	return writeYAML(file, &corev1.Namespace{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"}, ObjectMeta: metav1.ObjectMeta{Name: ns}})
 }
 
 // writePod writes namespaces/<ns>/pods/<pod>/<pod>.yaml and, for each container given a log,
@@ -179,9 +179,3 @@ func writeFile(file string, data []byte) error {
 	}
 	return os.WriteFile(file, data, 0o644)
 }
-
-func metaType(apiVersion, kind string) metav1.TypeMeta {
-	return metav1.TypeMeta{APIVersion: apiVersion, Kind: kind}
-}
-
-func objectMeta(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: name} }
