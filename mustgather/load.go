@@ -2,6 +2,7 @@ package mustgather
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -328,7 +329,14 @@ func (d *Dump) readFile(rel string, k kind) {
 		d.problem(rel, 0, err)
 		return
 	}
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	if header, items, ok := splitList(data); ok && d.decodeSplitList(rel, header, items, k) {
+		return
+	}
+	if len(data) > maxDocumentBytes {
+		d.problem(rel, 0, fmt.Errorf("%d bytes in one YAML document, over the limit of %d: not read", len(data), maxDocumentBytes))
+		return
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node
 		if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
@@ -343,6 +351,97 @@ func (d *Dump) readFile(rel string, k kind) {
 		}
 		d.decodeDocument(rel, doc.Content[0], k)
 	}
+}
+
+// maxDocumentBytes bounds a YAML document parsed whole: its node tree costs about 25 times its size. A list as oc
+// writes it is parsed item by item (splitList), so only its largest item counts.
+const maxDocumentBytes = 8 << 20
+
+// listItem is one item of a list split by splitList: its text, dedented, and the line it starts on.
+type listItem struct {
+	line int
+	data []byte
+}
+
+// splitList cuts a list as oc prints it (sigs.k8s.io/yaml: the keys sorted, "items:" at the first column and each
+// item a "- " there) into the list's other lines and its items, so that each item is parsed alone and a list of
+// thousands of pods costs one pod's node tree, not thousands. ok is false for any other shape, which is parsed whole.
+func splitList(data []byte) (header []byte, items []listItem, ok bool) {
+	inItems := false
+	line := 0
+	for len(data) > 0 {
+		text := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			text, data = data[:i+1], data[i+1:]
+		} else {
+			data = nil
+		}
+		line++
+		bare := bytes.TrimRight(text, "\r\n")
+		switch {
+		case bytes.Equal(bare, []byte("---")) || bytes.Equal(bare, []byte("...")):
+			return nil, nil, false // several documents
+		case !inItems && bytes.Equal(bare, []byte("items:")):
+			if ok {
+				return nil, nil, false
+			}
+			inItems, ok = true, true
+		case inItems && (bytes.HasPrefix(bare, []byte("- ")) || bytes.Equal(bare, []byte("-"))):
+			items = append(items, listItem{line: line, data: append([]byte(nil), text[min(2, len(bare)):]...)})
+		case inItems && (bytes.HasPrefix(bare, []byte("  ")) || len(bare) == 0 || bare[0] == '#'):
+			switch {
+			case len(bare) == 0 || bare[0] == '#':
+				if len(items) > 0 {
+					items[len(items)-1].data = append(items[len(items)-1].data, '\n')
+				}
+			case len(items) == 0:
+				return nil, nil, false // "items:" followed by an indented sequence: not oc's shape
+			default:
+				items[len(items)-1].data = append(items[len(items)-1].data, text[2:]...)
+			}
+		default:
+			inItems = false
+			header = append(header, text...)
+		}
+	}
+	return header, items, ok
+}
+
+// decodeItem decodes one item of a list cut by splitList; nil and no error for an empty one.
+func (d *Dump) decodeItem(rel string, item listItem, k kind, itemGVK schema.GroupVersionKind) (client.Object, error) {
+	if len(item.data) > maxDocumentBytes {
+		return nil, &FileError{Path: filepath.Join(d.dir, rel), Line: item.line,
+			Err: fmt.Errorf("an item of %d bytes, over the limit of %d: not read", len(item.data), maxDocumentBytes)}
+	}
+	var n yaml.Node
+	if err := yaml.Unmarshal(item.data, &n); err != nil {
+		line, msg := yamlLine(err)
+		return nil, &FileError{Path: filepath.Join(d.dir, rel), Line: item.line + max(line, 1) - 1, Err: errors.New(msg)}
+	}
+	if len(n.Content) == 0 {
+		return nil, nil
+	}
+	return d.decodeObject(rel, n.Content[0], k, itemGVK, item.line-1)
+}
+
+// decodeSplitList decodes the items of a list cut by splitList; false when the other lines do not make a List.
+func (d *Dump) decodeSplitList(rel string, header []byte, items []listItem, k kind) bool {
+	var h yaml.Node
+	if err := yaml.Unmarshal(header, &h); err != nil || len(h.Content) == 0 || h.Content[0].Kind != yaml.MappingNode {
+		return false
+	}
+	apiVersion, kindName := scalar(h.Content[0], "apiVersion"), scalar(h.Content[0], "kind")
+	if !strings.HasSuffix(kindName, "List") {
+		return false
+	}
+	itemGVK := schema.FromAPIVersionAndKind(apiVersion, strings.TrimSuffix(kindName, "List"))
+	for _, item := range items {
+		o, err := d.decodeItem(rel, item, k, itemGVK)
+		if o != nil || err != nil {
+			d.add(k, o, err)
+		}
+	}
+	return true
 }
 
 // readBounded reads a regular file of at most maxFile bytes.
@@ -388,26 +487,30 @@ func (d *Dump) decodeDocument(rel string, node *yaml.Node, k kind) {
 		// Items of a typed list (PodList) carry no kind of their own; those of a List (what oc prints) do.
 		itemGVK := schema.FromAPIVersionAndKind(apiVersion, strings.TrimSuffix(kindName, "List"))
 		for _, item := range items.Content {
-			d.decodeObject(rel, item, k, itemGVK)
+			o, err := d.decodeObject(rel, item, k, itemGVK, 0)
+			d.add(k, o, err)
 		}
 		return
 	}
-	d.decodeObject(rel, node, k, schema.GroupVersionKind{})
+	o, err := d.decodeObject(rel, node, k, schema.GroupVersionKind{}, 0)
+	d.add(k, o, err)
 }
 
-// decodeObject decodes one object into the scheme's type, through JSON as the API machinery does, and keeps it.
-func (d *Dump) decodeObject(rel string, node *yaml.Node, k kind, listGVK schema.GroupVersionKind) {
-	line := node.Line
+// decodeObject decodes one object into the scheme's type, through JSON as the API machinery does. It only reads d,
+// so items are decoded in parallel.
+func (d *Dump) decodeObject(rel string, node *yaml.Node, k kind, listGVK schema.GroupVersionKind, lineOffset int) (client.Object, error) {
+	line := node.Line + lineOffset
+	fail := func(err error) (client.Object, error) {
+		return nil, &FileError{Path: filepath.Join(d.dir, rel), Line: line, Err: err}
+	}
 	var value any
 	if err := node.Decode(&value); err != nil {
 		_, msg := yamlLine(err)
-		d.problem(rel, line, errors.New(msg))
-		return
+		return fail(errors.New(msg))
 	}
 	m, ok := value.(map[string]any)
 	if !ok {
-		d.problem(rel, line, errors.New("not a Kubernetes object: not a mapping"))
-		return
+		return fail(errors.New("not a Kubernetes object: not a mapping"))
 	}
 	apiVersion, _ := m["apiVersion"].(string)
 	kindName, _ := m["kind"].(string)
@@ -416,37 +519,40 @@ func (d *Dump) decodeObject(rel string, node *yaml.Node, k kind, listGVK schema.
 		gvk = listGVK
 	}
 	if gvk.GroupKind() != k.gvk.GroupKind() {
-		d.problem(rel, line, fmt.Errorf("a %s %s where oc adm inspect writes %s: skipped", apiVersion, kindName, k))
-		return
+		return fail(fmt.Errorf("a %s %s where oc adm inspect writes %s: skipped", apiVersion, kindName, k))
 	}
 	if gvk.Version != k.gvk.Version {
-		d.problem(rel, line, fmt.Errorf("%s %s is a version ocl-guard does not read: it reads %s", apiVersion, kindName, k.gvk.GroupVersion()))
-		return
+		return fail(fmt.Errorf("%s %s is a version ocl-guard does not read: it reads %s", apiVersion, kindName, k.gvk.GroupVersion()))
 	}
 	data, err := json.Marshal(m)
 	if err != nil {
-		d.problem(rel, line, fmt.Errorf("%s: %w", kindName, err))
-		return
+		return fail(fmt.Errorf("%s: %w", kindName, err))
 	}
 	obj, err := d.scheme.New(k.gvk)
 	if err != nil {
-		d.problem(rel, line, err)
-		return
+		return fail(err)
 	}
 	if err := json.Unmarshal(data, obj); err != nil {
-		d.problem(rel, line, fmt.Errorf("%s %s: %w", kindName, nameOf(m), err))
-		return
+		return fail(fmt.Errorf("%s %s: %w", kindName, nameOf(m), err))
 	}
 	o, ok := obj.(client.Object)
 	if !ok || o.GetName() == "" {
-		d.problem(rel, line, fmt.Errorf("%s without metadata.name: skipped", kindName))
-		return
+		return fail(fmt.Errorf("%s without metadata.name: skipped", kindName))
 	}
 	if k.namespaced != (o.GetNamespace() != "") {
-		d.problem(rel, line, fmt.Errorf("%s %s: metadata.namespace %q does not fit a %s kind: skipped", kindName, o.GetName(), o.GetNamespace(), scope(k)))
-		return
+		return fail(fmt.Errorf("%s %s: metadata.namespace %q does not fit a %s kind: skipped", kindName, o.GetName(), o.GetNamespace(), scope(k)))
 	}
 	o.GetObjectKind().SetGroupVersionKind(k.gvk)
+	o.SetManagedFields(nil) // nothing reads them, and they can be most of an object
+	return o, nil
+}
+
+// add keeps an object decoded, or its problem.
+func (d *Dump) add(k kind, o client.Object, err error) {
+	if err != nil {
+		d.problems = append(d.problems, err)
+		return
+	}
 	d.keep(k, o)
 }
 

@@ -299,3 +299,46 @@ items:
 		}
 	}
 }
+
+// A list as oc writes it is parsed item by item: a damaged item is one problem at its own line, and the items
+// around it are read. Other shapes (an indented sequence, several documents) are parsed whole.
+func TestListsAreReadItemByItem(t *testing.T) {
+	ocList := "apiVersion: v1\nitems:\n" +
+		"- apiVersion: v1\n  kind: Node\n  metadata:\n    name: a\n" +
+		"- apiVersion: v1\n  kind: Node\n  metadata:\n    name: b\n  spec:\n    unschedulable: maybe\n" + // line 12
+		"- apiVersion: v1\n  kind: Node\n  metadata:\n    name: c\n    labels: {x: \"y\"\n" + // unclosed on line 17
+		"- apiVersion: v1\n  kind: Node\n  metadata:\n    name: d\n" +
+		"kind: List\nmetadata:\n  resourceVersion: \"\"\n"
+	for _, tc := range []struct {
+		name, content string
+		nodes         string
+		problems      []string
+	}{
+		{"oc's list", ocList, "a,d", []string{"nodes.yaml:7: Node b: json: cannot unmarshal string", "nodes.yaml:16: did not find expected ',' or '}'"}},
+		{"an indented sequence", "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Node\n    metadata: {name: a}\n  - {apiVersion: v1, kind: Node, metadata: {name: b}}\n", "a,b", nil},
+		{"several documents", node("a") + "---\n" + node("b"), "a,b", nil},
+		{"a typed list", "apiVersion: v1\nkind: NodeList\nitems:\n- metadata:\n    name: a\n", "a", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := load(t, writeTree(t, map[string]string{"cluster-scoped-resources/core/nodes.yaml": tc.content}), Options{})
+			if got := strings.Join(nodeNames(t, d), ","); got != tc.nodes {
+				t.Errorf("nodes %s, want %s", got, tc.nodes)
+			}
+			problems := d.Problems()
+			if len(problems) != len(tc.problems) {
+				t.Fatalf("problems %v, want %v", problems, tc.problems)
+			}
+			for i, want := range tc.problems {
+				if !strings.Contains(problems[i].Error(), want) {
+					t.Errorf("problem %v, want %q", problems[i], want)
+				}
+			}
+		})
+	}
+	// One document is parsed whole, so it has a limit of its own, below the file's.
+	big := node("big") + "# " + strings.Repeat("x", maxDocumentBytes) + "\n"
+	d := load(t, writeTree(t, map[string]string{nodesDir + "/big.yaml": big}), Options{})
+	if p := d.Problems(); len(p) != 1 || !strings.Contains(p[0].Error(), "in one YAML document, over the limit of 8388608: not read") {
+		t.Errorf("problems %v", p)
+	}
+}
