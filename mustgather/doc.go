@@ -27,7 +27,8 @@
 // kind would, which the gatherers read as "unknown".
 //
 // Dumps come from customers, so everything is read as hostile: files are opened through an os.Root (no symlink
-// leads out of DIR), each YAML file is read up to MaxFileBytes, YAML aliases and nesting are bounded by
+// leads out of DIR), each YAML file is read up to Options.MaxFileBytes and the dump up to Options.MaxTotalBytes, a
+// list as oc writes it is parsed item by item and any other document whole only up to 8 MiB, YAML aliases and nesting are bounded by
 // go.yaml.in/yaml/v3 (excessive aliasing, a depth of 10,000), logs are read from their end only (Dump.Logs seeks),
 // and a file that cannot be read is a Problem naming it ("path:line: ..."), while the rest is read on.
 package mustgather

@@ -35,6 +35,10 @@ import (
 // resource; the largest a status reads are the lists of a namespace's pods and Events, a few MiB on a busy cluster.
 const DefaultMaxFileBytes int64 = 64 << 20
 
+// DefaultMaxTotalBytes bounds the YAML read from one dump, so that a dump of millions of files costs bounded time
+// and memory too. What status reads of a 1,000-node must-gather is a few tens of MiB.
+const DefaultMaxTotalBytes int64 = 512 << 20
+
 // Where oc adm inspect writes (openshift/oc pkg/cli/admin/inspect/resource.go).
 const (
 	clusterScopedDir = "cluster-scoped-resources"
@@ -113,6 +117,8 @@ type Options struct {
 	Namespaces []string
 	// MaxFileBytes bounds each YAML file; DefaultMaxFileBytes when zero.
 	MaxFileBytes int64
+	// MaxTotalBytes bounds the YAML read in all; DefaultMaxTotalBytes when zero.
+	MaxTotalBytes int64
 }
 
 // FileError is a file of the dump that could not be read, or one of its objects: the report goes on without it.
@@ -139,8 +145,12 @@ type Dump struct {
 	scheme *runtime.Scheme
 	// bases are the directories, relative to dir, that hold cluster-scoped-resources/ or namespaces/: "." for oc adm
 	// inspect, one per image for oc adm must-gather.
-	bases   []string
-	maxFile int64
+	bases    []string
+	maxFile  int64
+	maxTotal int64
+	// read is the YAML read so far; overTotal is set once a file would pass maxTotal, and no file is read after it.
+	read      int64
+	overTotal bool
 
 	mu       sync.Mutex
 	objects  map[schema.GroupKind]map[client.ObjectKey]client.Object
@@ -164,7 +174,8 @@ func Load(dir string, scheme *runtime.Scheme, opts Options) (*Dump, error) {
 		return nil, fmt.Errorf("--from %s: %w", dir, err)
 	}
 	d := &Dump{dir: dir, root: root, scheme: scheme, maxFile: cmp.Or(opts.MaxFileBytes, DefaultMaxFileBytes),
-		objects: map[schema.GroupKind]map[client.ObjectKey]client.Object{}, gathered: map[gatheredKey]bool{}}
+		maxTotal: cmp.Or(opts.MaxTotalBytes, DefaultMaxTotalBytes),
+		objects:  map[schema.GroupKind]map[client.ObjectKey]client.Object{}, gathered: map[gatheredKey]bool{}}
 	if err := d.findBases(); err != nil {
 		_ = root.Close()
 		return nil, err
@@ -329,6 +340,9 @@ func (d *Dump) readFile(rel string, k kind) {
 		d.problem(rel, 0, err)
 		return
 	}
+	if data == nil {
+		return // over the dump's limit, said once
+	}
 	if header, items, ok := splitList(data); ok && d.decodeSplitList(rel, header, items, k) {
 		return
 	}
@@ -461,6 +475,14 @@ func (d *Dump) readBounded(rel string) ([]byte, error) {
 	if info.Size() > d.maxFile {
 		return nil, fmt.Errorf("%d bytes, over the limit of %d for a YAML file: not read", info.Size(), d.maxFile)
 	}
+	if d.overTotal {
+		return nil, nil
+	}
+	if d.read+info.Size() > d.maxTotal {
+		d.overTotal = true
+		return nil, fmt.Errorf("reading it would pass the limit of %d bytes of YAML for the whole dump: neither it nor any file after it is read", d.maxTotal)
+	}
+	d.read += info.Size()
 	data, err := io.ReadAll(io.LimitReader(f, d.maxFile+1))
 	if err == nil && int64(len(data)) > d.maxFile {
 		return nil, fmt.Errorf("over the limit of %d bytes for a YAML file: not read", d.maxFile)

@@ -106,6 +106,8 @@ func TestDamagedAndHostileFiles(t *testing.T) {
 			Options{}, "deep.yaml:5: exceeded max depth of 10000"},
 		{"over the size limit", "big.yaml", node("big") + "# " + strings.Repeat("x", 4096) + "\n", Options{MaxFileBytes: 1024},
 			"big.yaml: 4196 bytes, over the limit of 1024 for a YAML file: not read"},
+		{"over the dump's limit", "zz.yaml", node("zz") + "# " + strings.Repeat("x", 2048) + "\n", Options{MaxTotalBytes: 2048},
+			"zz.yaml: reading it would pass the limit of 2048 bytes of YAML for the whole dump"},
 		{"truncated", "cut.yaml", "apiVersion: v1\nkind: Node\nmetadata:\n  name: cut\n  labels: {a: \"b\"\n", Options{}, "cut.yaml:4: did not find expected ',' or '}'"},
 		{"a field of the wrong type", "typed.yaml", "apiVersion: v1\nkind: Node\nmetadata:\n  name: typed\nspec:\n  unschedulable: maybe\n", Options{},
 			"typed.yaml:1: Node typed: json: cannot unmarshal string into Go struct field NodeSpec.spec.unschedulable of type bool"},
