@@ -1,7 +1,7 @@
 // Package mustgather reads a must-gather (`oc adm must-gather`) or an `oc adm inspect` directory as the cluster it
 // was gathered from, so that `ocl-guard status --from DIR` runs the live gatherers (gather/), rules and rendering
-// unchanged: Load decodes the objects status reads into a read-only client.Reader (Dump), Dump.Logs reads build logs
-// from the files and Dump.RuleSource answers the admission rules.
+// unchanged: Load decodes the objects status reads into a read-only client.Reader (Dump), Dump.TailLog reads build
+// logs from the files (a gather.LogReader) and RuleSource answers the admission rules (a validators.PartialSource).
 //
 // What it reads, in the layout of openshift/oc pkg/cli/admin/inspect (resource.go dirPathForInfo and
 // filenameForInfo, namespace.go gatherNamespaceData, pod.go gatherPodData and gatherContainerLogs), under DIR or
@@ -27,8 +27,9 @@
 // kind would, which the gatherers read as "unknown".
 //
 // Dumps come from customers, so everything is read as hostile: files are opened through an os.Root (no symlink
-// leads out of DIR), each YAML file is read up to Options.MaxFileBytes and the dump up to Options.MaxTotalBytes, a
-// list as oc writes it is parsed item by item and any other document whole only up to 8 MiB, YAML aliases and nesting are bounded by
-// go.yaml.in/yaml/v3 (excessive aliasing, a depth of 10,000), logs are read from their end only (Dump.Logs seeks),
-// and a file that cannot be read is a Problem naming it ("path:line: ..."), while the rest is read on.
+// leads out of DIR, and a FIFO or device is never opened), each YAML file is read up to Options.MaxFileBytes and the
+// dump up to Options.MaxTotalBytes, a list as oc writes it is parsed item by item and any other document whole only
+// up to 8 MiB, YAML aliases and nesting are bounded by go.yaml.in/yaml/v3 (excessive aliasing, a depth of 10,000),
+// logs are read from their end only (Dump.TailLog seeks), and a file that cannot be read is one of Dump.Problems,
+// naming it ("path:line: ..."), while the rest is read on.
 package mustgather

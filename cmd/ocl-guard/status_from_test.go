@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -246,5 +247,43 @@ func TestReadmeShowsTheOfflineReport(t *testing.T) {
 	}
 	if !bytes.Contains(readme, block) {
 		t.Errorf("README.md does not show the pool worker block of cmd/ocl-guard/testdata/status-from.text.golden: paste it into the `status --from` section:\n%s", block)
+	}
+}
+
+// A directory that is no dump, or one without MachineOSConfigs (a must-gather from before openshift/must-gather PR
+// #463), is a usage error that says so, not a report of "no layered pool"; a damaged file is a line on stderr.
+func TestStatusFromErrors(t *testing.T) {
+	withoutConfigs := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(withoutConfigs, "quay-io-openshift-must-gather", "cluster-scoped-resources", "core", "nodes"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	damaged, _ := writeFixtureDump(t)
+	pods := filepath.Join(damaged, "namespaces", mco.Namespace, "core", "pods.yaml")
+	if err := os.WriteFile(pods, []byte("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		wantCode int
+		inErr    string
+	}{
+		{"not a dump", []string{"--from", t.TempDir()}, 2, "neither a must-gather nor an oc adm inspect directory"},
+		{"no such directory", []string{"--from", filepath.Join(t.TempDir(), "gone")}, 2, "no such file or directory"},
+		{"no MachineOSConfigs gathered", []string{"--from", withoutConfigs}, 2, "the must-gather holds no machineosconfigs.machineconfiguration.openshift.io"},
+		{"a pool that is not layered", []string{"--from", damaged, "infra2"}, 2, "pool infra2 is not layered"},
+		// The report goes on: each pod is in its own directory too (pods/<pod>/<pod>.yaml).
+		{"a damaged file", []string{"--from", damaged}, 1, pods + ":6: did not find expected node content"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code, err := runStatus(tc.args, &out, &errOut)
+			if code != tc.wantCode {
+				t.Errorf("exit %d, want %d", code, tc.wantCode)
+			}
+			if got := errOut.String() + fmt.Sprint(err); !strings.Contains(got, tc.inErr) {
+				t.Errorf("stderr and error %q lack %q", got, tc.inErr)
+			}
+		})
 	}
 }
