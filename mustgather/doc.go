@@ -7,8 +7,8 @@
 // filenameForInfo, namespace.go gatherNamespaceData, pod.go gatherPodData and gatherContainerLogs), under DIR or
 // under each of its subdirectories that holds one (`oc adm must-gather` writes one per image):
 //
-//	cluster-scoped-resources/<group>/<resource>/<name>.yaml   one object: nodes, MachineOSConfigs, MachineOSBuilds,
-//	cluster-scoped-resources/<group>/<resource>.yaml          pools, ClusterOperators... (or the list of them)
+//	cluster-scoped-resources/<group>/<resource>/<name>.yaml   one object: nodes (metadata only), MachineOSConfigs,
+//	cluster-scoped-resources/<group>/<resource>.yaml          MachineOSBuilds, pools... (or the list of them)
 //	namespaces/<ns>/<group>/<resource>.yaml                   the list of a namespace's pods, Jobs, Deployments,
 //	                                                          Events, Secrets, ConfigMaps ("core" for group "")
 //	namespaces/<ns>/pods/<pod>/<pod>.yaml                     one pod

@@ -54,6 +54,9 @@ type kind struct {
 	// byName kinds are read when asked for by name, not loaded up front: a must-gather holds every MachineConfig
 	// (hundreds of KiB each), and status reads only the rendered one of each layered pool.
 	byName bool
+	// metadataOnly kinds are kept without spec and status, which are not even parsed: gather.GatherPool reads the
+	// metadata of nodes only, and a node's status (the images it holds) is most of its YAML.
+	metadataOnly bool
 }
 
 func (k kind) groupDir() string { return Kind{GVK: k.gvk}.GroupDir() }
@@ -67,7 +70,7 @@ func (k kind) String() string {
 
 // kinds are what gather/, lookups.Cluster and status.ClusterSettings read.
 var kinds = []kind{
-	{gvk: corev1.SchemeGroupVersion.WithKind("Node"), resource: "nodes"},
+	{gvk: corev1.SchemeGroupVersion.WithKind("Node"), resource: "nodes", metadataOnly: true},
 	{gvk: mcfgv1.GroupVersion.WithKind("MachineOSConfig"), resource: "machineosconfigs"},
 	{gvk: mcfgv1.GroupVersion.WithKind("MachineOSBuild"), resource: "machineosbuilds"},
 	{gvk: mcfgv1.GroupVersion.WithKind("MachineConfigPool"), resource: "machineconfigpools"},
@@ -346,6 +349,9 @@ func (d *Dump) readFile(rel string, k kind) {
 	if header, items, ok := splitList(data); ok && d.decodeSplitList(rel, header, items, k) {
 		return
 	}
+	if k.metadataOnly {
+		data = withoutBlocks(data, "", specAndStatus)
+	}
 	if len(data) > maxDocumentBytes {
 		d.problem(rel, 0, fmt.Errorf("%d bytes in one YAML document, over the limit of %d: not read", len(data), maxDocumentBytes))
 		return
@@ -371,7 +377,7 @@ func (d *Dump) readFile(rel string, k kind) {
 // writes it is parsed item by item (splitList), so only its largest item counts.
 const maxDocumentBytes = 8 << 20
 
-// listItem is one item of a list split by splitList: its text, dedented, and the line it starts on.
+// listItem is one item of a list cut by splitList: its text, still "- " and indented, and the line it starts on.
 type listItem struct {
 	line int
 	data []byte
@@ -379,17 +385,17 @@ type listItem struct {
 
 // splitList cuts a list as oc prints it (sigs.k8s.io/yaml: the keys sorted, "items:" at the first column and each
 // item a "- " there) into the list's other lines and its items, so that each item is parsed alone and a list of
-// thousands of pods costs one pod's node tree, not thousands. ok is false for any other shape, which is parsed whole.
+// thousands of pods costs one pod's node tree, not thousands. The items share data. ok is false for any other
+// shape, which is parsed whole.
 func splitList(data []byte) (header []byte, items []listItem, ok bool) {
 	inItems := false
-	line := 0
-	for len(data) > 0 {
-		text := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			text, data = data[:i+1], data[i+1:]
-		} else {
-			data = nil
+	line, start := 0, 0 // start: where the current item began
+	for off := 0; off < len(data); {
+		end := len(data)
+		if i := bytes.IndexByte(data[off:], '\n'); i >= 0 {
+			end = off + i + 1
 		}
+		text := data[off:end]
 		line++
 		bare := bytes.TrimRight(text, "\r\n")
 		switch {
@@ -401,24 +407,55 @@ func splitList(data []byte) (header []byte, items []listItem, ok bool) {
 			}
 			inItems, ok = true, true
 		case inItems && (bytes.HasPrefix(bare, []byte("- ")) || bytes.Equal(bare, []byte("-"))):
-			items = append(items, listItem{line: line, data: append([]byte(nil), text[min(2, len(bare)):]...)})
+			items = append(items, listItem{line: line, data: text})
+			start = off
 		case inItems && (bytes.HasPrefix(bare, []byte("  ")) || len(bare) == 0 || bare[0] == '#'):
 			switch {
-			case len(bare) == 0 || bare[0] == '#':
-				if len(items) > 0 {
-					items[len(items)-1].data = append(items[len(items)-1].data, '\n')
-				}
-			case len(items) == 0:
+			case len(items) > 0:
+				items[len(items)-1].data = data[start:end]
+			case len(bare) > 0 && bare[0] != '#':
 				return nil, nil, false // "items:" followed by an indented sequence: not oc's shape
-			default:
-				items[len(items)-1].data = append(items[len(items)-1].data, text[2:]...)
 			}
 		default:
 			inItems = false
 			header = append(header, text...)
 		}
+		off = end
 	}
 	return header, items, ok
+}
+
+var specAndStatus = [][]byte{[]byte("spec:"), []byte("status:")}
+
+// withoutBlocks returns the YAML text without the blocks of the keys given at indent: each such key's line and the
+// lines indented under it. Line by line, so that what is left out is never parsed.
+func withoutBlocks(data []byte, indent string, keys [][]byte) []byte {
+	var out []byte
+	skipping := false
+	for off := 0; off < len(data); {
+		end := len(data)
+		if i := bytes.IndexByte(data[off:], '\n'); i >= 0 {
+			end = off + i + 1
+		}
+		text := data[off:end]
+		off = end
+		bare := bytes.TrimRight(text, "\r\n")
+		if skipping && (len(bare) == 0 || bytes.HasPrefix(bare, []byte(indent+" "))) {
+			continue
+		}
+		skipping = false
+		if rest, ok := bytes.CutPrefix(bare, []byte(indent)); ok {
+			for _, key := range keys {
+				if bytes.Equal(rest, key) || bytes.HasPrefix(rest, append(key, ' ')) {
+					skipping = true
+				}
+			}
+		}
+		if !skipping {
+			out = append(out, text...)
+		}
+	}
+	return out
 }
 
 // decodeItem decodes one item of a list cut by splitList; nil and no error for an empty one.
@@ -427,15 +464,19 @@ func (d *Dump) decodeItem(rel string, item listItem, k kind, itemGVK schema.Grou
 		return nil, &FileError{Path: filepath.Join(d.dir, rel), Line: item.line,
 			Err: fmt.Errorf("an item of %d bytes, over the limit of %d: not read", len(item.data), maxDocumentBytes)}
 	}
+	if k.metadataOnly {
+		item.data = withoutBlocks(item.data, "  ", specAndStatus)
+	}
 	var n yaml.Node
 	if err := yaml.Unmarshal(item.data, &n); err != nil {
 		line, msg := yamlLine(err)
 		return nil, &FileError{Path: filepath.Join(d.dir, rel), Line: item.line + max(line, 1) - 1, Err: errors.New(msg)}
 	}
-	if len(n.Content) == 0 {
-		return nil, nil
+	// The item parses as a sequence of one: itself.
+	if len(n.Content) == 0 || n.Content[0].Kind != yaml.SequenceNode || len(n.Content[0].Content) != 1 {
+		return nil, &FileError{Path: filepath.Join(d.dir, rel), Line: item.line, Err: errors.New("not one item of the list: not read")}
 	}
-	return d.decodeObject(rel, n.Content[0], k, itemGVK, item.line-1)
+	return d.decodeObject(rel, n.Content[0].Content[0], k, itemGVK, item.line-1)
 }
 
 // decodeSplitList decodes the items of a list cut by splitList; false when the other lines do not make a List.

@@ -109,8 +109,8 @@ func TestDamagedAndHostileFiles(t *testing.T) {
 		{"over the dump's limit", "zz.yaml", node("zz") + "# " + strings.Repeat("x", 2048) + "\n", Options{MaxTotalBytes: 2048},
 			"zz.yaml: reading it would pass the limit of 2048 bytes of YAML for the whole dump"},
 		{"truncated", "cut.yaml", "apiVersion: v1\nkind: Node\nmetadata:\n  name: cut\n  labels: {a: \"b\"\n", Options{}, "cut.yaml:4: did not find expected ',' or '}'"},
-		{"a field of the wrong type", "typed.yaml", "apiVersion: v1\nkind: Node\nmetadata:\n  name: typed\nspec:\n  unschedulable: maybe\n", Options{},
-			"typed.yaml:1: Node typed: json: cannot unmarshal string into Go struct field NodeSpec.spec.unschedulable of type bool"},
+		{"a field of the wrong type", "typed.yaml", "apiVersion: v1\nkind: Node\nmetadata:\n  name: typed\n  labels: [a, b]\n", Options{},
+			"typed.yaml:1: Node typed: json: cannot unmarshal array into Go struct field ObjectMeta.metadata.labels of type map[string]string"},
 		{"another kind", "pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: x\n", Options{},
 			"pod.yaml:1: a v1 Pod where oc adm inspect writes nodes: skipped"},
 		{"no name", "anonymous.yaml", "apiVersion: v1\nkind: Node\nmetadata: {}\n", Options{}, "anonymous.yaml:1: Node without metadata.name: skipped"},
@@ -307,7 +307,7 @@ items:
 func TestListsAreReadItemByItem(t *testing.T) {
 	ocList := "apiVersion: v1\nitems:\n" +
 		"- apiVersion: v1\n  kind: Node\n  metadata:\n    name: a\n" +
-		"- apiVersion: v1\n  kind: Node\n  metadata:\n    name: b\n  spec:\n    unschedulable: maybe\n" + // line 12
+		"- apiVersion: v1\n  kind: Node\n  metadata:\n    name: b\n    labels: [x]\n  spec: {}\n" +
 		"- apiVersion: v1\n  kind: Node\n  metadata:\n    name: c\n    labels: {x: \"y\"\n" + // unclosed on line 17
 		"- apiVersion: v1\n  kind: Node\n  metadata:\n    name: d\n" +
 		"kind: List\nmetadata:\n  resourceVersion: \"\"\n"
@@ -316,9 +316,12 @@ func TestListsAreReadItemByItem(t *testing.T) {
 		nodes         string
 		problems      []string
 	}{
-		{"oc's list", ocList, "a,d", []string{"nodes.yaml:7: Node b: json: cannot unmarshal string", "nodes.yaml:16: did not find expected ',' or '}'"}},
+		{"oc's list", ocList, "a,d", []string{"nodes.yaml:7: Node b: json: cannot unmarshal array", "nodes.yaml:16: did not find expected ',' or '}'"}},
 		{"an indented sequence", "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Node\n    metadata: {name: a}\n  - {apiVersion: v1, kind: Node, metadata: {name: b}}\n", "a,b", nil},
 		{"several documents", node("a") + "---\n" + node("b"), "a,b", nil},
+		// Status reads a node's metadata only: its spec and status, most of its YAML, are not even parsed.
+		{"a node's status", node("a") + "spec:\n  taints: [{\nstatus:\n  images: [{\n", "a", nil},
+		{"a node's status in a list", "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Node\n  metadata:\n    name: a\n  status:\n    images: [{\nkind: List\n", "a", nil},
 		{"a typed list", "apiVersion: v1\nkind: NodeList\nitems:\n- metadata:\n    name: a\n", "a", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
