@@ -30,11 +30,18 @@ func Evaluate(ctx context.Context, mosc *mcfgv1.MachineOSConfig, env Env) Verdic
 		return v
 	}
 	in := NewInput(ctx, mosc, env)
+	partial, _ := env.Source.(PartialSource)
 	var v Verdict
 	for _, rule := range Stage1Rules() {
 		action := env.Actions(rule.ID)
 		if action == ActionOff {
 			continue
+		}
+		if partial != nil {
+			if why := partial.NotJudged(rule.ID); why != "" {
+				v.Findings = append(v.Findings, findings.Finding{Rule: rule.ID, Message: why, Outcome: findings.Skip})
+				continue
+			}
 		}
 		v.Findings = append(v.Findings, rule.Validate(ctx, in).decide(rule, action)...)
 	}

@@ -114,3 +114,39 @@ func TestEvaluateWithoutProberSkipsTheRegistryRules(t *testing.T) {
 		}
 	}
 }
+
+// partialSource holds Secrets without their data, as a must-gather does.
+type partialSource struct{ Source }
+
+func (partialSource) NotJudged(id RuleID) string {
+	if ReadsSecretContent(id) {
+		return "not judged: no Secret data"
+	}
+	return ""
+}
+
+// A source that cannot judge a rule makes it a skip with its reason, never a pass or a fail: here a push secret
+// whose data is elided would fail secret-format, and the registry rules would pass without probing.
+func TestEvaluatePartialSource(t *testing.T) {
+	elided := pushSecretFor("quay.io")
+	for key := range elided.Data {
+		elided.Data[key] = []byte("123 bytes long") // oc adm inspect's elideSecret
+	}
+	env := envOf(newClusterFixture().withSecret(elided), denyAll)
+	env.Source = partialSource{env.Source}
+	v := Evaluate(context.Background(), goodConfig(), env)
+	for _, f := range v.Findings {
+		switch {
+		case ReadsSecretContent(f.Rule) && (f.Outcome != findings.Skip || f.Message != "not judged: no Secret data"):
+			t.Errorf("%s: %s %q, want skipped as not judged", f.Rule, f.Outcome, f.Message)
+		case !ReadsSecretContent(f.Rule) && f.Outcome == findings.Skip:
+			t.Errorf("%s skipped, though it needs no Secret data", f.Rule)
+		}
+	}
+	if v.Findings.Denied() {
+		t.Errorf("denials %v from Secret data that is not there", v.Findings.Denials())
+	}
+	if !slices.Contains(v.Findings.Rules(), RuleSecretExists) || v.Findings.With(findings.Skip).Worst() != findings.Skip {
+		t.Errorf("findings %v", v.Findings)
+	}
+}

@@ -69,6 +69,15 @@ type Source interface {
 	Entitlement(ctx context.Context) (EntitlementSources, error)
 }
 
+// PartialSource is a Source that holds only part of what the rules judge: a must-gather keeps each Secret without
+// its data (openshift/oc pkg/cli/admin/inspect/secret.go, elideSecret). Evaluate does not run a rule that NotJudged
+// names: it reports it as one findings.Skip with the reason, since its facts would make it pass or fail wrongly.
+type PartialSource interface {
+	Source
+	// NotJudged says why rule cannot be judged from this source; "" when it can.
+	NotJudged(rule RuleID) string
+}
+
 // Gather reads, once, every fact the rules may judge mosc by.
 func Gather(ctx context.Context, mosc *mcfgv1.MachineOSConfig, src Source) *Facts {
 	f := &Facts{Secrets: map[string]Fact[*corev1.Secret]{}}

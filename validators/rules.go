@@ -127,5 +127,17 @@ var networkRules = map[RuleID]bool{
 	RuleBaseImagePull: true, RuleContainerfileImages: true, RulePrebuiltImagePull: true, RulePushSpecECRRepository: true,
 }
 
+// ReadsSecretContent reports whether a rule judges the data of a Secret (credentials, their format, their expiry,
+// or a registry probe made with them), not only whether the Secret exists. A source that holds Secrets without
+// their data, as a must-gather does, cannot judge these (PartialSource).
+func ReadsSecretContent(id RuleID) bool { return secretContentRules[id] }
+
+var secretContentRules = map[RuleID]bool{
+	RuleSecretFormat: true, RuleSecretRegistryAuth: true, RulePushSecretLifetime: true,
+	// The registry rules probe with the Secret's credentials: without them a probe is not even attempted.
+	RulePushSpecReachable: true, RulePushSpecPushPermission: true, RulePushSpecDeletePermission: true,
+	RulePushSpecECRRepository: true, RuleBaseImagePull: true, RuleContainerfileImages: true, RulePrebuiltImagePull: true,
+}
+
 // KnownRule reports whether id names a rule.
 func KnownRule(id RuleID) bool { return slices.Contains(RuleIDs(), id) }

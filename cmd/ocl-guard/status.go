@@ -29,6 +29,7 @@ func runStatus(args []string, stdout, stderr io.Writer) (int, error) {
 	settingsPath := fs.String("settings", "", "settings file (rules' actions, registry probe, the checker's time limits); when empty, those of the installed checker (--ocl-guard-namespace), else the built-in defaults")
 	namespace := fs.String("ocl-guard-namespace", status.InstallNamespace, "namespace of ocl-guard's Deployment, whose settings ConfigMap status reads")
 	output := fs.String("o", "text", "output format: text or json")
+	from := fs.String("from", "", "report from a must-gather or oc adm inspect directory instead of the live cluster (offline: no API server, no registry)")
 	probe := fs.Bool("probe-registry", true, "probe the push registry (reachability and push rights) for stage 1")
 	qps := fs.Float64("kube-api-qps", float64(app.DefaultKubeAPIQPS), "client-side limit of API requests per second; -1 leaves limiting to the server")
 	burst := fs.Int("kube-api-burst", app.DefaultKubeAPIBurst, "client-side burst of API requests, when --kube-api-qps is positive")
@@ -36,7 +37,7 @@ func runStatus(args []string, stdout, stderr io.Writer) (int, error) {
 	var caBundles stringList
 	bindCABundleFlag(fs, &caBundles)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: %s status [POOL] [flags]\n", commandName)
+		fmt.Fprintf(fs.Output(), "Usage: %s status [POOL] [--from DIR] [flags]\n", commandName)
 		fs.PrintDefaults()
 	}
 	positional, err := parseInterspersed(fs, args)
@@ -51,6 +52,12 @@ func runStatus(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	if *watch && *output != "text" {
 		return 2, fmt.Errorf("--watch prints text; -o %s is for one look", *output)
+	}
+	if *from != "" {
+		if *watch {
+			return 2, fmt.Errorf("--watch follows a live cluster; --from %s reads a dump once", *from)
+		}
+		return statusFrom(*from, positional, *settingsPath, *namespace, *output, caBundles, stdout, stderr)
 	}
 	settings, source := config.Settings{}, "--settings "+*settingsPath
 	if *settingsPath != "" {
