@@ -165,10 +165,11 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 // read. Offline, the rules' facts are the Secrets and pools of the files; with --live, the cluster's.
 func (o checkFlags) checkFiles(ctx context.Context, files []string, live bool, workers int) ([]checkResult, error) {
 	return lookups.CheckConfigs(files, workers, func(m *lookups.Manifest, facts validators.Source) checkResult {
+		this := o // checks run at once: each sets its own Source
 		if !live {
-			o.env.Source = facts
+			this.env.Source = facts
 		}
-		return o.checkManifest(ctx, m)
+		return this.checkManifest(ctx, m)
 	})
 }
 
