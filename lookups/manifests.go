@@ -405,7 +405,7 @@ var decimalInt = regexp.MustCompile(`^-?(0|[1-9][0-9]{0,17})$`)
 
 // plainString tells whether a string scalar reads back as the same string in YAML 1.1 (go.yaml.in/yaml/v2's
 // resolve.go): quoted and block scalars always do; a plain one does unless it starts like a number, a null or a
-// merge key, or is one of YAML 1.1's booleans and nulls (y, yes, on, off, ...).
+// merge key, or is one of YAML 1.1's booleans, nulls and special floats (y, yes, on, off, .inf, ...).
 func plainString(node *yaml3.Node) bool {
 	if !utf8.ValidString(node.Value) {
 		return false
@@ -414,12 +414,17 @@ func plainString(node *yaml3.Node) bool {
 		return true
 	}
 	v := node.Value
-	if v == "" || strings.ContainsRune("+-.0123456789~<", rune(v[0])) {
+	switch {
+	case v == "" || strings.ContainsRune("+-0123456789~<", rune(v[0])):
 		return false
+	case v[0] == '.': // a float when Go parses it as one (".5"), as .dockerconfigjson is not
+		if _, err := strconv.ParseFloat(v, 64); err == nil {
+			return false
+		}
 	}
 	switch v {
 	case "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
-		"on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL":
+		"on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL", ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF":
 		return false
 	}
 	return true

@@ -205,6 +205,7 @@ var plainObjectEdgeCases = []string{
 	"list: [1, two, \"3\", {x: y}, [z]]\nempty: {}\nnone: []\n",
 	"a: \"\\xff\"\n",
 	"a: True\nb: FALSE\nc: Null\nd: NULL\n",
+	".dockerconfigjson: x\n.5: y\nz: .5\nw: .5e3\nv: .Inf\nu: .NaN\nt: .e\ns: .\n",
 }
 
 // comparePaths compares both paths of toObject on the mapping documents of data and returns how many took the
