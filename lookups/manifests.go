@@ -415,8 +415,12 @@ func plainString(node *yaml3.Node) bool {
 	}
 	v := node.Value
 	switch {
-	case v == "" || strings.ContainsRune("+-0123456789~<", rune(v[0])):
+	case v == "" || v[0] == '~' || v[0] == '<':
 		return false
+	case strings.ContainsRune("+-0123456789", rune(v[0])):
+		// A number or a timestamp in YAML 1.1 only when every character could be part of one (digits, hex digits,
+		// base prefixes, signs, separators, the T and Z of a time): "123456789012.dkr.ecr..." is a string.
+		return strings.ContainsFunc(v, func(r rune) bool { return !strings.ContainsRune("0123456789abcdefABCDEFxXoO_.+-: tTzZ", r) })
 	case v[0] == '.': // a float when Go parses it as one (".5"), as .dockerconfigjson is not
 		if _, err := strconv.ParseFloat(v, 64); err == nil {
 			return false

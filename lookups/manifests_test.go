@@ -205,6 +205,7 @@ var plainObjectEdgeCases = []string{
 	"list: [1, two, \"3\", {x: y}, [z]]\nempty: {}\nnone: []\n",
 	"a: \"\\xff\"\n",
 	"a: True\nb: FALSE\nc: Null\nd: NULL\n",
+	"a: 123456789012.dkr.ecr.us-east-1.amazonaws.com/ocl:x\nb: 2024-01-02T03:04:05Z\nc: 2024-1-2 3:4:5\nd: 0x1F\ne: 1e3\nf: -inf\ng: +12_3\nh: 12ab\ni: 1.2.3\nj: 0o17\nk: -0b101\nl: 4m\n",
 	".dockerconfigjson: x\n.5: y\nz: .5\nw: .5e3\nv: .Inf\nu: .NaN\nt: .e\ns: .\n",
 }
 
