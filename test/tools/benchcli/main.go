@@ -1,8 +1,9 @@
 // Command benchcli is the part of `make bench` that measures the ocl-guard CLI at pipeline scale: for each case and
 // input size it writes the input into a temporary directory, runs the built binary on it as CI does, several times,
-// and prints files per second and the process's peak resident memory (the median run, and the spread). It is a
-// measurement, never a test: nothing asserts a time. The machine's load average is printed with the numbers, since
-// other work on the machine slows every run.
+// and prints files per second, the process's peak resident memory and its CPU time (user and system) per 1,000 files
+// (the median run, and the spread). It is a measurement, never a test: nothing asserts a time. The machine's load
+// average is printed with the numbers, since other work on the machine slows every run; the CPU time depends less on
+// it than the wall time does.
 //
 // Another command is measured by adding one entry to cases.
 package main
@@ -90,7 +91,7 @@ func run(sizeList string, runs int, binary, only string) error {
 		}
 	}
 	fmt.Printf("ocl-guard CLI over many files: %d runs each, %d CPUs, load average %s at the start\n\n", runs, runtime.NumCPU(), loadAverage())
-	fmt.Printf("%-16s %7s %26s %27s\n", "case", "files", "files/s median (min-max)", "peak RSS MiB median (max)")
+	fmt.Printf("%-16s %7s %26s %27s %22s\n", "case", "files", "files/s median (min-max)", "peak RSS MiB median (max)", "CPU s/1,000 files")
 	for _, c := range selected {
 		for _, n := range sizes {
 			dir := filepath.Join(tmp, fmt.Sprintf("%s-%d", strings.NewReplacer(" ", "", "-", "").Replace(c.name), n))
@@ -100,20 +101,23 @@ func run(sizeList string, runs int, binary, only string) error {
 			if err := c.write(dir, n); err != nil {
 				return fmt.Errorf("%s: writing %d files: %w", c.name, n, err)
 			}
-			var rates, peaks []float64
+			var rates, peaks, cpus []float64
 			for range runs {
-				elapsed, peakMiB, err := measure(binary, c.args(dir), c.exitCode)
+				m, err := measure(binary, c.args(dir), c.exitCode)
 				if err != nil {
 					return fmt.Errorf("%s over %d files: %w", c.name, n, err)
 				}
-				rates = append(rates, float64(n)/elapsed.Seconds())
-				peaks = append(peaks, peakMiB)
+				rates = append(rates, float64(n)/m.elapsed.Seconds())
+				peaks = append(peaks, m.peakMiB)
+				cpus = append(cpus, m.cpu.Seconds()*1000/float64(n))
 			}
 			slices.Sort(rates)
 			slices.Sort(peaks)
-			fmt.Printf("%-16s %7d %26s %27s\n", c.name, n,
+			slices.Sort(cpus)
+			fmt.Printf("%-16s %7d %26s %27s %22s\n", c.name, n,
 				fmt.Sprintf("%.0f (%.0f-%.0f)", median(rates), rates[0], rates[len(rates)-1]),
-				fmt.Sprintf("%.0f (%.0f)", median(peaks), peaks[len(peaks)-1]))
+				fmt.Sprintf("%.0f (%.0f)", median(peaks), peaks[len(peaks)-1]),
+				fmt.Sprintf("%.2f", median(cpus)))
 			if err := os.RemoveAll(dir); err != nil {
 				return err
 			}
@@ -123,11 +127,18 @@ func run(sizeList string, runs int, binary, only string) error {
 	return nil
 }
 
-// measure runs the binary once and returns its wall time and peak resident memory.
-func measure(binary string, args []string, wantExit int) (time.Duration, float64, error) {
+// measurement is one run of the binary.
+type measurement struct {
+	elapsed time.Duration // wall time
+	cpu     time.Duration // user and system
+	peakMiB float64       // peak resident memory
+}
+
+// measure runs the binary once.
+func measure(binary string, args []string, wantExit int) (measurement, error) {
 	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
-		return 0, 0, err
+		return measurement{}, err
 	}
 	defer devNull.Close()
 	cmd := exec.Command(binary, args...)
@@ -138,20 +149,20 @@ func measure(binary string, args []string, wantExit int) (time.Duration, float64
 	elapsed := time.Since(start)
 	var exitErr *exec.ExitError
 	if err != nil && !errors.As(err, &exitErr) {
-		return 0, 0, err
+		return measurement{}, err
 	}
 	if code := cmd.ProcessState.ExitCode(); code != wantExit {
-		return 0, 0, fmt.Errorf("%s exited %d, want %d: %s", strings.Join(args, " "), code, wantExit, stderr.String())
+		return measurement{}, fmt.Errorf("%s exited %d, want %d: %s", strings.Join(args, " "), code, wantExit, stderr.String())
 	}
 	rusage, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	if !ok {
-		return 0, 0, errors.New("no resource usage for the process on this system")
+		return measurement{}, errors.New("no resource usage for the process on this system")
 	}
 	peak := float64(rusage.Maxrss) / 1024 // kilobytes on Linux
 	if runtime.GOOS == "darwin" {
 		peak /= 1024 // bytes on macOS
 	}
-	return elapsed, peak, nil
+	return measurement{elapsed: elapsed, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), peakMiB: peak}, nil
 }
 
 func parseSizes(list string) ([]int, error) {
