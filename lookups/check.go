@@ -175,7 +175,7 @@ func (r *recorder) MCOSecret(_ context.Context, name string) (*corev1.Secret, er
 }
 
 func (r *recorder) ClusterPullSecret(context.Context) (*corev1.Secret, error) {
-	return secretAnswer(r.secretAt(clusterPullSecretKey))
+	return secretAnswer(r.secretAt(ClusterPullSecretKey.String()))
 }
 
 func (r *recorder) MachineConfigPool(_ context.Context, name string) (*mcfgv1.MachineConfigPool, error) {

@@ -45,14 +45,13 @@ func (f *Files) MCOSecret(_ context.Context, name string) (*corev1.Secret, error
 }
 
 func (f *Files) ClusterPullSecret(context.Context) (*corev1.Secret, error) {
-	return secretAnswer(f.secretAt(clusterPullSecretKey))
+	return secretAnswer(f.secretAt(ClusterPullSecretKey.String()))
 }
 
 func (f *Files) MachineConfigPool(_ context.Context, name string) (*mcfgv1.MachineConfigPool, error) {
 	return poolAnswer(name, f.poolNamed(name))
 }
 
-var clusterPullSecretKey = mco.ClusterPullSecretNamespace + "/" + mco.ClusterPullSecretName
 
 // secretAt is the Secret at namespace/name as the files define it last, nil when they don't.
 func (f *Files) secretAt(key string) *corev1.Secret {
@@ -102,7 +101,7 @@ func walkManifests(paths []string, visit func(*manifestFile, error) bool) {
 				visit(nil, fmt.Errorf("reading %s: %w", StdinName, err))
 				return
 			}
-			if !visit(&manifestFile{name: StdinName, stdin: data}, nil) {
+			if !visit(&manifestFile{name: StdinName, isStdin: true, stdin: data}, nil) {
 				return
 			}
 			continue
@@ -139,10 +138,11 @@ func hasManifestExt(file string) bool {
 	return ext == ".yaml" || ext == ".yml" || ext == ".json"
 }
 
-// manifestFile is a file to read, or standard input as read.
+// manifestFile is a file to read, or standard input as read (kept, so that a config can be checked again).
 type manifestFile struct {
-	name  string
-	stdin []byte
+	name    string
+	isStdin bool
+	stdin   []byte
 }
 
 // fileContents are the objects of one file that the rules care about, in the order read: the Secrets and pools as
@@ -156,7 +156,7 @@ type fileContents struct {
 }
 
 func (mf *manifestFile) read() (fileContents, error) {
-	if mf.stdin != nil {
+	if mf.isStdin {
 		return readContents(mf.name, bytes.NewReader(mf.stdin))
 	}
 	r, err := os.Open(mf.name)
