@@ -52,7 +52,6 @@ func (f *Files) MachineConfigPool(_ context.Context, name string) (*mcfgv1.Machi
 	return poolAnswer(name, f.poolNamed(name))
 }
 
-
 // secretAt is the Secret at namespace/name as the files define it last, nil when they don't.
 func (f *Files) secretAt(key string) *corev1.Secret {
 	f.mu.RLock()
