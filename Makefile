@@ -103,8 +103,11 @@ endif
 push: image
 	go run ./test/tools/imagebuild push -layout dist/oci -repository $(REGISTRY)/ocl-guard $(PUSH_FLAGS)
 
+## bench: the Go benchmarks, then the CLI over many files (test/tools/benchcli: files/s and peak RSS of `check -f`).
+## BENCH_CLI_FLAGS="-files 1000,5000 -runs 5" etc. (go run ./test/tools/benchcli -h).
 bench: envtest-assets test-deps
 	go test -run '^$$' -bench . -benchmem ./...
+	go run ./test/tools/benchcli $(BENCH_CLI_FLAGS)
 
 ## bench-admission: what ocl-guard adds to an `oc apply`, through a real API server (test/tools/benchadmission).
 ## BENCH_ADMISSION_FLAGS="-requests 200 -clients 1,4,16" etc. (go run ./test/tools/benchadmission -h).

@@ -1,6 +1,7 @@
 package lookups
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -28,10 +30,10 @@ var ErrNotInFiles = errors.New("not in the given manifests; check against a clus
 // alwaysPresentPools exist in every OpenShift cluster, so offline checks take them as given.
 var alwaysPresentPools = []string{"master", "worker"}
 
-// Files answers the rules' questions from manifests, for checks in CI without a cluster.
+// Files answers the rules' questions from manifests, for checks in CI without a cluster: the Secrets and
+// MachineConfigPools of the files (CheckConfigs fills it while it reads them; it is safe for concurrent use).
 type Files struct {
-	// Configs are the MachineOSConfigs as read, in the order read.
-	Configs []*Manifest
+	mu      sync.RWMutex
 	secrets map[string]*corev1.Secret // namespace/name
 	pools   map[string]*mcfgv1.MachineConfigPool
 }
@@ -39,22 +41,39 @@ type Files struct {
 var _ validators.Source = (*Files)(nil)
 
 func (f *Files) MCOSecret(_ context.Context, name string) (*corev1.Secret, error) {
-	return f.secret(mco.Namespace, name)
+	return secretAnswer(f.secretAt(mco.Namespace + "/" + name))
 }
 
 func (f *Files) ClusterPullSecret(context.Context) (*corev1.Secret, error) {
-	return f.secret(mco.ClusterPullSecretNamespace, mco.ClusterPullSecretName)
-}
-
-func (f *Files) secret(namespace, name string) (*corev1.Secret, error) {
-	if s, ok := f.secrets[namespace+"/"+name]; ok {
-		return s, nil
-	}
-	return nil, ErrNotInFiles
+	return secretAnswer(f.secretAt(ClusterPullSecretKey.String()))
 }
 
 func (f *Files) MachineConfigPool(_ context.Context, name string) (*mcfgv1.MachineConfigPool, error) {
-	if p, ok := f.pools[name]; ok {
+	return poolAnswer(name, f.poolNamed(name))
+}
+
+// secretAt is the Secret at namespace/name as the files define it last, nil when they don't.
+func (f *Files) secretAt(key string) *corev1.Secret {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.secrets[key]
+}
+
+func (f *Files) poolNamed(name string) *mcfgv1.MachineConfigPool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.pools[name]
+}
+
+func secretAnswer(s *corev1.Secret) (*corev1.Secret, error) {
+	if s == nil {
+		return nil, ErrNotInFiles
+	}
+	return s, nil
+}
+
+func poolAnswer(name string, p *mcfgv1.MachineConfigPool) (*mcfgv1.MachineConfigPool, error) {
+	if p != nil {
 		return p, nil
 	}
 	if slices.Contains(alwaysPresentPools, name) {
@@ -68,44 +87,49 @@ func (f *Files) MachineConfigPool(_ context.Context, name string) (*mcfgv1.Machi
 // StdinName is the file name of manifests read from standard input.
 const StdinName = "standard input"
 
-// LoadFiles reads manifests from files and directories (*.yaml, *.yml, *.json, recursively, hidden entries such as
-// .git skipped; "-" is standard input, e.g. `kustomize build | ocl-guard check -f -`) and keeps the MachineOSConfigs,
-// Secrets and MachineConfigPools. Other kinds are ignored, so an installer's manifests/ directory or a whole GitOps
-// repository can be given as is.
-func LoadFiles(paths ...string) (*Files, error) {
-	f := &Files{secrets: map[string]*corev1.Secret{}, pools: map[string]*mcfgv1.MachineConfigPool{}}
+// walkManifests visits, in order, the manifest files of paths (*.yaml, *.yml, *.json, recursively, hidden entries
+// such as .git skipped; a path named explicitly is read whatever its extension; "-" is standard input, e.g.
+// `kustomize build | ocl-guard check -f -`, read here at once). It stops at the first error, which it passes to
+// visit in the place where it occurred, or when visit returns false.
+func walkManifests(paths []string, visit func(*manifestFile, error) bool) {
+	errStop := errors.New("stop")
 	for _, path := range paths {
-		if err := f.loadPath(path); err != nil {
-			return nil, err
+		if path == "-" {
+			data, err := io.ReadAll(os.Stdin)
+			if err != nil {
+				visit(nil, fmt.Errorf("reading %s: %w", StdinName, err))
+				return
+			}
+			if !visit(&manifestFile{name: StdinName, isStdin: true, stdin: data}, nil) {
+				return
+			}
+			continue
 		}
-	}
-	return f, nil
-}
-
-func (f *Files) loadPath(path string) error {
-	if path == "-" {
-		return f.loadStream(StdinName, os.Stdin)
-	}
-	return filepath.WalkDir(path, func(file string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if file != path && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
+		err := filepath.WalkDir(path, func(file string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if file != path && strings.HasPrefix(d.Name(), ".") {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() || (file != path && !hasManifestExt(file)) {
+				return nil
+			}
+			if !visit(&manifestFile{name: file}, nil) {
+				return errStop
 			}
 			return nil
-		}
-		if d.IsDir() || (file != path && !hasManifestExt(file)) {
-			return nil
-		}
-		r, err := os.Open(file)
+		})
 		if err != nil {
-			return err
+			if !errors.Is(err, errStop) {
+				visit(nil, err)
+			}
+			return
 		}
-		defer r.Close()
-		return f.loadStream(file, r)
-	})
+	}
 }
 
 func hasManifestExt(file string) bool {
@@ -113,32 +137,61 @@ func hasManifestExt(file string) bool {
 	return ext == ".yaml" || ext == ".yml" || ext == ".json"
 }
 
-func (f *Files) loadStream(name string, r io.Reader) error {
-	manifests, err := readManifests(name, r)
-	if err != nil {
-		return err
-	}
-	for _, m := range manifests {
-		if err := f.add(m); err != nil {
-			u := unstructured.Unstructured{Object: m.Object}
-			return fmt.Errorf("%s:%d (%s %q): %w", m.File, m.Line, u.GetKind(), u.GetName(), err)
-		}
-	}
-	return nil
+// manifestFile is a file to read, or standard input as read (kept, so that a config can be checked again).
+type manifestFile struct {
+	name    string
+	isStdin bool
+	stdin   []byte
 }
 
-func (f *Files) add(m *Manifest) error {
+// fileContents are the objects of one file that the rules care about, in the order read: the Secrets and pools as
+// the API server would store them, the MachineOSConfigs as read (check validates them against the CRD before
+// decoding them, as the API server does). Other kinds are ignored, so an installer's manifests/ directory or a whole
+// GitOps repository can be given as is.
+type fileContents struct {
+	secrets []*corev1.Secret
+	pools   []*mcfgv1.MachineConfigPool
+	configs []*Manifest
+}
+
+func (mf *manifestFile) read() (fileContents, error) {
+	if mf.isStdin {
+		return readContents(mf.name, bytes.NewReader(mf.stdin))
+	}
+	r, err := os.Open(mf.name)
+	if err != nil {
+		return fileContents{}, err
+	}
+	defer r.Close()
+	return readContents(mf.name, r)
+}
+
+func readContents(name string, r io.Reader) (fileContents, error) {
+	var c fileContents
+	manifests, err := readManifests(name, r)
+	if err != nil {
+		return c, err
+	}
+	for _, m := range manifests {
+		if err := c.add(m); err != nil {
+			u := unstructured.Unstructured{Object: m.Object}
+			return c, fmt.Errorf("%s:%d (%s %q): %w", m.File, m.Line, u.GetKind(), u.GetName(), err)
+		}
+	}
+	return c, nil
+}
+
+func (c *fileContents) add(m *Manifest) error {
 	u := &unstructured.Unstructured{Object: m.Object}
 	switch u.GroupVersionKind() {
 	case mcfgv1.GroupVersion.WithKind("MachineOSConfig"):
-		// Kept as read: check validates it against the CRD before decoding it, as the API server does.
-		f.Configs = append(f.Configs, m)
+		c.configs = append(c.configs, m)
 	case mcfgv1.GroupVersion.WithKind("MachineConfigPool"):
 		var pool mcfgv1.MachineConfigPool
 		if err := fromUnstructured(u, &pool); err != nil {
 			return err
 		}
-		f.pools[pool.Name] = &pool
+		c.pools = append(c.pools, &pool)
 	case corev1.SchemeGroupVersion.WithKind("Secret"):
 		var secret corev1.Secret
 		if err := fromUnstructured(u, &secret); err != nil {
@@ -155,9 +208,24 @@ func (f *Files) add(m *Manifest) error {
 		if secret.Type == "" {
 			secret.Type = corev1.SecretTypeOpaque
 		}
-		f.secrets[secret.Namespace+"/"+secret.Name] = &secret
+		c.secrets = append(c.secrets, &secret)
 	}
 	return nil
+}
+
+// learn adds the Secrets and pools of one file; a later definition of the same object replaces an earlier one.
+func (f *Files) learn(c fileContents) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.secrets == nil {
+		f.secrets, f.pools = map[string]*corev1.Secret{}, map[string]*mcfgv1.MachineConfigPool{}
+	}
+	for _, s := range c.secrets {
+		f.secrets[s.Namespace+"/"+s.Name] = s
+	}
+	for _, p := range c.pools {
+		f.pools[p.Name] = p
+	}
 }
 
 func fromUnstructured(u *unstructured.Unstructured, into any) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	configv1 "github.com/openshift/api/config/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -28,10 +29,18 @@ func (f *Files) ClusterImagePolicies(context.Context) ([]configv1.ClusterImagePo
 }
 
 func (f *Files) Entitlement(context.Context) (validators.EntitlementSources, error) {
-	_, secretErr := f.secret(mco.EntitlementSecretNamespace, mco.EntitlementSecretName)
-	_, keysErr := f.secret(mco.Namespace, mco.RPMGPGSecretName)
-	if secretErr == nil {
-		return validators.EntitlementSources{Secret: true, RPMGPGKeys: keysErr == nil}, nil
+	return entitlementFrom(f.secretAt)
+}
+
+var (
+	entitlementSecretKey = mco.EntitlementSecretNamespace + "/" + mco.EntitlementSecretName
+	rpmGPGSecretKey      = mco.Namespace + "/" + mco.RPMGPGSecretName
+)
+
+// entitlementFrom answers Entitlement from the Secrets that secretAt finds by namespace/name.
+func entitlementFrom(secretAt func(key string) *corev1.Secret) (validators.EntitlementSources, error) {
+	if secretAt(entitlementSecretKey) != nil {
+		return validators.EntitlementSources{Secret: true, RPMGPGKeys: secretAt(rpmGPGSecretKey) != nil}, nil
 	}
 	return validators.EntitlementSources{}, ErrNotInFiles
 }

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	yaml3 "go.yaml.in/yaml/v3"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
@@ -234,6 +236,15 @@ func jsonNode(raw []byte, firstLine int) (*yaml3.Node, error) {
 
 // toObject converts a node the way kubectl converts YAML to the JSON it sends (YAML 1.1 scalars included).
 func toObject(node *yaml3.Node) (map[string]any, error) {
+	if obj, ok := plainObject(node); ok {
+		return obj, nil
+	}
+	return convertObject(node)
+}
+
+// convertObject is toObject's reference path: the node written as YAML and read back as kubectl reads YAML
+// (sigs.k8s.io/yaml, YAML 1.1 scalars), then as JSON.
+func convertObject(node *yaml3.Node) (map[string]any, error) {
 	text, err := yaml3.Marshal(node)
 	if err != nil {
 		return nil, err
@@ -310,4 +321,115 @@ func mappingValue(node *yaml3.Node, key string) (*yaml3.Node, int) {
 		}
 	}
 	return nil, 0
+}
+
+// plainObject is toObject without the round trip through YAML text and JSON, for the nodes where the round trip
+// cannot change a value: strings, decimal integers, booleans and nulls spelled the same in YAML 1.1 and 1.2, string
+// keys, no anchors, aliases, merge keys, tags or duplicate keys. It tells whether the node is such a node; when it
+// is not, toObject takes the reference path. (The round trip costs more than reading the YAML: 40% of the
+// allocations of `ocl-guard check -f`. manifests_test.go compares both paths on every manifest of the repository.)
+func plainObject(node *yaml3.Node) (map[string]any, bool) {
+	v, ok := plainValue(node)
+	obj, isMap := v.(map[string]any)
+	return obj, ok && isMap
+}
+
+func plainValue(node *yaml3.Node) (any, bool) {
+	if node.Anchor != "" || node.Style&yaml3.TaggedStyle != 0 {
+		return nil, false
+	}
+	switch node.Kind {
+	case yaml3.MappingNode:
+		obj := make(map[string]any, len(node.Content)/2)
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			key := node.Content[i]
+			if key.Kind != yaml3.ScalarNode || key.Tag != "!!str" || key.Anchor != "" || key.Style&yaml3.TaggedStyle != 0 || !plainString(key) {
+				return nil, false
+			}
+			if _, dup := obj[key.Value]; dup {
+				return nil, false
+			}
+			v, ok := plainValue(node.Content[i+1])
+			if !ok {
+				return nil, false
+			}
+			obj[key.Value] = v
+		}
+		return obj, true
+	case yaml3.SequenceNode:
+		items := make([]any, len(node.Content))
+		for i, item := range node.Content {
+			v, ok := plainValue(item)
+			if !ok {
+				return nil, false
+			}
+			items[i] = v
+		}
+		return items, true
+	case yaml3.ScalarNode:
+		return plainScalar(node)
+	}
+	return nil, false
+}
+
+func plainScalar(node *yaml3.Node) (any, bool) {
+	quoted := node.Style&(yaml3.DoubleQuotedStyle|yaml3.SingleQuotedStyle|yaml3.LiteralStyle|yaml3.FoldedStyle) != 0
+	switch node.Tag {
+	case "!!str":
+		return node.Value, plainString(node)
+	case "!!int":
+		// Decimal only, within int64: 0777 or 0x1F are integers of other values in YAML 1.1.
+		if quoted || !decimalInt.MatchString(node.Value) {
+			return nil, false
+		}
+		n, err := strconv.ParseInt(node.Value, 10, 64)
+		return n, err == nil
+	case "!!bool":
+		switch node.Value {
+		case "true", "True", "TRUE":
+			return true, !quoted
+		case "false", "False", "FALSE":
+			return false, !quoted
+		}
+	case "!!null":
+		// Spelled out: an empty value (a key without one) is written back as "" in some places.
+		switch node.Value {
+		case "~", "null", "Null", "NULL":
+			return nil, !quoted
+		}
+	}
+	return nil, false
+}
+
+var decimalInt = regexp.MustCompile(`^-?(0|[1-9][0-9]{0,17})$`)
+
+// plainString tells whether a string scalar reads back as the same string in YAML 1.1 (go.yaml.in/yaml/v2's
+// resolve.go): quoted and block scalars always do; a plain one does unless it starts like a number, a null or a
+// merge key, or is one of YAML 1.1's booleans, nulls and special floats (y, yes, on, off, .inf, ...).
+func plainString(node *yaml3.Node) bool {
+	if !utf8.ValidString(node.Value) {
+		return false
+	}
+	if node.Style&(yaml3.DoubleQuotedStyle|yaml3.SingleQuotedStyle|yaml3.LiteralStyle|yaml3.FoldedStyle) != 0 {
+		return true
+	}
+	v := node.Value
+	switch {
+	case v == "" || v[0] == '~' || v[0] == '<':
+		return false
+	case strings.ContainsRune("+-0123456789", rune(v[0])):
+		// A number or a timestamp in YAML 1.1 only when every character could be part of one (digits, hex digits,
+		// base prefixes, signs, separators, the T and Z of a time): "123456789012.dkr.ecr..." is a string.
+		return strings.ContainsFunc(v, func(r rune) bool { return !strings.ContainsRune("0123456789abcdefABCDEFxXoO_.+-: tTzZ", r) })
+	case v[0] == '.': // a float when Go parses it as one (".5"), as .dockerconfigjson is not
+		if _, err := strconv.ParseFloat(v, 64); err == nil {
+			return false
+		}
+	}
+	switch v {
+	case "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
+		"on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL", ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF":
+		return false
+	}
+	return true
 }

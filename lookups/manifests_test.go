@@ -1,8 +1,15 @@
 package lookups
 
 import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	yaml3 "go.yaml.in/yaml/v3"
 )
 
 const manifestStream = `# comment
@@ -152,4 +159,93 @@ func TestReadManifestsStreamErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The fast path of toObject gives what the reference path gives, on every YAML document of the repository (CRDs,
+// samples, deploy manifests, test data) and on spellings where YAML 1.1 and 1.2 differ.
+func TestPlainObjectAsConverted(t *testing.T) {
+	root, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		t.Fatalf("git rev-parse: %v", err)
+	}
+	top := strings.TrimSpace(string(root))
+	out, err := exec.Command("git", "-C", top, "ls-files", "-z", "--", "*.yaml", "*.yml").Output()
+	if err != nil || len(out) == 0 {
+		t.Fatalf("git ls-files: %v (%d bytes)", err, len(out))
+	}
+	var fast int
+	for _, file := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		data, err := os.ReadFile(filepath.Join(top, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fast += comparePaths(t, file, data)
+	}
+	for _, doc := range plainObjectEdgeCases {
+		fast += comparePaths(t, doc, []byte(doc))
+	}
+	if fast == 0 {
+		t.Fatal("no document took the fast path")
+	}
+}
+
+var plainObjectEdgeCases = []string{
+	"a: yes\nb: on\nc: Off\nd: y\ne: NO\n",
+	"a: 0777\nb: 0x1F\nc: 1_000\nd: 0o17\ne: -12\nf: 9223372036854775807\ng: 99999999999999999999\n",
+	"a: 1.0\nb: .inf\nc: -.5\nd: 1e3\n",
+	"a: 2024-01-01\nb: '2024-01-01'\nc: ~\nd:\ne: null\nf: \"\"\n",
+	"a: &x {b: 1}\nc: *x\n",
+	"base: &b {x: 1}\nmerged: {<<: *b, y: 2}\n",
+	"a: !!str 12\nb: !!int '12'\nc: !custom x\n",
+	"a: 1\na: 2\n",
+	"? [a]\n: x\n",
+	"1: one\ntrue: t\n",
+	"a: \"quoted \\t tab\"\nb: 'single'\nc: |\n  literal\n  text\nd: >\n  folded\n  text\n",
+	"a: plain text: no\nb: -dash\nc: +plus\nd: .dot\ne: <less\nf: 'yes'\n",
+	"list: [1, two, \"3\", {x: y}, [z]]\nempty: {}\nnone: []\n",
+	"a: \"\\xff\"\n",
+	"a: True\nb: FALSE\nc: Null\nd: NULL\n",
+	"a: 123456789012.dkr.ecr.us-east-1.amazonaws.com/ocl:x\nb: 2024-01-02T03:04:05Z\nc: 2024-1-2 3:4:5\nd: 0x1F\ne: 1e3\nf: -inf\ng: +12_3\nh: 12ab\ni: 1.2.3\nj: 0o17\nk: -0b101\nl: 4m\n",
+	".dockerconfigjson: x\n.5: y\nz: .5\nw: .5e3\nv: .Inf\nu: .NaN\nt: .e\ns: .\n",
+}
+
+// comparePaths compares both paths of toObject on the mapping documents of data and returns how many took the
+// fast path.
+func comparePaths(t *testing.T, name string, data []byte) int {
+	t.Helper()
+	decoder := yaml3.NewDecoder(bytes.NewReader(data))
+	fast := 0
+	for {
+		var doc yaml3.Node
+		if err := decoder.Decode(&doc); err != nil {
+			return fast // the end, or a document yaml.v3 refuses: not toObject's input
+		}
+		node := doc.Content[0]
+		if node.Kind != yaml3.MappingNode {
+			continue
+		}
+		obj, ok := plainObject(node)
+		if !ok {
+			continue
+		}
+		fast++
+		want, err := convertObject(node)
+		if err != nil {
+			t.Errorf("%s, line %d: the fast path took a document the reference path refuses: %v", name, node.Line, err)
+			continue
+		}
+		if !reflect.DeepEqual(obj, want) {
+			t.Errorf("%s, line %d: fast path\n%#v\nreference path\n%#v", name, node.Line, obj, want)
+		}
+	}
+}
+
+func FuzzPlainObject(f *testing.F) {
+	for _, doc := range plainObjectEdgeCases {
+		f.Add(doc)
+	}
+	f.Add(manifestStream)
+	f.Fuzz(func(t *testing.T, doc string) {
+		comparePaths(t, "fuzz", []byte(doc))
+	})
 }

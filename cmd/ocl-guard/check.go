@@ -116,13 +116,6 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 	opts := checkFlags{output: *output, failOnWarn: *failOn == "warnings", configSchema: configSchema}
 	// Offline, facts come from the files and settings from --settings: the same Env as every other face.
 	opts.env = validators.Env{Actions: settings.ActionFor, Preflight: settings.Preflight.Rules()}
-	offline := &lookups.Files{}
-	if len(files) > 0 {
-		if offline, err = lookups.LoadFiles(files...); err != nil {
-			return 2, err
-		}
-		opts.env.Source = offline
-	}
 	if *probe || *live {
 		p, err := app.NewProber(settings.Registry, nil)
 		if err != nil {
@@ -131,7 +124,7 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 		opts.env.Prober = p
 	}
 	ctx := context.Background()
-	var liveConfigs []mcfgv1.MachineOSConfig
+	var results []checkResult
 	if *live {
 		c, err := liveClient(*kubeconfig)
 		if err != nil {
@@ -143,20 +136,20 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 			if err := c.List(ctx, &list); err != nil {
 				return 2, fmt.Errorf("listing MachineOSConfigs: %w", err)
 			}
-			liveConfigs = list.Items
+			for i := range list.Items {
+				results = append(results, opts.checkConfig(ctx, &list.Items[i], checkResult{Name: list.Items[i].Name}, nil))
+			}
 		}
 	}
-	if len(offline.Configs)+len(liveConfigs) == 0 {
+	if len(files) > 0 {
+		if results, err = opts.checkFiles(ctx, files, *live, 0); err != nil {
+			return 2, err
+		}
+	}
+	if len(results) == 0 {
 		return 2, errors.New("no MachineOSConfig found to check")
 	}
 
-	var results []checkResult
-	for _, m := range offline.Configs {
-		results = append(results, opts.checkManifest(ctx, m))
-	}
-	for i := range liveConfigs {
-		results = append(results, opts.checkConfig(ctx, &liveConfigs[i], checkResult{Name: liveConfigs[i].Name}, nil))
-	}
 	if err := writeCheckResults(stdout, opts.output, results, opts.failOnWarn); err != nil {
 		return 2, err
 	}
@@ -166,6 +159,18 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 		}
 	}
 	return 0, nil
+}
+
+// checkFiles checks the MachineOSConfigs of the manifest files, workers at a time (GOMAXPROCS when 0), in the order
+// read. Offline, the rules' facts are the Secrets and pools of the files; with --live, the cluster's.
+func (o checkFlags) checkFiles(ctx context.Context, files []string, live bool, workers int) ([]checkResult, error) {
+	return lookups.CheckConfigs(files, workers, func(m *lookups.Manifest, facts validators.Source) checkResult {
+		this := o // checks run at once: each sets its own Source
+		if !live {
+			this.env.Source = facts
+		}
+		return this.checkManifest(ctx, m)
+	})
 }
 
 // checkManifest validates a MachineOSConfig read from a file against the CRD, then, if the API server would store
