@@ -142,7 +142,7 @@ func basePullSecret(ctx context.Context, mosc *mcfgv1.MachineOSConfig, in *Input
 		if err != nil {
 			return nil, use
 		}
-		canonical, ok := canonicalSecret(secret)
+		canonical, ok := in.canonicalSecret(secret)
 		if !ok {
 			return nil, use
 		}

@@ -15,7 +15,7 @@ import (
 func ValidatePushSpecDeletePermission(ctx context.Context, in *Input) Findings {
 	mosc := in.Config
 	var f Findings
-	repo, err := pushRepository(string(mosc.Spec.RenderedImagePushSpec))
+	repo, err := in.pushRepository()
 	if err != nil {
 		return f
 	}
@@ -24,7 +24,7 @@ func ValidatePushSpecDeletePermission(ctx context.Context, in *Input) Findings {
 	if err != nil {
 		return f
 	}
-	canonical, ok := canonicalSecret(secret)
+	canonical, ok := in.canonicalSecret(secret)
 	if !ok {
 		return f
 	}

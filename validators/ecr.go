@@ -24,13 +24,13 @@ var ecrHost = regexp.MustCompile(`^[0-9a-z-]+\.dkr\.ecr(-fips)?\.([a-z0-9-]+)\.a
 func ValidatePushSpecECRRepository(ctx context.Context, in *Input) Findings {
 	mosc := in.Config
 	var f Findings
-	repo, err := pushRepository(string(mosc.Spec.RenderedImagePushSpec))
+	repo, err := in.pushRepository()
 	if err != nil || !ecrHost.MatchString(repo.RegistryStr()) {
 		return f
 	}
 	r := registry.Result{Pull: registry.StatusSkipped, PullDetail: "the push secret cannot be read"}
 	if secret, err := in.Facts.Secret(mosc.Spec.RenderedImagePushSecret.Name); err == nil {
-		if canonical, ok := canonicalSecret(secret); ok {
+		if canonical, ok := in.canonicalSecret(secret); ok {
 			r = in.ProbeRepository(ctx, repo.Name(), canonical)
 		}
 	}

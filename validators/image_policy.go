@@ -19,7 +19,7 @@ func ValidateImagePolicy(ctx context.Context, in *Input) Findings {
 	mosc := in.Config
 	var f Findings
 	spec := string(mosc.Spec.RenderedImagePushSpec)
-	repo, err := pushRepository(spec)
+	repo, err := in.pushRepository()
 	if err != nil {
 		return f
 	}

@@ -67,6 +67,10 @@ type Input struct {
 
 	probes *probes
 	parsed map[string]parseResult // by Containerfile content: three rules read the same content
+	// credentials are each Secret's registry credentials, read once: six rules read the push secret's. Facts hands
+	// out one pointer per Secret for the whole evaluation, so the pointer is the key.
+	credentials map[*corev1.Secret]*secretCredentials
+	push        *parsedPushSpec
 }
 
 // NewInput gathers the facts about mosc from env's Source and returns the input of one evaluation.
@@ -100,6 +104,41 @@ func (in *Input) containerfile(content string) (parsedContainerfile, error) {
 	}
 	in.parsed[content] = parseResult{p, err}
 	return p, err
+}
+
+// secretCredentials are a Secret's registry credentials as the MCO reads them, and the Secret as the MCO hands it
+// to the build (made when first asked for).
+type secretCredentials struct {
+	entries   map[string]dockerAuthEntry
+	problem   string
+	canonical *corev1.Secret
+}
+
+// dockerConfig reads a Secret's registry credentials (dockerConfigEntries) once per evaluation.
+func (in *Input) dockerConfig(secret *corev1.Secret) *secretCredentials {
+	if c, ok := in.credentials[secret]; ok {
+		return c
+	}
+	c := &secretCredentials{}
+	c.entries, c.problem = dockerConfigEntries(secret)
+	if in.credentials == nil {
+		in.credentials = map[*corev1.Secret]*secretCredentials{}
+	}
+	in.credentials[secret] = c
+	return c
+}
+
+// canonicalSecret returns the secret as the MCO hands it to the build: type dockerconfigjson with an "auths"
+// object; false when the MCO cannot read it (secret-format reports why).
+func (in *Input) canonicalSecret(secret *corev1.Secret) (*corev1.Secret, bool) {
+	c := in.dockerConfig(secret)
+	if c.problem != "" {
+		return nil, false
+	}
+	if c.canonical == nil {
+		c.canonical = canonicalFrom(secret, c.entries)
+	}
+	return c.canonical, true
 }
 
 // ProbePush, ProbePull and ProbeDelete ask the prober, once per evaluation for each question.

@@ -64,7 +64,7 @@ func ValidatePrebuiltImagePull(ctx context.Context, in *Input) Findings {
 	if err != nil {
 		return f // secret-exists reports it
 	}
-	canonical, ok := canonicalSecret(secret)
+	canonical, ok := in.canonicalSecret(secret)
 	if !ok {
 		return f // secret-format reports it
 	}

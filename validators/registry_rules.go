@@ -69,7 +69,7 @@ func ValidatePushSpecPushPermission(ctx context.Context, in *Input) Findings {
 // probePushRegistry runs the probe both rules share (the prober caches it, so the second rule costs nothing). ok
 // is false when another rule already reports why there is nothing to probe.
 func probePushRegistry(ctx context.Context, mosc *mcfgv1.MachineOSConfig, in *Input) (name.Repository, registry.Result, bool) {
-	repo, err := pushRepository(string(mosc.Spec.RenderedImagePushSpec))
+	repo, err := in.pushRepository()
 	if err != nil {
 		return repo, registry.Result{}, false // pushspec-syntax reports it
 	}
@@ -81,7 +81,7 @@ func probePushRegistry(ctx context.Context, mosc *mcfgv1.MachineOSConfig, in *In
 	if err != nil {
 		return repo, registry.Result{}, false // secret-exists reports it
 	}
-	canonical, ok := canonicalSecret(secret) // as the MCO hands it to the build, whichever layout it has
+	canonical, ok := in.canonicalSecret(secret) // as the MCO hands it to the build, whichever layout it has
 	if !ok {
 		return repo, registry.Result{}, false // secret-format reports it
 	}

@@ -36,8 +36,9 @@ func ValidatePushSecretLifetime(ctx context.Context, in *Input) Findings {
 				"revoked token; %s", sa, longLivedAdvice)))
 		return f
 	}
-	entries, problem := dockerConfigEntries(secret)
-	if problem != "" {
+	c := in.dockerConfig(secret)
+	entries := c.entries
+	if c.problem != "" {
 		return f // secret-format reports it
 	}
 	now := in.Now

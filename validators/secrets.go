@@ -90,7 +90,7 @@ func ValidateSecretFormat(ctx context.Context, in *Input) Findings {
 		if err != nil {
 			continue // secret-exists reports it
 		}
-		if _, problem := ParseDockerConfigSecret(secret); problem != "" {
+		if _, problem := usableCredentials(secret, in.dockerConfig(secret)); problem != "" {
 			if use.fallback {
 				f.warn("%s/%s, the fallback base image pull secret, %s", mco.Namespace, use.name, problem)
 				continue
@@ -116,32 +116,41 @@ func ValidateSecretRegistryAuth(ctx context.Context, in *Input) Findings {
 	if err != nil {
 		return f
 	}
-	entries, problem := dockerConfigEntries(secret)
-	if problem != "" || len(withCredential(entries)) == 0 {
+	c := in.dockerConfig(secret)
+	if c.problem != "" || len(withCredential(c.entries)) == 0 {
 		return f // secret-format reports it
 	}
-	pushCredentials(&f, secretName, entries, ref.Name())
+	pushCredentials(&f, secretName, c.entries, ref.Name())
 	return f
 }
 
-// pushRepository parses a push spec the way the MCO does and returns its repository for credential matching.
-func pushRepository(pushSpec string) (name.Repository, error) {
-	ref, err := reference.ParseNamed(pushSpec)
-	if err != nil {
-		return name.Repository{}, err
+// pushRepository parses the push spec the way the MCO does and returns its repository for credential matching,
+// once per evaluation: five rules ask.
+func (in *Input) pushRepository() (name.Repository, error) {
+	if in.push == nil {
+		in.push = &parsedPushSpec{}
+		ref, err := reference.ParseNamed(string(in.Config.Spec.RenderedImagePushSpec))
+		if err == nil {
+			in.push.repo, err = name.NewRepository(ref.Name(), name.StrictValidation)
+		}
+		in.push.err = err
 	}
-	return name.NewRepository(ref.Name(), name.StrictValidation)
+	return in.push.repo, in.push.err
 }
 
-// ParseDockerConfigSecret checks a Secret the way the MCO reads it for a build and returns the registry keys that
-// hold a credential (raw keys: show them with RegistryKey). problem is empty when the secret is usable; it never
-// quotes secret content.
-func ParseDockerConfigSecret(secret *corev1.Secret) (registries []string, problem string) {
-	entries, problem := dockerConfigEntries(secret)
-	if problem != "" {
-		return nil, problem
+type parsedPushSpec struct {
+	repo name.Repository
+	err  error
+}
+
+// usableCredentials checks a Secret the way the MCO reads it for a build and returns the registry keys that hold a
+// credential (raw keys: show them with RegistryKey). problem is empty when the secret is usable; it never quotes
+// secret content.
+func usableCredentials(secret *corev1.Secret, c *secretCredentials) (registries []string, problem string) {
+	if c.problem != "" {
+		return nil, c.problem
 	}
-	if registries = withCredential(entries); len(registries) == 0 {
+	if registries = withCredential(c.entries); len(registries) == 0 {
 		return nil, fmt.Sprintf("%q holds no usable credential (no entry has auth or username and password)", secret.Name)
 	}
 	return registries, ""
@@ -187,15 +196,6 @@ func withCredential(entries map[string]dockerAuthEntry) []string {
 	}
 	slices.Sort(registries)
 	return registries
-}
-
-// canonicalSecret returns the secret as the MCO hands it to the build: type dockerconfigjson with an "auths" object.
-func canonicalSecret(secret *corev1.Secret) (*corev1.Secret, bool) {
-	entries, problem := dockerConfigEntries(secret)
-	if problem != "" {
-		return nil, false
-	}
-	return canonicalFrom(secret, entries), true
 }
 
 func canonicalFrom(secret *corev1.Secret, entries map[string]dockerAuthEntry) *corev1.Secret {
