@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ocl-guard/ocl-guard/app"
-	"github.com/ocl-guard/ocl-guard/config"
 	"github.com/ocl-guard/ocl-guard/gather"
 	"github.com/ocl-guard/ocl-guard/lookups"
 	"github.com/ocl-guard/ocl-guard/status"
@@ -25,14 +24,10 @@ import (
 // in text output, on stderr with -o json.
 func runStatus(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	kubeconfig := fs.String("kubeconfig", "", "path to a kubeconfig; $KUBECONFIG or in-cluster config when empty")
-	settingsPath := fs.String("settings", "", "settings file (rules' actions, registry probe, the checker's time limits); when empty, those of the installed checker (--ocl-guard-namespace), else the built-in defaults")
-	namespace := fs.String("ocl-guard-namespace", status.InstallNamespace, "namespace of ocl-guard's Deployment, whose settings ConfigMap status reads")
+	cluster := bindClusterFlags(fs, "status", "rules' actions, registry probe, the checker's time limits")
 	output := fs.String("o", "text", "output format: text or json")
 	from := fs.String("from", "", "report from a must-gather or oc adm inspect directory instead of the live cluster (offline: no API server, no registry)")
 	probe := fs.Bool("probe-registry", true, "probe the push registry (reachability and push rights) for stage 1")
-	qps := fs.Float64("kube-api-qps", float64(app.DefaultKubeAPIQPS), "client-side limit of API requests per second; -1 leaves limiting to the server")
-	burst := fs.Int("kube-api-burst", app.DefaultKubeAPIBurst, "client-side burst of API requests, when --kube-api-qps is positive")
 	watch := fs.Bool("watch", false, "follow the pools: redraw in place on a terminal, else print a timestamped line per stage change; Ctrl-C stops")
 	var caBundles stringList
 	bindCABundleFlag(fs, &caBundles)
@@ -57,21 +52,19 @@ func runStatus(args []string, stdout, stderr io.Writer) (int, error) {
 		if *watch {
 			return 2, fmt.Errorf("--watch follows a live cluster; --from %s reads a dump once", *from)
 		}
-		return statusFrom(*from, positional, *settingsPath, *namespace, *output, caBundles, stdout, stderr)
+		return statusFrom(*from, positional, cluster.settings, *output, caBundles, stdout, stderr)
 	}
-	settings, source := config.Settings{}, "--settings "+*settingsPath
-	if *settingsPath != "" {
-		if settings, err = config.Load(*settingsPath); err != nil {
-			return 2, err
-		}
+	settings, source, given, err := cluster.settings.fromFile()
+	if err != nil {
+		return 2, err
 	}
-	c, clientset, err := statusClients(*kubeconfig, float32(*qps), *burst)
+	c, clientset, err := statusClients(cluster)
 	if err != nil {
 		return 2, err
 	}
 	ctx := context.Background()
-	if *settingsPath == "" {
-		settings, source = status.ClusterSettings(ctx, c, *namespace)
+	if !given {
+		settings, source = cluster.settings.installed(ctx, c)
 	}
 	settings.Registry.CABundles = append(settings.Registry.CABundles, caBundles...)
 	var prober validators.Prober
@@ -95,7 +88,7 @@ func runStatus(args []string, stdout, stderr io.Writer) (int, error) {
 		if _, err := fmt.Fprintf(stdout, "settings: %s\n", source); err != nil {
 			return 2, err
 		}
-		return watchStatus(*kubeconfig, float32(*qps), *burst, opts, stdout, stderr)
+		return watchStatus(cluster, opts, stdout, stderr)
 	}
 	reports, err := status.Collect(ctx, c, opts)
 	if err != nil {
@@ -116,8 +109,8 @@ func runStatus(args []string, stdout, stderr io.Writer) (int, error) {
 
 // statusClients are a plain (uncached) client, so that a one-shot run lists nothing it does not read, and a
 // clientset for pod logs.
-func statusClients(kubeconfig string, qps float32, burst int) (client.Client, kubernetes.Interface, error) {
-	cfg, err := app.RESTConfig(kubeconfig, qps, burst)
+func statusClients(cluster clusterFlags) (client.Client, kubernetes.Interface, error) {
+	cfg, err := cluster.restConfig()
 	if err != nil {
 		return nil, nil, err
 	}

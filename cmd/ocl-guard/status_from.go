@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ocl-guard/ocl-guard/app"
-	"github.com/ocl-guard/ocl-guard/config"
 	"github.com/ocl-guard/ocl-guard/gather"
 	"github.com/ocl-guard/ocl-guard/lookups"
 	"github.com/ocl-guard/ocl-guard/mustgather"
@@ -18,25 +17,23 @@ import (
 // dump stands in for the API server (mustgather.Dump is a client.Reader and a gather.LogReader), so the gatherers,
 // rules and rendering are live status's. Files it cannot read are printed on stderr, one line each, and the report
 // goes on without them; the exit codes are live status's.
-func statusFrom(dir string, positional []string, settingsPath, namespace, output string, caBundles []string, stdout, stderr io.Writer) (int, error) {
+func statusFrom(dir string, positional []string, settingsFlags settingsFlags, output string, caBundles []string, stdout, stderr io.Writer) (int, error) {
+	settings, source, given, err := settingsFlags.fromFile()
+	if err != nil {
+		return 2, err
+	}
 	scheme, err := app.Scheme()
 	if err != nil {
 		return 2, err
 	}
-	dump, err := mustgather.Load(dir, scheme, mustgather.Options{Namespaces: mustgather.StatusNamespaces(namespace)})
+	dump, err := mustgather.Load(dir, scheme, mustgather.Options{Namespaces: mustgather.StatusNamespaces(*settingsFlags.namespace)})
 	if err != nil {
 		return 2, err
 	}
 	defer dump.Close()
 	ctx := context.Background()
-	var settings config.Settings
-	source := "--settings " + settingsPath
-	if settingsPath != "" {
-		if settings, err = config.Load(settingsPath); err != nil {
-			return 2, err
-		}
-	} else {
-		settings, source = status.ClusterSettings(ctx, dump, namespace)
+	if !given {
+		settings, source = settingsFlags.installed(ctx, dump)
 	}
 	settings.Registry.CABundles = append(settings.Registry.CABundles, caBundles...)
 	// The dump's clock is the end of the gather: a build running then is judged as it was, not as days later.

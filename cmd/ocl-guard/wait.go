@@ -28,13 +28,9 @@ import (
 // and what keeps it from starting (status.Exit*). The stages' changes go to stdout, one timestamped line each.
 func runWait(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("wait", flag.ContinueOnError)
-	kubeconfig := fs.String("kubeconfig", "", "path to a kubeconfig; $KUBECONFIG or in-cluster config when empty")
 	goalFlag := fs.String("for", string(status.GoalRollout), "what to wait for: build (the current build succeeded) or rollout (every node runs its image)")
 	timeout := fs.Duration("timeout", 0, "give up after this long (exit 2), e.g. 45m; 0 waits until done or failed")
-	settingsPath := fs.String("settings", "", "settings file (the checker's time limits); when empty, those of the installed checker (--ocl-guard-namespace), else the built-in defaults")
-	namespace := fs.String("ocl-guard-namespace", status.InstallNamespace, "namespace of ocl-guard's Deployment, whose settings ConfigMap wait reads")
-	qps := fs.Float64("kube-api-qps", float64(app.DefaultKubeAPIQPS), "client-side limit of API requests per second; -1 leaves limiting to the server")
-	burst := fs.Int("kube-api-burst", app.DefaultKubeAPIBurst, "client-side burst of API requests, when --kube-api-qps is positive")
+	cluster := bindClusterFlags(fs, "wait", "the checker's time limits")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: %s wait POOL [--for build|rollout] [--timeout D] [flags]\n"+
 			"Exit status: 0 done, 1 failed (the diagnosis is printed), 2 timed out, 3 usage or cluster access error.\n", commandName)
@@ -57,17 +53,16 @@ func runWait(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cl, err := newWatchClients(*kubeconfig, float32(*qps), *burst)
+	settings, source, given, err := cluster.settings.fromFile()
 	if err != nil {
 		return status.ExitUsage, err
 	}
-	settings, source := config.Settings{}, "--settings "+*settingsPath
-	if *settingsPath != "" {
-		if settings, err = config.Load(*settingsPath); err != nil {
-			return status.ExitUsage, err
-		}
-	} else {
-		settings, source = status.ClusterSettings(ctx, cl.direct, *namespace)
+	cl, err := newWatchClients(cluster)
+	if err != nil {
+		return status.ExitUsage, err
+	}
+	if !given {
+		settings, source = cluster.settings.installed(ctx, cl.direct)
 	}
 	opts := cl.watchOptions(settings, positional[0])
 	// The registries are not probed: what wait decides on (the build, the nodes) does not depend on stage 1's probe.
@@ -124,8 +119,8 @@ type watchClients struct {
 	clientset kubernetes.Interface
 }
 
-func newWatchClients(kubeconfig string, qps float32, burst int) (watchClients, error) {
-	cfg, err := app.RESTConfig(kubeconfig, qps, burst)
+func newWatchClients(cluster clusterFlags) (watchClients, error) {
+	cfg, err := cluster.restConfig()
 	if err != nil {
 		return watchClients{}, err
 	}
@@ -143,10 +138,10 @@ func (cl watchClients) watchOptions(settings config.Settings, pool string) statu
 
 // watchStatus is `status --watch`: the stages of every layered pool (or opts.Pool), redrawn in place on a terminal
 // with a bar of the nodes updated, else one timestamped line per stage change, until interrupted (exit 0).
-func watchStatus(kubeconfig string, qps float32, burst int, opts status.Options, stdout, stderr io.Writer) (int, error) {
+func watchStatus(cluster clusterFlags, opts status.Options, stdout, stderr io.Writer) (int, error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cl, err := newWatchClients(kubeconfig, qps, burst)
+	cl, err := newWatchClients(cluster)
 	if err != nil {
 		return 2, err
 	}
