@@ -55,23 +55,25 @@ type Verdict struct {
 // give the same verdict, so it is table-tested and the watch only feeds it.
 //
 // It never says done on the image of an earlier build: right after `oc apply`, the MCO may not have acted yet.
-//   - A MachineOSConfig whose metadata.generation is ahead of status.observedGeneration has not been seen by the MCO:
-//     the MCO sets the current-machine-os-build annotation to the new build and then observedGeneration to the
-//     generation when a new build starts (openshift/machine-config-operator
-//     pkg/controller/build/reconciler.go updateMachineOSConfigStatus), so until then the current build is the old one.
+//   - A MachineOSConfig whose metadata.generation is ahead of status.observedGeneration has not been seen by the MCO,
+//     unless its current build changed since the wait began (startedOn: the current build's name then). The MCO
+//     sets the current-machine-os-build annotation to the new build when it starts one (openshift/machine-config-operator
+//     pkg/controller/build/reconciler.go updateMachineOSConfigStatus); current MCOs set observedGeneration right
+//     after, older ones only with status.currentImagePullSpec once a build succeeded, so on those a failed build
+//     never catches the generation up: without the annotation's change, the wait would last until its timeout.
 //   - A build of another rendered config than the pool's is not the current one either: the MCO names the pool's
 //     spec.configuration in the MachineOSBuild's spec.machineConfig (pkg/controller/build/buildrequest/
 //     machineosbuild.go) and starts a new build when it changes (reconciler.go, "Rendered config for pool ...
 //     changed").
 //   - A pool whose status still says Updated from the previous rollout is not done until its nodes report the new
 //     image: every node's currentImage annotation (the machine-config-daemon's) must be the build's image.
-func Decide(s Snapshots, goal Goal) Verdict {
-	return decide(s, NewReport(s), goal)
+func Decide(s Snapshots, goal Goal, startedOn string) Verdict {
+	return decide(s, NewReport(s), goal, startedOn)
 }
 
-func decide(s Snapshots, r Report, goal Goal) Verdict {
+func decide(s Snapshots, r Report, goal Goal, startedOn string) Verdict {
 	mosc := s.Config.Config
-	if mosc.Status.ObservedGeneration != mosc.Generation {
+	if mosc.Status.ObservedGeneration != mosc.Generation && mco.CurrentBuildName(mosc) == startedOn {
 		return waiting("the MCO has not acted on generation %d of MachineOSConfig %s yet (observed %d)", mosc.Generation, mosc.Name, mosc.Status.ObservedGeneration)
 	}
 	if s.Build == nil || s.Build.Build == nil || r.Build == nil {
@@ -174,12 +176,17 @@ func Wait(ctx context.Context, w *Watcher, opts WatchOptions, goal Goal, progres
 	var verdict Verdict
 	var report Report
 	var writeErr error
+	var startedOn *string // the current build when the wait began (decide)
 	err := w.Run(ctx, opts, func(pools []Snapshots) bool {
 		if len(pools) != 1 {
 			return false // Run was asked for one pool: CollectSnapshots returns it or NotLayeredError
 		}
+		if startedOn == nil {
+			name := mco.CurrentBuildName(pools[0].Config.Config)
+			startedOn = &name
+		}
 		report = NewReport(pools[0])
-		verdict = decide(pools[0], report, goal)
+		verdict = decide(pools[0], report, goal, *startedOn)
 		now := pools[0].Config.Now
 		writeErr = errors.Join(log.Write([]Report{report}, now), log.Note(now, report.Pool, "wait", string(verdict.Outcome)+": "+verdict.Why))
 		return verdict.Outcome != Waiting || writeErr != nil

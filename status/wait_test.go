@@ -119,6 +119,8 @@ func TestDecide(t *testing.T) {
 		{"right after oc apply: the MCO has not observed the new generation", GoalRollout, func(p *waitPool) { p.mosc.Generation = 3 },
 			Waiting, "has not acted on generation 3", ""},
 		{"right after oc apply, for a build too", GoalBuild, func(p *waitPool) { p.mosc.Generation = 3 }, Waiting, "observed 2", ""},
+		{"right after oc apply on a failed build: the MCO has not started the next one", GoalRollout,
+			func(p *waitPool) { p.mosc.Generation = 3; p.setPhase(mcfgv1.MachineOSBuildFailed) }, Waiting, "has not acted on generation 3", ""},
 		{"the annotation names a build not created yet", GoalBuild, func(p *waitPool) { p.build = nil }, Waiting, "does not exist yet", ""},
 		{"no build ever", GoalRollout, func(p *waitPool) {
 			p.build, p.mosc.Annotations, p.mosc.Status.MachineOSBuild, p.mosc.Status.CurrentImagePullSpec = nil, nil, nil, ""
@@ -164,7 +166,8 @@ func TestDecide(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newWaitPool()
 			tc.edit(p)
-			v := Decide(p.snapshots(), tc.goal)
+			s := p.snapshots()
+			v := Decide(s, tc.goal, mco.CurrentBuildName(s.Config.Config)) // the current build has not changed since the wait began
 			if v.Outcome != tc.want || !strings.Contains(v.Why, tc.why) {
 				t.Fatalf("%s: %q, want %s containing %q", v.Outcome, v.Why, tc.want, tc.why)
 			}
@@ -188,5 +191,30 @@ func TestParseGoal(t *testing.T) {
 	}
 	if _, err := ParseGoal("nodes"); err == nil || !strings.Contains(err.Error(), "--for \"nodes\": use build or rollout") {
 		t.Errorf("--for nodes: %v", err)
+	}
+}
+
+// MCOs before the observedGeneration-on-build-start change set status.observedGeneration only with
+// currentImagePullSpec, after a success; they still name the new build in the current-machine-os-build annotation
+// when it starts. A wait that began on another build follows the new one.
+func TestDecideWhenTheMCOObservesOnlyOnSuccess(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		phase mcfgv1.BuildProgress
+		want  Outcome
+		why   string
+	}{
+		{"the new build runs", mcfgv1.MachineOSBuilding, Waiting, "is Building"},
+		{"the new build failed", mcfgv1.MachineOSBuildFailed, Failed, "is Failed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newWaitPool()
+			p.mosc.Generation = 3 // observed 2: this MCO would catch up only on a success
+			p.setPhase(tc.phase)
+			v := Decide(p.snapshots(), GoalRollout, "worker-previous")
+			if v.Outcome != tc.want || !strings.Contains(v.Why, tc.why) {
+				t.Fatalf("%s: %q, want %s containing %q", v.Outcome, v.Why, tc.want, tc.why)
+			}
+		})
 	}
 }
