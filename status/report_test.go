@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,10 +25,9 @@ import (
 	"github.com/ocl-guard/ocl-guard/diagnose"
 	"github.com/ocl-guard/ocl-guard/lookups"
 	"github.com/ocl-guard/ocl-guard/mco"
+	"github.com/ocl-guard/ocl-guard/test/golden"
 	"github.com/ocl-guard/ocl-guard/validators"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var now = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
@@ -227,8 +225,8 @@ func TestGolden(t *testing.T) {
 			if err := WriteJSON(&js, reports); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name+".txt", text.Bytes())
-			golden(t, tc.name+".json", js.Bytes())
+			golden.Check(t, filepath.Join("testdata", tc.name+".txt"), text.Bytes())
+			golden.Check(t, filepath.Join("testdata", tc.name+".json"), js.Bytes())
 			if strings.Contains(text.String(), "s3cr3t") || strings.Contains(js.String(), "s3cr3t") {
 				t.Error("a credential leaked into the output")
 			}
@@ -237,24 +235,6 @@ func TestGolden(t *testing.T) {
 				t.Errorf("exit code %d for %s", got, tc.name)
 			}
 		})
-	}
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./status/ -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output (go test ./status/ -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
 

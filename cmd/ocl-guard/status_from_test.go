@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,9 +29,8 @@ import (
 	"github.com/ocl-guard/ocl-guard/mustgather"
 	"github.com/ocl-guard/ocl-guard/mustgather/mustgathertest"
 	"github.com/ocl-guard/ocl-guard/status"
+	"github.com/ocl-guard/ocl-guard/test/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // gatheredAt is when the fixtures' must-gather ended.
 var gatheredAt = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
@@ -157,7 +155,7 @@ func TestStatusFromGolden(t *testing.T) {
 		}
 		got := strings.ReplaceAll(out.String()+errOut.String(), dir, "DIR")
 		// .golden, not .json: `check -f testdata` reads every manifest there.
-		golden(t, filepath.Join("testdata", "status-from."+format+".golden"), []byte(got))
+		golden.Check(t, filepath.Join("testdata", "status-from."+format+".golden"), []byte(got))
 		if strings.Contains(got, "s3cr3t") || strings.Contains(got, base64.StdEncoding.EncodeToString([]byte("robot:s3cr3t-never-shown"))) {
 			t.Error("a credential leaked into the output")
 		}
@@ -206,23 +204,6 @@ type recordedLogs map[string]string
 
 func (r recordedLogs) TailLog(_ context.Context, namespace, pod, container string, _ int64) (string, error) {
 	return r[namespace+"/"+pod+"/"+container], nil
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/ocl-guard/ -run StatusFrom -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output (go test ./cmd/ocl-guard/ -run StatusFrom -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
 }
 
 // The README shows the offline report of the failed build: the golden file's block, kept in step here.

@@ -13,15 +13,12 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/ocl-guard/ocl-guard/app"
-	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/test/testbed"
 )
 
@@ -42,22 +39,14 @@ var (
 )
 
 var _ = BeforeSuite(func() {
-	root := testbed.RepoRoot()
-	crds, err := testbed.OpenShiftCRDs(root)
-	Expect(err).NotTo(HaveOccurred())
-	crds = append(crds,
-		filepath.Join(root, "test", "crds", "open-cluster-management.io"),
-		filepath.Join(root, "test", "crds", "wgpolicyk8s.io"),
+	var err error
+	env, err = testbed.ControlPlane(
+		filepath.Join("test", "crds", "open-cluster-management.io"),
+		filepath.Join("test", "crds", "wgpolicyk8s.io"),
 		// The install Policy carries config/prometheus: the prometheus-operator CRDs the e2e suite vendors.
-		filepath.Join(root, "test", "e2e", "testdata", "prometheus-operator"),
+		filepath.Join("test", "e2e", "testdata", "prometheus-operator"),
 	)
-	env = &envtest.Environment{
-		BinaryAssetsDirectory: os.Getenv("KUBEBUILDER_ASSETS"),
-		CRDInstallOptions:     envtest.CRDInstallOptions{Paths: crds, ErrorIfPathMissing: true},
-	}
-	if env.BinaryAssetsDirectory == "" {
-		env.BinaryAssetsDirectory = filepath.Join(root, "bin", "k8s", testbed.KubernetesVersion)
-	}
+	Expect(err).NotTo(HaveOccurred())
 	cfg, err = env.Start()
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(env.Stop)
@@ -66,9 +55,7 @@ var _ = BeforeSuite(func() {
 	kube, err = client.New(cfg, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
 	// One API server plays the hub and the managed cluster: the namespaces each has.
-	for _, ns := range []string{mco.Namespace, mco.ClusterPullSecretNamespace, mco.EntitlementSecretNamespace, observabilityNamespace} {
-		Expect(kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
-	}
+	Expect(testbed.CreateNamespaces(ctx, kube, observabilityNamespace)).To(Succeed())
 
 	// The policy engine reads the cluster through a kubeconfig, as `dryrun --from-cluster` does.
 	user, err := env.ControlPlane.AddUser(envtest.User{Name: "policy-engine", Groups: []string{"system:masters"}}, nil)

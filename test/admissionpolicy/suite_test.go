@@ -5,23 +5,18 @@ package admissionpolicy
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/ocl-guard/ocl-guard/app"
-	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/test/testbed"
 )
 
@@ -41,16 +36,9 @@ var (
 )
 
 var _ = BeforeSuite(func() {
-	root := testbed.RepoRoot()
-	crds, err := testbed.OpenShiftCRDs(root)
+	var err error
+	env, err = testbed.ControlPlane()
 	Expect(err).NotTo(HaveOccurred())
-	env = &envtest.Environment{
-		BinaryAssetsDirectory: os.Getenv("KUBEBUILDER_ASSETS"),
-		CRDInstallOptions:     envtest.CRDInstallOptions{Paths: crds, ErrorIfPathMissing: true},
-	}
-	if env.BinaryAssetsDirectory == "" {
-		env.BinaryAssetsDirectory = filepath.Join(root, "bin", "k8s", testbed.KubernetesVersion)
-	}
 	cfg, err = env.Start()
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(env.Stop)
@@ -60,10 +48,7 @@ var _ = BeforeSuite(func() {
 	recording.WarningHandler = warnings
 	kube, err = client.New(recording, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
-	// Namespaces every OpenShift cluster has, where config/rbac puts Roles.
-	for _, ns := range []string{mco.Namespace, mco.ClusterPullSecretNamespace, mco.EntitlementSecretNamespace} {
-		Expect(kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
-	}
+	Expect(testbed.CreateNamespaces(ctx, kube)).To(Succeed())
 })
 
 // warningRecorder keeps the warnings the API server sends, so a spec can take those of one request.

@@ -8,9 +8,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ocl-guard/ocl-guard/app"
 	"github.com/ocl-guard/ocl-guard/config"
@@ -33,30 +30,9 @@ var _ = Describe("ocl-guard status --from a must-gather", func() {
 		Expect(testbed.InstallSettings(ctx, kube, install, settings)).To(Succeed())
 		playTheOperator()
 
-		// The pools of the live status specs: a failed rebuild, nodes that cannot pull, a config not yet observed,
-		// a push secret deleted.
-		image := "quay.io/acme/os" + builtDigest
-		failed := uniqueName("from")
-		seedFailedRebuild(failed, image)
-		cannotPull := uniqueName("from")
-		newLayeredPool(cannotPull, image, 3)
-		pulled := newBuild(cannotPull, succeededStatus(time.Minute, image))
-		observe(&mcfgv1.MachineOSConfig{ObjectMeta: metav1.ObjectMeta{Name: cannotPull}}, pulled.Name)
-		setPoolStatus(&mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: cannotPull}}, 3, 1,
-			poolCondition(mcfgv1.MachineConfigPoolUpdating, corev1.ConditionTrue, "", ""))
-		annotateNode(nodeName(cannotPull, 0), map[string]string{desiredImage: image, currentImage: image, nodeState: "Done"})
-		for _, i := range []int{1, 2} {
-			annotateNode(nodeName(cannotPull, i), map[string]string{desiredImage: image, currentImage: "", nodeState: "Degraded",
-				nodeReason: "failed to update OS to " + image + " after retries: error running rpm-ostree rebase --experimental ostree-unverified-registry:" + image +
-					": error: Creating importer: failed to invoke method OpenImage: reading manifest sha256:0123 in quay.io/acme/os: unauthorized: access to the requested resource is not authorized"})
-		}
-		unobserved := createLayeredPool("quay.io")
-		Expect(kube.Create(ctx, unobserved.machineOSConfig("quay.io/acme/os:latest"))).To(Succeed())
-		rotated := createLayeredPool("quay.io")
-		Expect(kube.Create(ctx, rotated.machineOSConfig("quay.io/acme/os:latest"))).To(Succeed())
-		observe(&mcfgv1.MachineOSConfig{ObjectMeta: metav1.ObjectMeta{Name: rotated.name}}, "")
-		deleteQuietly(dockerConfigSecret(rotated.pushSecret, "quay.io"))
-		pools := []string{failed, cannotPull, unobserved.name, rotated.name}
+		// The pools of the live status specs.
+		failed, cannotPull, unobserved, rotated := seedStatusPools("from")
+		pools := []string{failed, cannotPull, unobserved, rotated}
 
 		dir := GinkgoT().TempDir()
 		scheme, err := app.Scheme()
@@ -101,7 +77,7 @@ var _ = Describe("ocl-guard status --from a must-gather", func() {
 		}
 		Expect(byPool[failed].Build.Diagnosis.Reason).To(Equal(diagnose.PushDenied))
 		Expect(byPool[cannotPull].Rollout.Diagnosis.Reason).To(Equal(diagnose.NodeImagePullAuth))
-		Expect(byPool[rotated.name].Config.Diagnosis.Reason).To(Equal(diagnose.ConfigCheckFailed))
-		Expect(byPool[rotated.name].Config.Diagnosis.Severity).To(Equal(diagnose.SeverityWarning), "secret-exists is warn in the installed settings")
+		Expect(byPool[rotated].Config.Diagnosis.Reason).To(Equal(diagnose.ConfigCheckFailed))
+		Expect(byPool[rotated].Config.Diagnosis.Severity).To(Equal(diagnose.SeverityWarning), "secret-exists is warn in the installed settings")
 	})
 })

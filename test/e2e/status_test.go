@@ -147,38 +147,15 @@ var _ = Describe("ocl-guard status and the checker, on one cluster", Ordered, fu
 	})
 
 	It("says what the checker wrote, reason and severity, for every stage of every pool", func() {
-		image := "quay.io/acme/os" + builtDigest
-		failed := uniqueName("agree")
-		seedFailedRebuild(failed, image)
-
-		cannotPull := uniqueName("agree")
-		newLayeredPool(cannotPull, image, 3)
-		pulled := newBuild(cannotPull, succeededStatus(time.Minute, image))
-		observe(&mcfgv1.MachineOSConfig{ObjectMeta: metav1.ObjectMeta{Name: cannotPull}}, pulled.Name)
-		setPoolStatus(&mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: cannotPull}}, 3, 1,
-			poolCondition(mcfgv1.MachineConfigPoolUpdating, corev1.ConditionTrue, "", ""))
-		annotateNode(nodeName(cannotPull, 0), map[string]string{desiredImage: image, currentImage: image, nodeState: "Done"})
-		for _, i := range []int{1, 2} {
-			annotateNode(nodeName(cannotPull, i), map[string]string{desiredImage: image, currentImage: "", nodeState: "Degraded",
-				nodeReason: "failed to update OS to " + image + " after retries: error running rpm-ostree rebase --experimental ostree-unverified-registry:" + image +
-					": error: Creating importer: failed to invoke method OpenImage: reading manifest sha256:0123 in quay.io/acme/os: unauthorized: access to the requested resource is not authorized"})
-		}
-
-		unobserved := createLayeredPool("quay.io")
-		Expect(kube.Create(ctx, unobserved.machineOSConfig("quay.io/acme/os:latest"))).To(Succeed())
-
-		rotated := createLayeredPool("quay.io")
-		Expect(kube.Create(ctx, rotated.machineOSConfig("quay.io/acme/os:latest"))).To(Succeed())
-		observe(&mcfgv1.MachineOSConfig{ObjectMeta: metav1.ObjectMeta{Name: rotated.name}}, "")
-		deleteQuietly(dockerConfigSecret(rotated.pushSecret, "quay.io"))
+		failed, cannotPull, unobserved, rotated := seedStatusPools("agree")
 
 		// What the checker writes, once it has: each pool's config, current build and pool.
 		type written struct{ config, build, pool string }
 		want := map[string]written{
-			failed:          {string(diagnose.CurrentBuildFailed), string(diagnose.PushDenied), string(diagnose.BuildFailedBlocksRollout)},
-			cannotPull:      {"", "", string(diagnose.NodeImagePullAuth)},
-			unobserved.name: {string(diagnose.GenerationNotObserved), "", ""},
-			rotated.name:    {string(diagnose.ConfigCheckFailed), "", ""},
+			failed:     {string(diagnose.CurrentBuildFailed), string(diagnose.PushDenied), string(diagnose.BuildFailedBlocksRollout)},
+			cannotPull: {"", "", string(diagnose.NodeImagePullAuth)},
+			unobserved: {string(diagnose.GenerationNotObserved), "", ""},
+			rotated:    {string(diagnose.ConfigCheckFailed), "", ""},
 		}
 		for name, w := range want {
 			eventuallyDiagnosed(&mcfgv1.MachineOSConfig{ObjectMeta: metav1.ObjectMeta{Name: name}}, w.config)
@@ -217,13 +194,13 @@ var _ = Describe("ocl-guard status and the checker, on one cluster", Ordered, fu
 			}
 			agree(&mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: name}}, r.Rollout.Diagnosis)
 		}
-		Expect(reports[rotated.name].Config.Diagnosis.Severity).To(Equal(diagnose.SeverityWarning), "secret-exists is warn in the installed settings")
+		Expect(reports[rotated].Config.Diagnosis.Severity).To(Equal(diagnose.SeverityWarning), "secret-exists is warn in the installed settings")
 
 		// The installed settings are what make them agree: with the built-in ones, status would not.
 		defaults, settingsLine := statusJSON(uniqueName("not-installed"))
 		Expect(settingsLine).To(HavePrefix("settings: built-in defaults: no Deployment "))
-		Expect(defaults[unobserved.name].Config.Diagnosis).To(BeNil(), "not late yet by the built-in configObserveAfter")
-		Expect(defaults[rotated.name].Config.Diagnosis.Severity).To(Equal(diagnose.SeverityError), "secret-exists is deny by default")
+		Expect(defaults[unobserved].Config.Diagnosis).To(BeNil(), "not late yet by the built-in configObserveAfter")
+		Expect(defaults[rotated].Config.Diagnosis.Severity).To(Equal(diagnose.SeverityError), "secret-exists is deny by default")
 	})
 })
 
@@ -260,4 +237,35 @@ func agree(obj client.Object, d *status.Diagnosis) {
 		}
 		return types
 	}).WithTimeout(30*time.Second).WithPolling(200*time.Millisecond).Should(HaveEach(eventType), "the checker's Events on %T %s", obj, obj.GetName())
+}
+
+// seedStatusPools plays the MCO into the pools the status specs judge, named from prefix, and returns their names: a
+// failed rebuild, nodes that cannot pull the image, a config the MCO has not observed, a config whose push secret
+// was deleted.
+func seedStatusPools(prefix string) (failed, cannotPull, unobserved, rotated string) {
+	image := "quay.io/acme/os" + builtDigest
+	failed = uniqueName(prefix)
+	seedFailedRebuild(failed, image)
+
+	cannotPull = uniqueName(prefix)
+	newLayeredPool(cannotPull, image, 3)
+	pulled := newBuild(cannotPull, succeededStatus(time.Minute, image))
+	observe(&mcfgv1.MachineOSConfig{ObjectMeta: metav1.ObjectMeta{Name: cannotPull}}, pulled.Name)
+	setPoolStatus(&mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: cannotPull}}, 3, 1,
+		poolCondition(mcfgv1.MachineConfigPoolUpdating, corev1.ConditionTrue, "", ""))
+	annotateNode(nodeName(cannotPull, 0), map[string]string{desiredImage: image, currentImage: image, nodeState: "Done"})
+	for _, i := range []int{1, 2} {
+		annotateNode(nodeName(cannotPull, i), map[string]string{desiredImage: image, currentImage: "", nodeState: "Degraded",
+			nodeReason: "failed to update OS to " + image + " after retries: error running rpm-ostree rebase --experimental ostree-unverified-registry:" + image +
+				": error: Creating importer: failed to invoke method OpenImage: reading manifest sha256:0123 in quay.io/acme/os: unauthorized: access to the requested resource is not authorized"})
+	}
+
+	unobservedPool := createLayeredPool("quay.io")
+	Expect(kube.Create(ctx, unobservedPool.machineOSConfig("quay.io/acme/os:latest"))).To(Succeed())
+
+	rotatedPool := createLayeredPool("quay.io")
+	Expect(kube.Create(ctx, rotatedPool.machineOSConfig("quay.io/acme/os:latest"))).To(Succeed())
+	observe(&mcfgv1.MachineOSConfig{ObjectMeta: metav1.ObjectMeta{Name: rotatedPool.name}}, "")
+	deleteQuietly(dockerConfigSecret(rotatedPool.pushSecret, "quay.io"))
+	return failed, cannotPull, unobservedPool.name, rotatedPool.name
 }

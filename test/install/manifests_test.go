@@ -51,20 +51,14 @@ var _ = Describe("The rendered manifests", Ordered, func() {
 	)
 
 	BeforeAll(func() {
-		root := testbed.RepoRoot()
-		crds, err := testbed.OpenShiftCRDs(root)
+		var err error
+		env, err = testbed.ControlPlane(
+			// cert-manager's CRDs as its module ships them (deploy/crds), for the cert-manager overlay.
+			filepath.Join(moduleDir("github.com/cert-manager/cert-manager"), "deploy", "crds"),
+			// The Open Cluster Management hub's CRDs, for config/acm (vendored: test/crds/open-cluster-management.io).
+			filepath.Join("test", "crds", "open-cluster-management.io"),
+		)
 		Expect(err).NotTo(HaveOccurred())
-		// cert-manager's CRDs as its module ships them (deploy/crds), for the cert-manager overlay.
-		crds = append(crds, filepath.Join(moduleDir("github.com/cert-manager/cert-manager"), "deploy", "crds"))
-		// The Open Cluster Management hub's CRDs, for config/acm (vendored: test/crds/open-cluster-management.io).
-		crds = append(crds, filepath.Join(root, "test", "crds", "open-cluster-management.io"))
-		env = &envtest.Environment{
-			BinaryAssetsDirectory: os.Getenv("KUBEBUILDER_ASSETS"),
-			CRDInstallOptions:     envtest.CRDInstallOptions{Paths: crds, ErrorIfPathMissing: true},
-		}
-		if env.BinaryAssetsDirectory == "" {
-			env.BinaryAssetsDirectory = filepath.Join(root, "bin", "k8s", testbed.KubernetesVersion)
-		}
 		cfg, err = env.Start()
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(env.Stop)
@@ -72,10 +66,8 @@ var _ = Describe("The rendered manifests", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred())
 		kube, err = client.New(cfg, client.Options{Scheme: scheme})
 		Expect(err).NotTo(HaveOccurred())
-		// Namespaces every OpenShift cluster has, where config/rbac puts Roles, and ACM Observability's on a hub.
-		for _, ns := range []string{mco.Namespace, mco.ClusterPullSecretNamespace, mco.EntitlementSecretNamespace, "open-cluster-management-observability"} {
-			Expect(kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
-		}
+		// And ACM Observability's on a hub.
+		Expect(testbed.CreateNamespaces(ctx, kube, "open-cluster-management-observability")).To(Succeed())
 	})
 
 	It("are valid for the API server, kustomization by kustomization", func() {

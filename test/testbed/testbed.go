@@ -77,6 +77,55 @@ type Bed struct {
 	opts    Options
 }
 
+// assetsDir is where the control plane's binaries are: KUBEBUILDER_ASSETS, else what make envtest-assets built.
+func assetsDir(root string) (string, error) {
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		assets = filepath.Join(root, "bin", "k8s", KubernetesVersion)
+	}
+	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
+		return "", fmt.Errorf("no kube-apiserver in %s: run 'make envtest-assets' (test/tools/build-envtest-assets.sh) first", assets)
+	}
+	return assets, nil
+}
+
+// ControlPlane is a control plane, not started, with the OpenShift CRDs and the CRDs at extraCRDs (paths from the
+// repository's root) and no webhook: for the suites that prove manifests and policies (test/install, test/acm,
+// test/admissionpolicy) rather than ocl-guard's webhook, which Start serves. It has Start's start timeout.
+func ControlPlane(extraCRDs ...string) (*envtest.Environment, error) {
+	root := RepoRoot()
+	assets, err := assetsDir(root)
+	if err != nil {
+		return nil, err
+	}
+	crds, err := OpenShiftCRDs(root)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range extraCRDs {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(root, p)
+		}
+		crds = append(crds, p)
+	}
+	return &envtest.Environment{
+		BinaryAssetsDirectory:    assets,
+		ControlPlaneStartTimeout: startTimeout(),
+		CRDInstallOptions:        envtest.CRDInstallOptions{Paths: crds, ErrorIfPathMissing: true},
+	}, nil
+}
+
+// CreateNamespaces creates the namespaces every OpenShift cluster has where ocl-guard reads objects and config/rbac
+// puts Roles (the MCO's, openshift-config, openshift-config-managed), and extra.
+func CreateNamespaces(ctx context.Context, c client.Client, extra ...string) error {
+	for _, ns := range append([]string{mco.Namespace, mco.ClusterPullSecretNamespace, mco.EntitlementSecretNamespace}, extra...) {
+		if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+			return fmt.Errorf("creating namespace %s: %w", ns, err)
+		}
+	}
+	return nil
+}
+
 // startTimeout bounds the start of etcd and kube-apiserver. `go test ./...` starts several control planes at once
 // (e2e, process, devenv), and on a loaded 2-core machine envtest's 20 s default was seen to run out.
 // KUBEBUILDER_CONTROLPLANE_START_TIMEOUT still decides when set.
@@ -124,12 +173,9 @@ func declaresModule(gomod, module string) bool {
 // Start brings up the control plane, installs the CRDs and namespaces, and serves the webhook.
 func Start(opts Options) (*Bed, error) {
 	root := RepoRoot()
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		assets = filepath.Join(root, "bin", "k8s", KubernetesVersion)
-	}
-	if _, err := os.Stat(filepath.Join(assets, "kube-apiserver")); err != nil {
-		return nil, fmt.Errorf("no kube-apiserver in %s: run 'make envtest-assets' (test/tools/build-envtest-assets.sh) first", assets)
+	assets, err := assetsDir(root)
+	if err != nil {
+		return nil, err
 	}
 	crds, err := OpenShiftCRDs(root)
 	if err != nil {
@@ -183,15 +229,13 @@ func (b *Bed) prepare() error {
 	if b.Client, err = client.New(b.Config, client.Options{Scheme: scheme}); err != nil {
 		return err
 	}
-	namespaces := []string{mco.Namespace, mco.ClusterPullSecretNamespace, mco.EntitlementSecretNamespace}
+	var extra []string
 	if b.opts.SelfManagedCerts != nil {
-		namespaces = append(namespaces, b.opts.SelfManagedCerts.CASecret.Namespace)
+		extra = append(extra, b.opts.SelfManagedCerts.CASecret.Namespace)
 	}
 	ctx := context.Background()
-	for _, ns := range namespaces {
-		if err := b.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-			return fmt.Errorf("creating namespace %s: %w", ns, err)
-		}
+	if err := CreateNamespaces(ctx, b.Client, extra...); err != nil {
+		return err
 	}
 	// A cluster with Simple Content Access has the entitlement the MCO copies into builds; without it, every sample
 	// Containerfile that installs a package is reported by rule entitlement.
