@@ -328,7 +328,7 @@ var _ = Describe("config/vap in the audit profile, with the webhook down", Order
 		c := prebuilt("quay.io/acme/os-image:latest", "")
 		err = write(machineOSConfig(c))
 		Expect(err).To(MatchError(SatisfyAll(ContainSubstring("metadata.annotations[machineconfiguration.openshift.io/pre-built-image]"), HaveSuffix("[prebuilt-image]"))))
-		ws := warnings.during(func() { Expect(write(machineOSConfig(pool(strings.Repeat("p", 30), "")))).To(Succeed()) })
+		ws := warnings.During(func() { Expect(write(machineOSConfig(pool(strings.Repeat("p", 30), "")))).To(Succeed()) })
 		Expect(fromPolicy(ws)).To(ConsistOf(ContainSubstring("[build-name-length] metadata.name: Too long")))
 	})
 
@@ -427,14 +427,14 @@ func goOutcome(mosc *mcfgv1.MachineOSConfig) string {
 func serverOutcome(mosc *mcfgv1.MachineOSConfig) string {
 	GinkgoHelper()
 	var err error
-	ws := warnings.during(func() { err = write(mosc) })
+	ws := warnings.During(func() { err = write(mosc) })
 	return outcomeOf(err, ws)
 }
 
 func serverUpdateOutcome(obj *unstructured.Unstructured) string {
 	GinkgoHelper()
 	var err error
-	ws := warnings.during(func() { err = kube.Update(ctx, obj.DeepCopy(), client.DryRunAll) })
+	ws := warnings.During(func() { err = kube.Update(ctx, obj.DeepCopy(), client.DryRunAll) })
 	out := outcomeOf(err, ws)
 	if out == admit {
 		return noWarning

@@ -6,7 +6,6 @@ package admissionpolicy
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -32,7 +31,7 @@ var (
 	cfg *rest.Config
 	// kube talks to the API server as `oc apply` does, and records the warnings it is sent.
 	kube     client.Client
-	warnings = &warningRecorder{}
+	warnings = &testbed.WarningRecorder{}
 )
 
 var _ = BeforeSuite(func() {
@@ -50,29 +49,6 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	Expect(testbed.CreateNamespaces(ctx, kube)).To(Succeed())
 })
-
-// warningRecorder keeps the warnings the API server sends, so a spec can take those of one request.
-type warningRecorder struct {
-	mu   sync.Mutex
-	seen []string
-}
-
-func (w *warningRecorder) HandleWarningHeader(_ int, _ string, text string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.seen = append(w.seen, text)
-}
-
-// during returns the warnings received while fn ran (specs in this suite run one at a time).
-func (w *warningRecorder) during(fn func()) []string {
-	w.mu.Lock()
-	start := len(w.seen)
-	w.mu.Unlock()
-	fn()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]string(nil), w.seen[start:]...)
-}
 
 // fromPolicy keeps the warnings a ValidatingAdmissionPolicy sent.
 func fromPolicy(ws []string) []string {

@@ -54,7 +54,7 @@ func pushedImage(path, tag string) string {
 // warningsOf creates mosc, expects it admitted, deletes it, and returns the warnings of rule.
 func warningsOf(mosc *mcfgv1.MachineOSConfig, rule validators.RuleID) string {
 	GinkgoHelper()
-	got := warnings.during(func() { Expect(kube.Create(ctx, mosc)).To(Succeed()) })
+	got := warnings.During(func() { Expect(kube.Create(ctx, mosc)).To(Succeed()) })
 	deleteQuietly(mosc)
 	var mine []string
 	for _, w := range got {
@@ -73,7 +73,7 @@ var _ = Describe("Preflight rules through the real API server", func() {
 		p := preflightPool(base, registrytest.Pruner)
 		mosc := p.machineOSConfig(pushRegistry.Repository("acme/os-image") + ":latest")
 		mosc.Annotations = map[string]string{mco.AnnotationPreBuiltImage: base}
-		got := warnings.during(func() { Expect(kube.Create(ctx, mosc)).To(Succeed()) })
+		got := warnings.During(func() { Expect(kube.Create(ctx, mosc)).To(Succeed()) })
 		deleteQuietly(mosc)
 		for _, rule := range []validators.RuleID{validators.RuleBaseImagePull, validators.RuleContainerfileImages, validators.RuleEntitlement,
 			validators.RulePushSecretLifetime, validators.RuleImagePolicy, validators.RulePrebuiltImage, validators.RulePrebuiltImagePull,

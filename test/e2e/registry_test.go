@@ -34,7 +34,7 @@ var _ = Describe("Push registry checks against a real registry", func() {
 	It("admits a push secret that may push", func() {
 		p, spec := configFor(pushRegistry.Host, registrytest.Writer)
 		mosc := p.machineOSConfig(spec)
-		got := warnings.during(func() { Expect(kube.Create(ctx, mosc)).To(Succeed()) })
+		got := warnings.During(func() { Expect(kube.Create(ctx, mosc)).To(Succeed()) })
 		joined := strings.Join(got, "\n")
 		Expect(joined).NotTo(ContainSubstring("[pushspec-reachable]"))
 		Expect(joined).NotTo(ContainSubstring("[pushspec-push-permission]"))
@@ -61,7 +61,7 @@ var _ = Describe("Push registry checks against a real registry", func() {
 		down := closedPort()
 		p, spec := configFor(down, registrytest.Writer)
 		mosc := p.machineOSConfig(spec)
-		got := warnings.during(func() { Expect(kube.Create(ctx, mosc)).To(Succeed()) })
+		got := warnings.During(func() { Expect(kube.Create(ctx, mosc)).To(Succeed()) })
 		Expect(strings.Join(got, " ")).To(SatisfyAll(ContainSubstring("[pushspec-reachable]"), ContainSubstring(down), ContainSubstring("refused")))
 		deleteQuietly(mosc)
 	})
@@ -90,7 +90,7 @@ var _ = Describe("Push registry checks against a real registry", func() {
 		p, spec := configFor(silent.Addr().String(), registrytest.Writer)
 		mosc := p.machineOSConfig(spec)
 		start := time.Now()
-		got := warnings.during(func() { Expect(kube.Create(ctx, mosc)).To(Succeed()) })
+		got := warnings.During(func() { Expect(kube.Create(ctx, mosc)).To(Succeed()) })
 		elapsed := time.Since(start)
 		// The verdict is "unknown" from the probe's own deadline, not the API server's 10 s webhook timeout
 		// (which would admit silently, without this warning).

@@ -34,7 +34,7 @@ var (
 	actions      = &switchableActions{overrides: map[validators.RuleID]validators.Action{}}
 	// kube talks to the API server as `oc apply` does, and records the admission warnings it is sent.
 	kube     client.Client
-	warnings = &warningRecorder{}
+	warnings = &testbed.WarningRecorder{}
 )
 
 var _ = BeforeSuite(func() {
@@ -91,29 +91,6 @@ func (s *switchableActions) set(id validators.RuleID, a validators.Action) func(
 		defer s.mu.Unlock()
 		delete(s.overrides, id)
 	}
-}
-
-// warningRecorder collects the Warning headers the API server relays from the webhook.
-type warningRecorder struct {
-	mu   sync.Mutex
-	seen []string
-}
-
-func (w *warningRecorder) HandleWarningHeader(_ int, _ string, text string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.seen = append(w.seen, text)
-}
-
-// during returns the warnings received while fn ran.
-func (w *warningRecorder) during(fn func()) []string {
-	w.mu.Lock()
-	start := len(w.seen)
-	w.mu.Unlock()
-	fn()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]string(nil), w.seen[start:]...)
 }
 
 var ctx = context.Background()

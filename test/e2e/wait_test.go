@@ -6,11 +6,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -190,7 +190,7 @@ var _ = Describe("ocl-guard status --watch", func() {
 		setPoolStatus(pool, 2, 0, poolCondition(mcfgv1.MachineConfigPoolUpdated, corev1.ConditionFalse, "", ""))
 
 		binary, kubeconfigPath := oclGuardBinary("ocl-guard")
-		out := &lockedBuffer{}
+		out := gbytes.NewBuffer()
 		watch := exec.Command(binary, "status", name, "--watch", "--probe-registry=false", "--kubeconfig", kubeconfigPath)
 		watch.Stdout, watch.Stderr = out, out
 		Expect(watch.Start()).To(Succeed())
@@ -199,17 +199,17 @@ var _ = Describe("ocl-guard status --watch", func() {
 		DeferCleanup(func() { _ = watch.Process.Kill() })
 
 		stamped := `(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ` + name + " "
-		Eventually(out.String).WithTimeout(time.Minute).Should(MatchRegexp(stamped + `build   MachineOSBuild ` + build.Name + `: Pending$`))
-		Expect(out.String()).To(MatchRegexp(stamped + `rollout 0/2 nodes updated$`))
+		Eventually(func() string { return string(out.Contents()) }).WithTimeout(time.Minute).Should(MatchRegexp(stamped + `build   MachineOSBuild ` + build.Name + `: Pending$`))
+		Expect(string(out.Contents())).To(MatchRegexp(stamped + `rollout 0/2 nodes updated$`))
 		setBuildStatus(build, buildingStatus(time.Second))
-		Eventually(out.String).WithTimeout(time.Minute).Should(MatchRegexp(stamped + `build   MachineOSBuild ` + build.Name + `: Building$`))
+		Eventually(func() string { return string(out.Contents()) }).WithTimeout(time.Minute).Should(MatchRegexp(stamped + `build   MachineOSBuild ` + build.Name + `: Building$`))
 		setBuildStatus(build, succeededStatus(0, image))
-		Eventually(out.String).WithTimeout(time.Minute).Should(MatchRegexp(stamped + `build   MachineOSBuild ` + build.Name + `: Succeeded$`))
-		Expect(strings.Count(out.String(), name+" rollout ")).To(Equal(1), "the rollout did not change:\n"+out.String())
-		Expect(out.String()).NotTo(ContainSubstring("\x1b["), "no cursor movement outside a terminal")
+		Eventually(func() string { return string(out.Contents()) }).WithTimeout(time.Minute).Should(MatchRegexp(stamped + `build   MachineOSBuild ` + build.Name + `: Succeeded$`))
+		Expect(strings.Count(string(out.Contents()), name+" rollout ")).To(Equal(1), "the rollout did not change:\n"+string(out.Contents()))
+		Expect(string(out.Contents())).NotTo(ContainSubstring("\x1b["), "no cursor movement outside a terminal")
 
 		Expect(watch.Process.Signal(os.Interrupt)).To(Succeed())
-		Eventually(exited).WithTimeout(time.Minute).Should(Receive(BeNil()), out.String)
+		Eventually(exited).WithTimeout(time.Minute).Should(Receive(BeNil()), func() string { return string(out.Contents()) })
 	})
 })
 
@@ -242,7 +242,7 @@ func setBuildStatus(build *mcfgv1.MachineOSBuild, s mcfgv1.MachineOSBuildStatus)
 // runningWait is the ocl-guard wait binary running in the background.
 type runningWait struct {
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *gbytes.Buffer
 	done chan struct{}
 	err  error
 }
@@ -257,7 +257,7 @@ func startWait(pool string, args ...string) *runningWait {
 func startWaitAs(kubeconfigPath, pool string, args ...string) *runningWait {
 	GinkgoHelper()
 	binary, _ := oclGuardBinary("ocl-guard")
-	w := &runningWait{out: &lockedBuffer{}, done: make(chan struct{})}
+	w := &runningWait{out: gbytes.NewBuffer(), done: make(chan struct{})}
 	w.cmd = exec.Command(binary, append([]string{"wait", pool, "--kubeconfig", kubeconfigPath}, args...)...)
 	w.cmd.Stdout, w.cmd.Stderr = w.out, w.out
 	Expect(w.cmd.Start()).To(Succeed())
@@ -276,10 +276,10 @@ func startWaitAs(kubeconfigPath, pool string, args ...string) *runningWait {
 // is still waiting then.
 func (w *runningWait) sees(line string) {
 	GinkgoHelper()
-	Eventually(w.out.String).WithTimeout(time.Minute).Should(ContainSubstring(line))
+	Eventually(func() string { return string(w.out.Contents()) }).WithTimeout(time.Minute).Should(ContainSubstring(line))
 	select {
 	case <-w.done:
-		Fail("the wait exited after printing " + line + ":\n" + w.out.String())
+		Fail("the wait exited after printing " + line + ":\n" + string(w.out.Contents()))
 	default:
 	}
 }
@@ -287,29 +287,11 @@ func (w *runningWait) sees(line string) {
 // exit waits for the wait to end and returns what it printed and its exit code.
 func (w *runningWait) exit() (string, int) {
 	GinkgoHelper()
-	Eventually(w.done).WithTimeout(time.Minute).Should(BeClosed(), func() string { return w.out.String() })
+	Eventually(w.done).WithTimeout(time.Minute).Should(BeClosed(), func() string { return string(w.out.Contents()) })
 	var exitErr *exec.ExitError
 	if errors.As(w.err, &exitErr) {
-		return w.out.String(), exitErr.ExitCode()
+		return string(w.out.Contents()), exitErr.ExitCode()
 	}
 	Expect(w.err).NotTo(HaveOccurred())
-	return w.out.String(), 0
-}
-
-// lockedBuffer is written by the process's output copier while the spec reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	return string(w.out.Contents()), 0
 }

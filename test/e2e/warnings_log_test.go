@@ -23,7 +23,7 @@ var _ = Describe("Admission warnings in the checker's log", func() {
 		const pushSpec = "quay.io/mco/renderedImg:latest"
 
 		// As `oc apply` gets them: wrapped.
-		wrapped := warnings.during(func() {
+		wrapped := warnings.During(func() {
 			Expect(kube.Create(ctx, p.machineOSConfig(pushSpec), client.DryRunAll)).To(Succeed())
 		})
 		Expect(wrapped).To(ContainElement(HavePrefix("[pushspec-syntax] spec.renderedImagePushSpec: Invalid value:")))

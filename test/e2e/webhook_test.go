@@ -38,7 +38,7 @@ var _ = Describe("MachineOSConfig admission", func() {
 	It("admits a good config, with the tag-replacement warning visible to the client", func() {
 		p := createLayeredPool("quay.io")
 		mosc := p.machineOSConfig("quay.io/acme/os-image:latest")
-		got := warnings.during(func() { Expect(kube.Create(ctx, mosc)).To(Succeed()) })
+		got := warnings.During(func() { Expect(kube.Create(ctx, mosc)).To(Succeed()) })
 		Expect(got).To(ContainElement(SatisfyAll(ContainSubstring("[pushspec-syntax]"), ContainSubstring("quay.io/acme/os-image:<MachineOSBuild name>"))))
 		deleteQuietly(mosc)
 	})
@@ -123,7 +123,7 @@ var _ = Describe("MachineOSConfig admission", func() {
 		defer actions.set(validators.RulePushSpecSyntax, validators.ActionWarn)()
 		p := createLayeredPool("quay.io")
 		mosc := p.machineOSConfig("quay.io/mco/renderedImg:latest")
-		got := warnings.during(func() { Expect(kube.Create(ctx, mosc)).To(Succeed()) })
+		got := warnings.During(func() { Expect(kube.Create(ctx, mosc)).To(Succeed()) })
 		Expect(got).To(ContainElement(HavePrefix("[pushspec-syntax] spec.renderedImagePushSpec: Invalid value:")))
 		Expect(strings.Join(got, " ")).To(ContainSubstring("must be lowercase"))
 		for _, w := range got {
@@ -149,7 +149,7 @@ var _ = Describe("MachineOSConfig admission", func() {
 		expectInvalid(err, "spec.renderedImagePushSpec", metav1.CauseTypeFieldValueInvalid, validators.RulePushSpecSyntax)
 
 		good := p.machineOSConfig("quay.io/acme/os-image:latest")
-		got := warnings.during(func() { Expect(kube.Create(ctx, good, client.DryRunAll)).To(Succeed()) })
+		got := warnings.During(func() { Expect(kube.Create(ctx, good, client.DryRunAll)).To(Succeed()) })
 		Expect(got).To(ContainElement(ContainSubstring("[pushspec-syntax]")))
 		Expect(apierrors.IsNotFound(kube.Get(ctx, client.ObjectKeyFromObject(good), &mcfgv1.MachineOSConfig{}))).To(BeTrue())
 	})
@@ -163,7 +163,7 @@ var _ = Describe("MachineOSConfig admission", func() {
 		// The MCO records its build on the config and clears the rebuild annotation; neither may be refused.
 		patch := client.MergeFrom(mosc.DeepCopy())
 		mosc.Annotations = map[string]string{"machineconfiguration.openshift.io/current-machine-os-build": p.name + "-0123456789abcdef0123456789abcdef"}
-		got := warnings.during(func() { Expect(kube.Patch(ctx, mosc, patch)).To(Succeed()) })
+		got := warnings.During(func() { Expect(kube.Patch(ctx, mosc, patch)).To(Succeed()) })
 		Expect(got).To(ContainElement(HavePrefix(`[secret-exists] spec.renderedImagePushSecret.name: Not found: "` + p.pushSecret + `": no Secret`)))
 
 		// A spec change is validated again, and refused while the secret is missing.

@@ -213,7 +213,7 @@ var _ = Describe("Every output of the binaries", func() {
 		}).WithTimeout(30*time.Second).Should(BeTrue(), "the bad secret is denied")
 		outputs = append(outputs, err.Error())
 		outputs = append(outputs, direct(mosc)...)
-		outputs = append(outputs, warnings.all()...)
+		outputs = append(outputs, warnings.All()...)
 
 		var annotated mcfgv1.MachineOSConfig
 		Eventually(func() string {

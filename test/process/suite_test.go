@@ -37,7 +37,7 @@ var (
 	ctx         = context.Background()
 	bed         *testbed.Bed
 	kube        client.Client
-	warnings    = &warningRecorder{}
+	warnings    = &testbed.WarningRecorder{}
 	binary      string
 	kubeconfig  string
 	webhookProc *process
@@ -139,23 +139,6 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-type warningRecorder struct {
-	mu   sync.Mutex
-	seen []string
-}
-
-func (w *warningRecorder) HandleWarningHeader(_ int, _ string, text string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.seen = append(w.seen, text)
-}
-
-func (w *warningRecorder) all() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]string(nil), w.seen...)
 }
 
 func freeLoopbackAddr() string {

@@ -2,12 +2,11 @@ package restart
 
 import (
 	"context"
-	"strings"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -42,7 +41,7 @@ var _ = Describe("ocl-guard wait", func() {
 		settings := config.Defaults()
 		opts := status.WatchOptions{Tick: time.Second, Options: status.Options{Pool: pool, Checker: settings.Checker,
 			Env: app.RuleEnv(settings, &lookups.Cluster{Cached: c, Direct: c}, nil)}}
-		progress := &lockedBuffer{}
+		progress := gbytes.NewBuffer()
 		type result struct {
 			v   status.Verdict
 			err error
@@ -54,12 +53,12 @@ var _ = Describe("ocl-guard wait", func() {
 			v, _, err := status.Wait(waitCtx, watcher, opts, status.GoalRollout, progress)
 			done <- result{v, err}
 		}()
-		Eventually(progress.String).WithTimeout(time.Minute).Should(ContainSubstring("waiting: MachineOSBuild " + build + " is Building"))
+		Eventually(func() string { return string(progress.Contents()) }).WithTimeout(time.Minute).Should(ContainSubstring("waiting: MachineOSBuild " + build + " is Building"))
 
 		Expect(bed.RestartAPIServer()).To(Succeed())
 		Eventually(func() error { return c.Get(ctx, client.ObjectKey{Name: pool}, &mcfgv1.MachineOSConfig{}) }).
 			WithTimeout(time.Minute).Should(Succeed())
-		Expect(done).NotTo(Receive(), "the wait ended without a verdict:\n"+progress.String())
+		Expect(done).NotTo(Receive(), "the wait ended without a verdict:\n"+string(progress.Contents()))
 
 		// The build succeeds; the MCO points the config at its image (machine-config-operator
 		// pkg/controller/build/reconciler.go); the daemons report it and the pool counts both nodes.
@@ -84,9 +83,9 @@ var _ = Describe("ocl-guard wait", func() {
 		})
 
 		var r result
-		Eventually(done).WithTimeout(time.Minute).Should(Receive(&r), progress.String)
-		Expect(r.err).NotTo(HaveOccurred(), progress.String())
-		Expect(r.v.Outcome).To(Equal(status.Done), progress.String())
+		Eventually(done).WithTimeout(time.Minute).Should(Receive(&r), func() string { return string(progress.Contents()) })
+		Expect(r.err).NotTo(HaveOccurred(), string(progress.Contents()))
+		Expect(r.v.Outcome).To(Equal(status.Done), string(progress.Contents()))
 		Expect(r.v.Why).To(Equal("pool worker: 2/2 nodes run " + newImage))
 	})
 })
@@ -175,22 +174,4 @@ func update(c client.Client, obj client.Object, edit func(client.Object)) {
 		}
 		return c.Status().Update(ctx, obj)
 	})).To(Succeed())
-}
-
-// lockedBuffer is written by the wait while the spec reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -61,7 +61,7 @@ func TestMakeRunShowsAllThreeFaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	warnings := &warningRecorder{}
+	warnings := &testbed.WarningRecorder{}
 	cfg.WarningHandler = warnings
 	scheme, err := app.Scheme()
 	if err != nil {
@@ -99,7 +99,7 @@ func TestMakeRunShowsAllThreeFaces(t *testing.T) {
 		}
 	})
 	t.Run("the unreachable sample is admitted with the reachability warning", func(t *testing.T) {
-		got := warnings.during(func() {
+		got := warnings.During(func() {
 			if err := kube.Create(ctx, sample(t, "machineosconfig_local_unreachable.yaml", port), client.DryRunAll); err != nil {
 				t.Errorf("denied: %v", err)
 			}
@@ -232,26 +232,4 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-// warningRecorder keeps the admission warnings the API server returns.
-type warningRecorder struct {
-	mu   sync.Mutex
-	seen []string
-}
-
-func (w *warningRecorder) HandleWarningHeader(_ int, _ string, text string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.seen = append(w.seen, text)
-}
-
-func (w *warningRecorder) during(f func()) []string {
-	w.mu.Lock()
-	start := len(w.seen)
-	w.mu.Unlock()
-	f()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]string(nil), w.seen[start:]...)
 }
