@@ -281,7 +281,7 @@ func poolDegradedBlocksBuild(v *configView) (configFinding, bool) {
 		return configFinding{}, false
 	}
 	for _, t := range nonBuildDegraded {
-		c := poolCondTrue(v.s.Pool, t)
+		c := mco.PoolCondition(v.s.Pool, t)
 		if c == nil {
 			continue
 		}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/ocl-guard/ocl-guard/mco"
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
-	corev1 "k8s.io/api/core/v1"
 )
 
 // NodeInfo is a metadata-only node.
@@ -83,7 +82,7 @@ func newPoolView(s PoolSnapshot) *poolView {
 		target: string(s.Config.Status.CurrentImagePullSpec), mosc: s.Config.Name, groups: map[Reason]*nodeGroup{}}
 	v.host = registryHost(v.target)
 	v.next = Progress{UpdatedMachineCount: s.Pool.Status.UpdatedMachineCount, Image: imageKey(v.target)}
-	v.buildDegraded = poolCondTrue(s.Pool, mcfgv1.MachineConfigPoolImageBuildDegraded)
+	v.buildDegraded = mco.PoolCondition(s.Pool, mcfgv1.MachineConfigPoolImageBuildDegraded)
 	if b := s.LatestBuild; b != nil {
 		v.hasBuild = true
 		v.buildPhase, _ = mco.PhaseOf(b, nil)
@@ -139,7 +138,7 @@ func (v *poolView) groupNodes() {
 	}
 	// The pool condition names a degraded node even when the node list is missing.
 	if !v.anyNodeDegraded() {
-		if c := poolCondTrue(v.s.Pool, mcfgv1.MachineConfigPoolNodeDegraded); c != nil {
+		if c := mco.PoolCondition(v.s.Pool, mcfgv1.MachineConfigPoolNodeDegraded); c != nil {
 			if name, reason := parseNodeReporting(c.Message); name != "" {
 				v.group(nc.classify(reason, v.target)).add(name, v.target, func() (string, string) {
 					return "node " + name + ": " + reason, reason
@@ -203,7 +202,7 @@ func (v *poolView) notStarted() bool {
 	if v.buildPhase != mco.PhaseSucceeded || !v.hasBuild || v.buildDegraded != nil || v.s.Pool.Spec.Paused || v.buildDone.IsZero() || v.now.Sub(v.buildDone) <= v.lim.StartAfter {
 		return false
 	}
-	updating := poolCondTrue(v.s.Pool, mcfgv1.MachineConfigPoolUpdating) != nil
+	updating := mco.PoolCondition(v.s.Pool, mcfgv1.MachineConfigPoolUpdating) != nil
 	return v.pointsElsewhere() || v.target != "" && !v.desiredTarget && !updating && !v.rolledOut()
 }
 
@@ -316,22 +315,6 @@ func imageRepo(ref string) string {
 		ref = ref[:i]
 	}
 	return repoOf(ref)
-}
-
-func poolCondition(p *mcfgv1.MachineConfigPool, t mcfgv1.MachineConfigPoolConditionType) *mcfgv1.MachineConfigPoolCondition {
-	for i := range p.Status.Conditions {
-		if p.Status.Conditions[i].Type == t {
-			return &p.Status.Conditions[i]
-		}
-	}
-	return nil
-}
-
-func poolCondTrue(p *mcfgv1.MachineConfigPool, t mcfgv1.MachineConfigPoolConditionType) *mcfgv1.MachineConfigPoolCondition {
-	if c := poolCondition(p, t); c != nil && c.Status == corev1.ConditionTrue {
-		return c
-	}
-	return nil
 }
 
 var (

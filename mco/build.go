@@ -162,6 +162,18 @@ func ConditionTrue(conds []metav1.Condition, t mcfgv1.BuildProgress) *metav1.Con
 	return nil
 }
 
+// PoolCondition returns the pool's condition of type t when it is True, else nil: the MCO's statements about a pool
+// (Updated, Updating, NodeDegraded, ImageBuildDegraded...), read as the MCO reads them (pkg/apihelpers/apihelpers.go
+// IsMachineConfigPoolConditionTrue).
+func PoolCondition(pool *mcfgv1.MachineConfigPool, t mcfgv1.MachineConfigPoolConditionType) *mcfgv1.MachineConfigPoolCondition {
+	for i := range pool.Status.Conditions {
+		if c := &pool.Status.Conditions[i]; c.Type == t && c.Status == corev1.ConditionTrue {
+			return c
+		}
+	}
+	return nil
+}
+
 // JobCondition returns the Job's condition of type t when it is True, else nil.
 func JobCondition(job *batchv1.Job, t batchv1.JobConditionType) *batchv1.JobCondition {
 	if job == nil {

@@ -129,11 +129,10 @@ func (d *Dump) List(_ context.Context, list client.ObjectList, opts ...client.Li
 		return &NotGatheredError{Kind: gvk.Kind}
 	}
 	o := (&client.ListOptions{}).ApplyOptions(opts)
-	var fieldReqs fields.Requirements
 	if o.FieldSelector != nil {
-		fieldReqs = o.FieldSelector.Requirements()
-		for _, r := range fieldReqs {
-			if _, err := fieldValue(nil, r.Field); err != nil {
+		supported := selectableFields(&corev1.Event{})
+		for _, r := range o.FieldSelector.Requirements() {
+			if !supported.Has(r.Field) {
 				return apierrors.NewBadRequest(fmt.Sprintf("field label not supported: %s", r.Field))
 			}
 		}
@@ -151,7 +150,7 @@ func (d *Dump) List(_ context.Context, list client.ObjectList, opts ...client.Li
 		if o.LabelSelector != nil && !o.LabelSelector.Matches(labels.Set(obj.GetLabels())) {
 			continue
 		}
-		if !fieldsMatch(obj, fieldReqs) {
+		if o.FieldSelector != nil && !o.FieldSelector.Matches(selectableFields(obj)) {
 			continue
 		}
 		matched = append(matched, obj)
@@ -190,61 +189,26 @@ func (d *Dump) gvkOf(obj runtime.Object) (schema.GroupVersionKind, error) {
 	return apiutil.GVKForObject(obj, d.scheme)
 }
 
-func fieldsMatch(obj client.Object, reqs fields.Requirements) bool {
-	for _, r := range reqs {
-		value, _ := fieldValue(obj, r.Field)
-		if (r.Operator == "!=") == (value == r.Value) {
-			return false
-		}
-	}
-	return true
-}
-
-// fieldValue is the value of a field selector's field; obj nil only checks that the field is supported.
-func fieldValue(obj client.Object, field string) (string, error) {
-	switch field {
-	case "metadata.name":
-		if obj != nil {
-			return obj.GetName(), nil
-		}
-		return "", nil
-	case "metadata.namespace":
-		if obj != nil {
-			return obj.GetNamespace(), nil
-		}
-		return "", nil
-	}
-	involved, ok := strings.CutPrefix(field, "involvedObject.")
-	if !ok {
-		return "", fmt.Errorf("field label not supported: %s", field)
-	}
-	var ref corev1.ObjectReference
+// selectableFields are the fields the API server selects an object by: metadata.name and metadata.namespace, and
+// an Event's involvedObject fields (k8s.io/kubernetes pkg/apis/core/v1/conversion.go); the selectors gather/ uses.
+func selectableFields(obj client.Object) fields.Set {
+	set := fields.Set{"metadata.name": obj.GetName(), "metadata.namespace": obj.GetNamespace()}
 	if e, ok := obj.(*corev1.Event); ok {
-		ref = e.InvolvedObject
+		ref := e.InvolvedObject
+		set["involvedObject.kind"] = ref.Kind
+		set["involvedObject.namespace"] = ref.Namespace
+		set["involvedObject.name"] = ref.Name
+		set["involvedObject.uid"] = string(ref.UID)
+		set["involvedObject.apiVersion"] = ref.APIVersion
+		set["involvedObject.resourceVersion"] = ref.ResourceVersion
+		set["involvedObject.fieldPath"] = ref.FieldPath
 	}
-	// The involvedObject fields the API server selects Events by (k8s.io/kubernetes pkg/apis/core/v1/conversion.go).
-	switch involved {
-	case "kind":
-		return ref.Kind, nil
-	case "namespace":
-		return ref.Namespace, nil
-	case "name":
-		return ref.Name, nil
-	case "uid":
-		return string(ref.UID), nil
-	case "apiVersion":
-		return ref.APIVersion, nil
-	case "resourceVersion":
-		return ref.ResourceVersion, nil
-	case "fieldPath":
-		return ref.FieldPath, nil
-	}
-	return "", fmt.Errorf("field label not supported: %s", field)
+	return set
 }
 
 // objectMeta is a copy of a stored object's metadata: every kind the dump holds embeds metav1.ObjectMeta.
 func objectMeta(obj client.Object) metav1.ObjectMeta {
-	return *reflect.ValueOf(obj).Elem().FieldByName("ObjectMeta").Addr().Interface().(*metav1.ObjectMeta).DeepCopy()
+	return *obj.(metav1.ObjectMetaAccessor).GetObjectMeta().(*metav1.ObjectMeta).DeepCopy()
 }
 
 // copyInto sets *dst to *src, two pointers to the same type.

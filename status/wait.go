@@ -7,7 +7,6 @@ import (
 	"io"
 
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/ocl-guard/ocl-guard/diagnose"
 	"github.com/ocl-guard/ocl-guard/mco"
@@ -128,19 +127,10 @@ func decide(s Snapshots, r Report, goal Goal, startedOn string) Verdict {
 	if lagging != "" {
 		return waiting("%d/%d nodes updated: node %s does not run %s yet", updated, len(s.Pool.Nodes), lagging, image)
 	}
-	if !poolUpdated(pool) || pool.Status.UpdatedMachineCount != pool.Status.MachineCount {
+	if mco.PoolCondition(pool, mcfgv1.MachineConfigPoolUpdated) == nil || pool.Status.UpdatedMachineCount != pool.Status.MachineCount {
 		return waiting("%d/%d nodes updated: pool %s is not Updated yet", pool.Status.UpdatedMachineCount, pool.Status.MachineCount, pool.Name)
 	}
 	return Verdict{Outcome: Done, Why: fmt.Sprintf("pool %s: %d/%d nodes run %s", pool.Name, pool.Status.UpdatedMachineCount, pool.Status.MachineCount, image)}
-}
-
-func poolUpdated(p *mcfgv1.MachineConfigPool) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == mcfgv1.MachineConfigPoolUpdated {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 func waiting(format string, args ...any) Verdict {

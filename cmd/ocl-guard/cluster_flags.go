@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -19,6 +20,32 @@ type clusterFlags struct {
 	qps        *float64
 	burst      *int
 	settings   settingsFlags
+}
+
+// clusterClients are what status and wait read the cluster with: the REST config (a watch's informers), a plain,
+// uncached client (a one-shot run lists nothing it does not read; a watch reads what it does not watch), and a
+// clientset for build logs.
+type clusterClients struct {
+	config    *rest.Config
+	direct    client.Client
+	clientset kubernetes.Interface
+}
+
+func (f clusterFlags) clients() (clusterClients, error) {
+	cfg, err := f.restConfig()
+	if err != nil {
+		return clusterClients{}, err
+	}
+	scheme, err := app.Scheme()
+	if err != nil {
+		return clusterClients{}, err
+	}
+	direct, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return clusterClients{}, err
+	}
+	clientset, err := kubernetes.NewForConfig(cfg)
+	return clusterClients{config: cfg, direct: direct, clientset: clientset}, err
 }
 
 // settingsFlags choose the settings: a file, or else those of the installed checker (status.ClusterSettings).

@@ -7,10 +7,6 @@ import (
 	"io"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
 	"github.com/ocl-guard/ocl-guard/app"
 	"github.com/ocl-guard/ocl-guard/gather"
 	"github.com/ocl-guard/ocl-guard/lookups"
@@ -58,10 +54,11 @@ func runStatus(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return 2, err
 	}
-	c, clientset, err := statusClients(cluster)
+	cl, err := cluster.clients()
 	if err != nil {
 		return 2, err
 	}
+	c := cl.direct
 	ctx := context.Background()
 	if !given {
 		settings, source = cluster.settings.installed(ctx, c)
@@ -79,7 +76,7 @@ func runStatus(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	opts := status.Options{
 		Env: app.RuleEnv(settings, &lookups.Cluster{Cached: c, Direct: c}, prober), Checker: settings.Checker, Now: time.Now(),
-		Logs: gather.LogOptions{Logs: gather.PodLogReader{Client: clientset}, Limit: settings.Checker.LogLimitBytes},
+		Logs: gather.LogOptions{Logs: gather.PodLogReader{Client: cl.clientset}, Limit: settings.Checker.LogLimitBytes},
 	}
 	if len(positional) == 1 {
 		opts.Pool = positional[0]
@@ -88,7 +85,7 @@ func runStatus(args []string, stdout, stderr io.Writer) (int, error) {
 		if _, err := fmt.Fprintf(stdout, "settings: %s\n", source); err != nil {
 			return 2, err
 		}
-		return watchStatus(cluster, opts, stdout, stderr)
+		return watchStatus(cl, opts, stdout, stderr)
 	}
 	reports, err := status.Collect(ctx, c, opts)
 	if err != nil {
@@ -105,29 +102,6 @@ func runStatus(args []string, stdout, stderr io.Writer) (int, error) {
 		return 2, err
 	}
 	return status.ExitCode(reports), nil
-}
-
-// statusClients are a plain (uncached) client, so that a one-shot run lists nothing it does not read, and a
-// clientset for pod logs.
-func statusClients(cluster clusterFlags) (client.Client, kubernetes.Interface, error) {
-	cfg, err := cluster.restConfig()
-	if err != nil {
-		return nil, nil, err
-	}
-	return clientsFor(cfg)
-}
-
-func clientsFor(cfg *rest.Config) (client.Client, kubernetes.Interface, error) {
-	scheme, err := app.Scheme()
-	if err != nil {
-		return nil, nil, err
-	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		return nil, nil, err
-	}
-	clientset, err := kubernetes.NewForConfig(cfg)
-	return c, clientset, err
 }
 
 func writeStatus(w io.Writer, output string, reports []status.Report) error {

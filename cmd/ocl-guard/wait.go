@@ -11,10 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
 	"github.com/ocl-guard/ocl-guard/app"
 	"github.com/ocl-guard/ocl-guard/config"
 	"github.com/ocl-guard/ocl-guard/gather"
@@ -57,7 +53,7 @@ func runWait(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return status.ExitUsage, err
 	}
-	cl, err := newWatchClients(cluster)
+	cl, err := cluster.clients()
 	if err != nil {
 		return status.ExitUsage, err
 	}
@@ -111,25 +107,8 @@ func orNothingYet(why string) string {
 	return "still " + why
 }
 
-// watchClients are what a watch needs: the REST config for its informers, a plain client for what it does not
-// watch, and a clientset for build logs.
-type watchClients struct {
-	config    *rest.Config
-	direct    client.Client
-	clientset kubernetes.Interface
-}
-
-func newWatchClients(cluster clusterFlags) (watchClients, error) {
-	cfg, err := cluster.restConfig()
-	if err != nil {
-		return watchClients{}, err
-	}
-	direct, clientset, err := clientsFor(cfg)
-	return watchClients{config: cfg, direct: direct, clientset: clientset}, err
-}
-
 // watchOptions are status.Options as runStatus builds them, without a registry prober.
-func (cl watchClients) watchOptions(settings config.Settings, pool string) status.WatchOptions {
+func (cl clusterClients) watchOptions(settings config.Settings, pool string) status.WatchOptions {
 	return status.WatchOptions{Options: status.Options{
 		Pool: pool, Env: app.RuleEnv(settings, &lookups.Cluster{Cached: cl.direct, Direct: cl.direct}, nil), Checker: settings.Checker,
 		Logs: gather.LogOptions{Logs: gather.PodLogReader{Client: cl.clientset}, Limit: settings.Checker.LogLimitBytes},
@@ -138,13 +117,9 @@ func (cl watchClients) watchOptions(settings config.Settings, pool string) statu
 
 // watchStatus is `status --watch`: the stages of every layered pool (or opts.Pool), redrawn in place on a terminal
 // with a bar of the nodes updated, else one timestamped line per stage change, until interrupted (exit 0).
-func watchStatus(cluster clusterFlags, opts status.Options, stdout, stderr io.Writer) (int, error) {
+func watchStatus(cl clusterClients, opts status.Options, stdout, stderr io.Writer) (int, error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cl, err := newWatchClients(cluster)
-	if err != nil {
-		return 2, err
-	}
 	if err := status.CheckAccess(ctx, cl.direct); err != nil {
 		return 2, err
 	}
