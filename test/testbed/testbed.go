@@ -172,12 +172,7 @@ func declaresModule(gomod, module string) bool {
 
 // Start brings up the control plane, installs the CRDs and namespaces, and serves the webhook.
 func Start(opts Options) (*Bed, error) {
-	root := RepoRoot()
-	assets, err := assetsDir(root)
-	if err != nil {
-		return nil, err
-	}
-	crds, err := OpenShiftCRDs(root)
+	env, err := ControlPlane()
 	if err != nil {
 		return nil, err
 	}
@@ -191,14 +186,9 @@ func Start(opts Options) (*Bed, error) {
 	// A stop closes the watches after a second instead of waiting for their clients to end them: with a watch open
 	// (an informer), kube-apiserver outlasted envtest's 20 s stop timeout and was killed.
 	apiServer.Configure().Set("shutdown-watch-termination-grace-period", "1s")
-	env := &envtest.Environment{
-		ControlPlane:             envtest.ControlPlane{APIServer: apiServer},
-		BinaryAssetsDirectory:    assets,
-		ControlPlaneStartTimeout: startTimeout(),
-		CRDInstallOptions:        envtest.CRDInstallOptions{Paths: crds, ErrorIfPathMissing: true},
-		WebhookInstallOptions: envtest.WebhookInstallOptions{
-			Paths: []string{filepath.Join(root, "config", "webhook", "manifests.yaml")},
-		},
+	env.ControlPlane = envtest.ControlPlane{APIServer: apiServer}
+	env.WebhookInstallOptions = envtest.WebhookInstallOptions{
+		Paths: []string{filepath.Join(RepoRoot(), "config", "webhook", "manifests.yaml")},
 	}
 	if opts.SelfManagedCerts != nil {
 		env.WebhookInstallOptions.LocalServingHostExternalName = selfManagedHost
