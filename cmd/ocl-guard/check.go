@@ -124,7 +124,9 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 		opts.env.Prober = p
 	}
 	ctx := context.Background()
-	var results []checkResult
+	out := &checkOutput{format: *output, failOnWarn: opts.failOnWarn}
+	defer out.close()
+	var results []renderedResult
 	if *live {
 		c, err := liveClient(*kubeconfig)
 		if err != nil {
@@ -137,12 +139,12 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 				return 2, fmt.Errorf("listing MachineOSConfigs: %w", err)
 			}
 			for i := range list.Items {
-				results = append(results, opts.checkConfig(ctx, &list.Items[i], checkResult{Name: list.Items[i].Name}, nil))
+				results = append(results, out.add(opts.checkConfig(ctx, &list.Items[i], checkResult{Name: list.Items[i].Name}, nil)))
 			}
 		}
 	}
 	if len(files) > 0 {
-		if results, err = opts.checkFiles(ctx, files, *live, 0); err != nil {
+		if results, err = opts.checkFiles(ctx, files, *live, 0, out); err != nil {
 			return 2, err
 		}
 	}
@@ -150,11 +152,11 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 		return 2, errors.New("no MachineOSConfig found to check")
 	}
 
-	if err := writeCheckResults(stdout, opts.output, results, opts.failOnWarn); err != nil {
+	if err := out.write(stdout, results); err != nil {
 		return 2, err
 	}
 	for _, r := range results {
-		if !r.Allowed || (opts.failOnWarn && len(r.Warnings) > 0) {
+		if !r.allowed || (opts.failOnWarn && r.warned) {
 			return 1, nil
 		}
 	}
@@ -162,14 +164,15 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 }
 
 // checkFiles checks the MachineOSConfigs of the manifest files, workers at a time (GOMAXPROCS when 0), in the order
-// read. Offline, the rules' facts are the Secrets and pools of the files; with --live, the cluster's.
-func (o checkFlags) checkFiles(ctx context.Context, files []string, live bool, workers int) ([]checkResult, error) {
-	return lookups.CheckConfigs(files, workers, func(m *lookups.Manifest, facts validators.Source) checkResult {
+// read, and renders each verdict into out as it is decided. Offline, the rules' facts are the Secrets and pools of
+// the files; with --live, the cluster's.
+func (o checkFlags) checkFiles(ctx context.Context, files []string, live bool, workers int, out *checkOutput) ([]renderedResult, error) {
+	return lookups.CheckConfigs(files, workers, func(m *lookups.Manifest, facts validators.Source) renderedResult {
 		this := o // checks run at once: each sets its own Source
 		if !live {
 			this.env.Source = facts
 		}
-		return this.checkManifest(ctx, m)
+		return out.add(this.checkManifest(ctx, m))
 	})
 }
 

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -18,42 +21,182 @@ import (
 // GitLab, Tekton), sarif for code-scanning UIs (GitHub code scanning and others reading SARIF 2.1.0).
 var outputFormats = []string{"text", "json", "junit", "sarif"}
 
-func writeCheckResults(w io.Writer, format string, results []checkResult, failOnWarn bool) error {
-	switch format {
+// renderedResult is what `check` keeps of one MachineOSConfig's verdict once it is decided: its rendering in the
+// chosen format, in the spool, and what the exit code and the report's totals need.
+type renderedResult struct {
+	at      span
+	allowed bool
+	warned  bool
+	// tests and failures are the config's JUnit test cases and failures, summed in the report's first element.
+	tests, failures int
+	err             error // the spool could not keep the rendering
+}
+
+// checkOutput renders `check`'s results in one format: each result when it is decided (add, from the checks' own
+// goroutines), then the report in the order of the configs (write). Only the renderings are kept, in a spool, so
+// memory does not grow with the number of configs; the report is byte for byte what encoding every result at once
+// printed (cmd/ocl-guard/parity holds it).
+type checkOutput struct {
+	format     string
+	failOnWarn bool
+	spool      spool
+}
+
+// add renders r and keeps the rendering.
+func (o *checkOutput) add(r checkResult) renderedResult {
+	var b bytes.Buffer
+	rendered := renderedResult{allowed: r.Allowed, warned: len(r.Warnings) > 0}
+	var err error
+	switch o.format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(results)
+		err = renderJSONElement(&b, r, "  ")
 	case "junit":
-		return writeJUnit(w, results, failOnWarn)
+		var suite junitSuite
+		suite, err = junitSuiteOf(r, o.failOnWarn), nil
+		rendered.tests, rendered.failures = suite.Tests, suite.Failures
+		if err == nil {
+			err = renderJUnitSuite(&b, suite)
+		}
 	case "sarif":
-		return writeSARIF(w, results)
+		for _, f := range r.Denials {
+			err = errors.Join(err, renderJSONElement(&b, sarifResultOf(r, f, "error"), sarifResultIndent))
+		}
+		for _, f := range r.Warnings {
+			err = errors.Join(err, renderJSONElement(&b, sarifResultOf(r, f, "warning"), sarifResultIndent))
+		}
 	default:
-		printCheckResults(w, results)
-		return nil
+		printCheckResult(&b, r)
+	}
+	if err == nil {
+		rendered.at, err = o.spool.add(b.Bytes())
+	}
+	rendered.err = err
+	return rendered
+}
+
+// write prints the report of results, in order.
+func (o *checkOutput) write(w io.Writer, results []renderedResult) error {
+	for _, r := range results {
+		if r.err != nil {
+			return r.err
+		}
+	}
+	head, tail, err := o.frame(results)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	bw.WriteString(head)
+	first := true
+	for _, r := range results {
+		if r.at.length == 0 {
+			continue
+		}
+		at := r.at
+		if first && separated(o.format) {
+			at.offset, at.length = at.offset+1, at.length-1 // the first element has no comma before it
+		}
+		first = false
+		if err := o.spool.writeTo(bw, at); err != nil {
+			return err
+		}
+	}
+	if !first && o.format != "text" {
+		tail = o.closingIndent() + tail
+	}
+	bw.WriteString(tail)
+	return bw.Flush()
+}
+
+// close releases the spool.
+func (o *checkOutput) close() error { return o.spool.close() }
+
+// separated formats render each element after a comma (JSON arrays).
+func separated(format string) bool { return format == "json" || format == "sarif" }
+
+// frame is what comes before the first result and after the last, as encoding the whole report at once wrote it.
+func (o *checkOutput) frame(results []renderedResult) (head, tail string, err error) {
+	switch o.format {
+	case "json":
+		return "[", "]\n", nil
+	case "junit":
+		doc := junitSuites{Name: "ocl-guard check"}
+		for _, r := range results {
+			doc.Tests += r.tests
+			doc.Failures += r.failures
+		}
+		var b strings.Builder
+		enc := xml.NewEncoder(&b)
+		if err := enc.Encode(doc); err != nil { // <testsuites ...></testsuites>: its start tag heads the report
+			return "", "", err
+		}
+		empty := b.String()
+		return xml.Header + strings.TrimSuffix(empty, "</testsuites>"), "</testsuites>\n", nil
+	case "sarif":
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(sarifLogFrame()); err != nil {
+			return "", "", err
+		}
+		// The results array, empty here, is where the rendered results go.
+		before, after, found := strings.Cut(b.String(), `"results": []`)
+		if !found {
+			return "", "", errors.New("SARIF frame: no results array")
+		}
+		return before + `"results": [`, "]" + after, nil
+	default:
+		denied := 0
+		for _, r := range results {
+			if !r.allowed {
+				denied++
+			}
+		}
+		return "", fmt.Sprintf("%d MachineOSConfig(s) checked: %d would be denied, %d admitted\n", len(results), denied, len(results)-denied), nil
 	}
 }
 
-func printCheckResults(w io.Writer, results []checkResult) {
-	denied := 0
-	for _, r := range results {
-		switch {
-		case !r.Allowed:
-			denied++
-			fmt.Fprintf(w, "%sMachineOSConfig %s: denied\n", r.location(r.Line), r.Name)
-		case len(r.Warnings) > 0:
-			fmt.Fprintf(w, "%sMachineOSConfig %s: admitted, with warnings\n", r.location(r.Line), r.Name)
-		default:
-			fmt.Fprintf(w, "%sMachineOSConfig %s: admitted\n", r.location(r.Line), r.Name)
-		}
-		for _, f := range r.Denials {
-			fmt.Fprintf(w, "  * %s%s\n", r.location(f.Line), f.text())
-		}
-		for _, f := range r.Warnings {
-			fmt.Fprintf(w, "  Warning: %s%s\n", r.location(f.Line), f.text())
-		}
+// closingIndent is what encoding the report at once wrote between the last element and the array's or document's
+// closing bracket.
+func (o *checkOutput) closingIndent() string {
+	switch o.format {
+	case "json":
+		return "\n"
+	case "sarif":
+		return "\n" + strings.TrimSuffix(sarifResultIndent, "  ")
+	case "junit":
+		return "\n"
 	}
-	fmt.Fprintf(w, "%d MachineOSConfig(s) checked: %d would be denied, %d admitted\n", len(results), denied, len(results)-denied)
+	return ""
+}
+
+// renderJSONElement writes v as encoding/json's indenting Encoder writes an element of an array at indent, after
+// the comma that separates it from the one before (the report drops the first element's).
+func renderJSONElement(b *bytes.Buffer, v any, indent string) error {
+	data, err := json.MarshalIndent(v, indent, "  ")
+	if err != nil {
+		return err
+	}
+	b.WriteString(",\n" + indent)
+	b.Write(data)
+	return nil
+}
+
+func printCheckResult(w io.Writer, r checkResult) {
+	switch {
+	case !r.Allowed:
+		fmt.Fprintf(w, "%sMachineOSConfig %s: denied\n", r.location(r.Line), r.Name)
+	case len(r.Warnings) > 0:
+		fmt.Fprintf(w, "%sMachineOSConfig %s: admitted, with warnings\n", r.location(r.Line), r.Name)
+	default:
+		fmt.Fprintf(w, "%sMachineOSConfig %s: admitted\n", r.location(r.Line), r.Name)
+	}
+	for _, f := range r.Denials {
+		fmt.Fprintf(w, "  * %s%s\n", r.location(f.Line), f.text())
+	}
+	for _, f := range r.Warnings {
+		fmt.Fprintf(w, "  Warning: %s%s\n", r.location(f.Line), f.text())
+	}
 }
 
 // text is the finding's one-line rendering, "[rule] field: message" (findings.Finding.Text).
@@ -94,45 +237,39 @@ type junitMessage struct {
 	Text    string `xml:",chardata"`
 }
 
-func writeJUnit(w io.Writer, results []checkResult, failOnWarn bool) error {
-	doc := junitSuites{Name: "ocl-guard check"}
-	for _, r := range results {
-		suite := junitSuite{Name: "MachineOSConfig " + r.Name, File: r.File}
-		for _, rule := range junitRules(r) {
-			c := junitCase{Name: rule, Classname: "MachineOSConfig." + r.Name, File: r.File, Line: r.Line}
-			denials, warnings := findingsOf(r.Denials, rule), findingsOf(r.Warnings, rule)
-			switch {
-			case !ran(r, rule):
-				c.Skipped = &junitMessage{Message: "not evaluated: the API server refuses this object before admission webhooks run"}
-				suite.Skipped++
-			case len(denials) > 0:
-				c.Failure, c.Line = junitFailure(r, "denied", denials), denials[0].Line
-			case failOnWarn && len(warnings) > 0:
-				c.Failure, c.Line = junitFailure(r, "warning", warnings), warnings[0].Line
-			}
-			if len(warnings) > 0 && c.Failure == nil {
-				c.SystemOut = findingLines(r, warnings)
-			}
-			if c.Failure != nil {
-				suite.Failures++
-			}
-			suite.Tests++
-			suite.Cases = append(suite.Cases, c)
+// junitSuiteOf is one config's test suite: a test case per rule.
+func junitSuiteOf(r checkResult, failOnWarn bool) junitSuite {
+	suite := junitSuite{Name: "MachineOSConfig " + r.Name, File: r.File}
+	for _, rule := range junitRules(r) {
+		c := junitCase{Name: rule, Classname: "MachineOSConfig." + r.Name, File: r.File, Line: r.Line}
+		denials, warnings := findingsOf(r.Denials, rule), findingsOf(r.Warnings, rule)
+		switch {
+		case !ran(r, rule):
+			c.Skipped = &junitMessage{Message: "not evaluated: the API server refuses this object before admission webhooks run"}
+			suite.Skipped++
+		case len(denials) > 0:
+			c.Failure, c.Line = junitFailure(r, "denied", denials), denials[0].Line
+		case failOnWarn && len(warnings) > 0:
+			c.Failure, c.Line = junitFailure(r, "warning", warnings), warnings[0].Line
 		}
-		doc.Tests += suite.Tests
-		doc.Failures += suite.Failures
-		doc.Suites = append(doc.Suites, suite)
+		if len(warnings) > 0 && c.Failure == nil {
+			c.SystemOut = findingLines(r, warnings)
+		}
+		if c.Failure != nil {
+			suite.Failures++
+		}
+		suite.Tests++
+		suite.Cases = append(suite.Cases, c)
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return suite
+}
+
+// renderJUnitSuite writes suite as encoding/xml's indenting Encoder writes it inside <testsuites>.
+func renderJUnitSuite(b *bytes.Buffer, suite junitSuite) error {
+	b.WriteString("\n")
+	enc := xml.NewEncoder(b)
+	enc.Indent("  ", "  ")
+	return enc.EncodeElement(suite, xml.StartElement{Name: xml.Name{Local: "testsuite"}})
 }
 
 // junitRules are the test cases of one config: the schema, then every rule that ran, or, when the API server would
@@ -234,24 +371,19 @@ type sarifLogical struct {
 	Kind               string `json:"kind"`
 }
 
-func writeSARIF(w io.Writer, results []checkResult) error {
+// sarifResultIndent is where encoding/json's indenting Encoder puts the elements of runs[0].results.
+const sarifResultIndent = "        "
+
+// sarifLogFrame is the SARIF log without results: ocl-guard's rules, and an empty results array for the report to
+// fill.
+func sarifLogFrame() sarifLog {
 	driver := sarifDriver{Name: "ocl-guard", InformationURI: "https://github.com/ocl-guard/ocl-guard",
 		Rules: []sarifRule{{ID: crdschema.RuleID, ShortDescription: sarifMessage{"the object is valid against the MachineOSConfig CRD (OpenAPI schema and CEL rules), as the API server checks it"}}}}
 	for _, rule := range validators.Stage1Rules() {
 		driver.Rules = append(driver.Rules, sarifRule{ID: string(rule.ID), ShortDescription: sarifMessage{rule.Summary}})
 	}
 	run := sarifRun{Tool: sarifTool{Driver: driver}, Results: []sarifResult{}}
-	for _, r := range results {
-		for _, f := range r.Denials {
-			run.Results = append(run.Results, sarifResultOf(r, f, "error"))
-		}
-		for _, f := range r.Warnings {
-			run.Results = append(run.Results, sarifResultOf(r, f, "warning"))
-		}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}})
+	return sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}}
 }
 
 func sarifResultOf(r checkResult, f checkFinding, level string) sarifResult {

@@ -89,14 +89,16 @@ func TestCheckParityAcrossWorkers(t *testing.T) {
 	for _, files := range [][]string{{"parity/corpus"}, {generated}} {
 		var first string
 		for _, workers := range []int{1, 2, 8} {
-			results, err := opts.checkFiles(context.Background(), files, false, workers)
+			output := &checkOutput{format: "json"}
+			results, err := opts.checkFiles(context.Background(), files, false, workers, output)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			if err := writeCheckResults(&out, "json", results, false); err != nil {
+			if err := output.write(&out, results); err != nil {
 				t.Fatal(err)
 			}
+			output.close()
 			if strings.Contains(out.String(), "base-pull (base image pull secret): not in the given manifests") {
 				t.Errorf("%v, %d workers: a config was judged without the Secret of a file read after it", files, workers)
 			}
