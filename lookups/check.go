@@ -28,8 +28,8 @@ type ConfigCheck[R any] func(m *Manifest, facts validators.Source) R
 // been read, and results come in the order the configs were read. The first file that cannot be read is the error,
 // and nothing is returned with it. workers files are read and workers configs checked at once (GOMAXPROCS when 0).
 //
-// Memory does not grow with the objects read: a config is dropped once checked, and only the Secrets and pools stay.
-// A config is checked as soon as its file is read, against the facts read so far, and its lookups are recorded;
+// Memory does not grow with the objects read: a config is dropped once checked, and of the Secrets and pools only
+// where they are defined stays (Files). A config is checked as soon as its file is read, against the facts read so far, and its lookups are recorded;
 // once every file is read, the configs whose lookups a later file answered differently (a Secret defined after its
 // config, or defined twice) are checked again, their files read a second time.
 func CheckConfigs[R any](paths []string, workers int, check ConfigCheck[R]) ([]R, error) {
@@ -68,7 +68,7 @@ func CheckConfigs[R any](paths []string, workers int, check ConfigCheck[R]) ([]R
 					failed.Store(true)
 					return
 				}
-				facts.learn(contents)
+				facts.learn(file, contents)
 				for i, m := range contents.configs {
 					e := &entry{file: file, index: i}
 					entries = append(entries, e)
@@ -123,6 +123,9 @@ func CheckConfigs[R any](paths []string, workers int, check ConfigCheck[R]) ([]R
 		})
 	}
 	rechecks.Wait()
+	if firstErr == nil {
+		firstErr = facts.err()
+	}
 	if firstErr != nil {
 		return nil, firstErr
 	}
@@ -133,20 +136,18 @@ func CheckConfigs[R any](paths []string, workers int, check ConfigCheck[R]) ([]R
 	return results, nil
 }
 
-// lookup is one answer the facts gave a check: the Secret at namespace/name or the pool of that name, nil when the
-// files did not define it.
+// lookup is one answer the facts gave a check: where the files define the Secret at namespace/name or the pool of
+// that name (the zero definition when they did not).
 type lookup struct {
-	isPool bool
-	key    string // namespace/name of a Secret, name of a pool
-	secret *corev1.Secret
-	pool   *mcfgv1.MachineConfigPool
+	isPool     bool
+	key        string // namespace/name of a Secret, name of a pool
+	definition definition
 }
 
-// answersAsBefore tells whether the facts, now, give every answer in lookups. Objects are never changed once read,
-// so the same pointer is the same answer.
+// answersAsBefore tells whether the facts, now, give every answer in lookups.
 func (f *Files) answersAsBefore(lookups []lookup) bool {
 	for _, l := range lookups {
-		if l.isPool && f.poolNamed(l.key) != l.pool || !l.isPool && f.secretAt(l.key) != l.secret {
+		if f.definitionOf(l.isPool, l.key) != l.definition {
 			return false
 		}
 	}
@@ -162,12 +163,17 @@ type recorder struct {
 
 var _ validators.Source = (*recorder)(nil)
 
-func (r *recorder) secretAt(key string) *corev1.Secret {
-	s := r.files.secretAt(key)
+// definitionOf is where the files read so far define the object, recorded.
+func (r *recorder) definitionOf(isPool bool, key string) definition {
+	d := r.files.definitionOf(isPool, key)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.lookups = append(r.lookups, lookup{key: key, secret: s})
-	return s
+	r.lookups = append(r.lookups, lookup{isPool: isPool, key: key, definition: d})
+	return d
+}
+
+func (r *recorder) secretAt(key string) *corev1.Secret {
+	return r.files.secretOf(key, r.definitionOf(false, key))
 }
 
 func (r *recorder) MCOSecret(_ context.Context, name string) (*corev1.Secret, error) {
@@ -179,15 +185,11 @@ func (r *recorder) ClusterPullSecret(context.Context) (*corev1.Secret, error) {
 }
 
 func (r *recorder) MachineConfigPool(_ context.Context, name string) (*mcfgv1.MachineConfigPool, error) {
-	p := r.files.poolNamed(name)
-	r.mu.Lock()
-	r.lookups = append(r.lookups, lookup{isPool: true, key: name, pool: p})
-	r.mu.Unlock()
-	return poolAnswer(name, p)
+	return poolAnswer(name, r.files.poolOf(name, r.definitionOf(true, name)))
 }
 
 func (r *recorder) Entitlement(context.Context) (validators.EntitlementSources, error) {
-	return entitlementFrom(r.secretAt)
+	return entitlementFrom(func(key string) bool { return r.definitionOf(false, key) != definition{} })
 }
 
 // The cluster-wide facts are the same whatever the files hold.

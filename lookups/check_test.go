@@ -83,3 +83,55 @@ func TestCheckConfigsFirstErrorInOrder(t *testing.T) {
 		}
 	}
 }
+
+// Files keeps where objects are defined, not the objects: a config checked when its Secret's file has left the
+// cache still sees that Secret, read again from its file.
+func TestCheckConfigsReadsEvictedFactsAgain(t *testing.T) {
+	files := map[string]string{"000-push.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: push, namespace: openshift-machine-config-operator}\ntype: kubernetes.io/dockerconfigjson\n"}
+	for i := range cachedFiles + 20 {
+		files[fmt.Sprintf("%03d-pool.yaml", i+1)] = fmt.Sprintf("apiVersion: machineconfiguration.openshift.io/v1\nkind: MachineConfigPool\nmetadata: {name: pool-%d}\n", i)
+	}
+	files["999-config.yaml"] = config("pool-3") + config("pool-270")
+	got, err := CheckConfigs([]string{writeFiles(t, files)}, 2, sawFacts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "pool-3 kubernetes.io/dockerconfigjson pool:yes\npool-270 kubernetes.io/dockerconfigjson pool:yes"
+	if strings.Join(got, "\n") != want {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), want)
+	}
+}
+
+// A file that no longer holds what it held when read again fails the check: its configs were judged on what it
+// held.
+func TestFilesReadAgainMustHoldTheSame(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"push.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: push, namespace: openshift-machine-config-operator}\n"})
+	push := &manifestFile{name: filepath.Join(dir, "push.yaml")}
+	contents, err := push.read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts := &Files{}
+	facts.learn(push, contents)
+	if _, err := facts.MCOSecret(context.Background(), "push"); err != nil || facts.err() != nil {
+		t.Fatalf("cached: %v, %v", err, facts.err())
+	}
+	for i := range cachedFiles { // push.yaml leaves the cache
+		facts.learn(&manifestFile{name: fmt.Sprint(i)}, fileContents{})
+	}
+	if _, err := facts.MCOSecret(context.Background(), "push"); err != nil || facts.err() != nil {
+		t.Fatalf("read again: %v, %v", err, facts.err())
+	}
+	for i := range cachedFiles {
+		facts.learn(&manifestFile{name: fmt.Sprint(i)}, fileContents{})
+	}
+	if err := os.WriteFile(push.name, []byte("apiVersion: v1\nkind: Secret\nmetadata: {name: other, namespace: openshift-machine-config-operator}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := facts.MCOSecret(context.Background(), "push"); err == nil {
+		t.Error("a Secret that its file no longer holds was found")
+	}
+	if err := facts.err(); err == nil || !strings.Contains(err.Error(), "push.yaml changed while it was being checked: Secret openshift-machine-config-operator/push is not where it was") {
+		t.Errorf("err %v", err)
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 
+	"k8s.io/utils/lru"
+
 	mcfgv1 "github.com/openshift/api/machineconfiguration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -32,10 +34,34 @@ var alwaysPresentPools = []string{"master", "worker"}
 
 // Files answers the rules' questions from manifests, for checks in CI without a cluster: the Secrets and
 // MachineConfigPools of the files (CheckConfigs fills it while it reads them; it is safe for concurrent use).
+//
+// It keeps where each object is defined, not the object: a check reads the object from the facts of the file that
+// defines it, which stay cached for the last cachedFiles files read or used and are read again after that. So
+// memory does not grow with the number of files, and a Secret that every config uses is read once.
 type Files struct {
-	mu      sync.RWMutex
-	secrets map[string]*corev1.Secret // namespace/name
-	pools   map[string]*mcfgv1.MachineConfigPool
+	mu          sync.RWMutex
+	secrets     map[string]definition // namespace/name
+	pools       map[string]definition
+	cache       *lru.Cache // *manifestFile → fileFacts
+	rereadError error      // the first file whose objects could not be read again: the check cannot be trusted
+}
+
+// cachedFiles is how many files' Secrets and pools Files keeps: more than the files read ahead of the checks
+// (CheckConfigs reads and checks a few files at once), so a config's own file is never read twice for its facts.
+const cachedFiles = 256
+
+// definition is where the files define an object last: the index-th Secret (or pool) of file. The zero value is
+// "not defined". Once made, a definition always stands for the same object, so comparing two definitions compares
+// the answers they give.
+type definition struct {
+	file  *manifestFile
+	index int
+}
+
+// fileFacts are the Secrets and pools of one file.
+type fileFacts struct {
+	secrets []*corev1.Secret
+	pools   []*mcfgv1.MachineConfigPool
 }
 
 var _ validators.Source = (*Files)(nil)
@@ -49,20 +75,78 @@ func (f *Files) ClusterPullSecret(context.Context) (*corev1.Secret, error) {
 }
 
 func (f *Files) MachineConfigPool(_ context.Context, name string) (*mcfgv1.MachineConfigPool, error) {
-	return poolAnswer(name, f.poolNamed(name))
+	return poolAnswer(name, f.poolOf(name, f.definitionOf(true, name)))
 }
 
-// secretAt is the Secret at namespace/name as the files define it last, nil when they don't.
 func (f *Files) secretAt(key string) *corev1.Secret {
+	return f.secretOf(key, f.definitionOf(false, key))
+}
+
+// definitionOf is where the files define the pool named key or the Secret at key (namespace/name) last.
+func (f *Files) definitionOf(isPool bool, key string) definition {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
+	if isPool {
+		return f.pools[key]
+	}
 	return f.secrets[key]
 }
 
-func (f *Files) poolNamed(name string) *mcfgv1.MachineConfigPool {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	return f.pools[name]
+// secretOf is the Secret at key (namespace/name) that d defines; nil when d defines nothing, or when d's file, read
+// again, no longer holds it (rereadError).
+func (f *Files) secretOf(key string, d definition) *corev1.Secret {
+	facts := f.factsOf(d)
+	if facts == nil {
+		return nil
+	}
+	if d.index < len(facts.secrets) {
+		if s := facts.secrets[d.index]; s.Namespace+"/"+s.Name == key {
+			return s
+		}
+	}
+	f.changed(d.file, fmt.Errorf("Secret %s is not where it was", key))
+	return nil
+}
+
+// poolOf is the pool named name that d defines, as secretOf.
+func (f *Files) poolOf(name string, d definition) *mcfgv1.MachineConfigPool {
+	facts := f.factsOf(d)
+	if facts == nil {
+		return nil
+	}
+	if d.index < len(facts.pools) && facts.pools[d.index].Name == name {
+		return facts.pools[d.index]
+	}
+	f.changed(d.file, fmt.Errorf("MachineConfigPool %s is not where it was", name))
+	return nil
+}
+
+// factsOf is the facts of d's file, from the cache or read again.
+func (f *Files) factsOf(d definition) *fileFacts {
+	if d.file == nil {
+		return nil
+	}
+	if cached, ok := f.cache.Get(d.file); ok {
+		return cached.(*fileFacts)
+	}
+	contents, err := d.file.read()
+	if err != nil {
+		f.changed(d.file, err)
+		return nil
+	}
+	facts := &fileFacts{secrets: contents.secrets, pools: contents.pools}
+	f.cache.Add(d.file, facts)
+	return facts
+}
+
+// changed records that file, read again, no longer holds what it held: the configs were judged on what it held, so
+// the check cannot be trusted (CheckConfigs returns the error).
+func (f *Files) changed(file *manifestFile, why error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.rereadError == nil {
+		f.rereadError = fmt.Errorf("%s changed while it was being checked: %w", file.name, why)
+	}
 }
 
 func secretAnswer(s *corev1.Secret) (*corev1.Secret, error) {
@@ -214,18 +298,29 @@ func (c *fileContents) add(m *Manifest) error {
 }
 
 // learn adds the Secrets and pools of one file; a later definition of the same object replaces an earlier one.
-func (f *Files) learn(c fileContents) {
+func (f *Files) learn(file *manifestFile, c fileContents) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.secrets == nil {
-		f.secrets, f.pools = map[string]*corev1.Secret{}, map[string]*mcfgv1.MachineConfigPool{}
+		f.secrets, f.pools = map[string]definition{}, map[string]definition{}
 	}
-	for _, s := range c.secrets {
-		f.secrets[s.Namespace+"/"+s.Name] = s
+	for i, s := range c.secrets {
+		f.secrets[s.Namespace+"/"+s.Name] = definition{file: file, index: i}
 	}
-	for _, p := range c.pools {
-		f.pools[p.Name] = p
+	for i, p := range c.pools {
+		f.pools[p.Name] = definition{file: file, index: i}
 	}
+	if f.cache == nil {
+		f.cache = lru.New(cachedFiles)
+	}
+	f.cache.Add(file, &fileFacts{secrets: c.secrets, pools: c.pools})
+}
+
+// err is the first file that could not be read again.
+func (f *Files) err() error {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.rereadError
 }
 
 func fromUnstructured(u *unstructured.Unstructured, into any) error {

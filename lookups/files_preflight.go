@@ -4,7 +4,6 @@ import (
 	"context"
 
 	configv1 "github.com/openshift/api/config/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -29,7 +28,7 @@ func (f *Files) ClusterImagePolicies(context.Context) ([]configv1.ClusterImagePo
 }
 
 func (f *Files) Entitlement(context.Context) (validators.EntitlementSources, error) {
-	return entitlementFrom(f.secretAt)
+	return entitlementFrom(func(key string) bool { return f.definitionOf(false, key) != definition{} })
 }
 
 var (
@@ -37,10 +36,11 @@ var (
 	rpmGPGSecretKey      = mco.Namespace + "/" + mco.RPMGPGSecretName
 )
 
-// entitlementFrom answers Entitlement from the Secrets that secretAt finds by namespace/name.
-func entitlementFrom(secretAt func(key string) *corev1.Secret) (validators.EntitlementSources, error) {
-	if secretAt(entitlementSecretKey) != nil {
-		return validators.EntitlementSources{Secret: true, RPMGPGKeys: secretAt(rpmGPGSecretKey) != nil}, nil
+// entitlementFrom answers Entitlement from whether the files define the Secrets at namespace/name: only their
+// existence matters, so they are not read.
+func entitlementFrom(defined func(key string) bool) (validators.EntitlementSources, error) {
+	if defined(entitlementSecretKey) {
+		return validators.EntitlementSources{Secret: true, RPMGPGKeys: defined(rpmGPGSecretKey)}, nil
 	}
 	return validators.EntitlementSources{}, ErrNotInFiles
 }
