@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -73,7 +74,7 @@ func CheckConfigs[R any](paths []string, workers int, check ConfigCheck[R]) ([]R
 					e := &entry{file: file, index: i}
 					entries = append(entries, e)
 					checks.Go(func() {
-						rec := &recorder{files: facts}
+						rec := &recorder{files: facts, lookups: make([]lookup, 0, 8)} // a check makes about six
 						e.result = check(m, rec)
 						e.lookups = rec.lookups
 					})
@@ -136,18 +137,18 @@ func CheckConfigs[R any](paths []string, workers int, check ConfigCheck[R]) ([]R
 	return results, nil
 }
 
-// lookup is one answer the facts gave a check: where the files define the Secret at namespace/name or the pool of
-// that name (the zero definition when they did not).
+// lookup is one answer the facts gave a check: the last definition of a Secret or pool (0 when there was none).
 type lookup struct {
-	isPool     bool
-	key        string // namespace/name of a Secret, name of a pool
-	definition definition
+	key        factKey
+	definition definitionID
 }
 
 // answersAsBefore tells whether the facts, now, give every answer in lookups.
 func (f *Files) answersAsBefore(lookups []lookup) bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
 	for _, l := range lookups {
-		if f.definitionOf(l.isPool, l.key) != l.definition {
+		if f.latest[l.key] != l.definition {
 			return false
 		}
 	}
@@ -163,17 +164,19 @@ type recorder struct {
 
 var _ validators.Source = (*recorder)(nil)
 
-// definitionOf is where the files read so far define the object, recorded.
-func (r *recorder) definitionOf(isPool bool, key string) definition {
-	d := r.files.definitionOf(isPool, key)
+// definitionOf is the last definition of the object in the files read so far, recorded once.
+func (r *recorder) definitionOf(kind factKind, name string) definitionID {
+	key, id := r.files.definitionOf(kind, name)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.lookups = append(r.lookups, lookup{isPool: isPool, key: key, definition: d})
-	return d
+	if !slices.Contains(r.lookups, lookup{key, id}) {
+		r.lookups = append(r.lookups, lookup{key, id})
+	}
+	return id
 }
 
 func (r *recorder) secretAt(key string) *corev1.Secret {
-	return r.files.secretOf(key, r.definitionOf(false, key))
+	return r.files.secretOf(key, r.definitionOf(secretFact, key))
 }
 
 func (r *recorder) MCOSecret(_ context.Context, name string) (*corev1.Secret, error) {
@@ -185,11 +188,11 @@ func (r *recorder) ClusterPullSecret(context.Context) (*corev1.Secret, error) {
 }
 
 func (r *recorder) MachineConfigPool(_ context.Context, name string) (*mcfgv1.MachineConfigPool, error) {
-	return poolAnswer(name, r.files.poolOf(name, r.definitionOf(true, name)))
+	return poolAnswer(name, r.files.poolOf(name, r.definitionOf(poolFact, name)))
 }
 
 func (r *recorder) Entitlement(context.Context) (validators.EntitlementSources, error) {
-	return entitlementFrom(func(key string) bool { return r.definitionOf(false, key) != definition{} })
+	return entitlementFrom(func(key string) bool { return r.definitionOf(secretFact, key) != 0 })
 }
 
 // The cluster-wide facts are the same whatever the files hold.

@@ -40,19 +40,33 @@ var alwaysPresentPools = []string{"master", "worker"}
 // memory does not grow with the number of files, and a Secret that every config uses is read once.
 type Files struct {
 	mu          sync.RWMutex
-	secrets     map[string]definition // namespace/name
-	pools       map[string]definition
-	cache       *lru.Cache // *manifestFile → fileFacts
-	rereadError error      // the first file whose objects could not be read again: the check cannot be trusted
+	keys        [2]map[string]factKey // by kind: namespace/name of a Secret, name of a pool
+	latest      []definitionID        // by factKey: the last definition read, 0 when there is none
+	definitions []definition          // definitionID n is definitions[n-1]
+	cache       *lru.Cache            // *manifestFile → fileFacts
+	rereadError error                 // the first file whose objects could not be read again: the check cannot be trusted
 }
 
 // cachedFiles is how many files' Secrets and pools Files keeps: more than the files read ahead of the checks
 // (CheckConfigs reads and checks a few files at once), so a config's own file is never read twice for its facts.
 const cachedFiles = 256
 
-// definition is where the files define an object last: the index-th Secret (or pool) of file. The zero value is
-// "not defined". Once made, a definition always stands for the same object, so comparing two definitions compares
-// the answers they give.
+type factKind uint8
+
+const (
+	secretFact factKind = iota
+	poolFact
+)
+
+// factKey numbers a Secret's namespace/name or a pool's name, so that a check records what it looked up in a few
+// bytes, however long the names.
+type factKey uint32
+
+// definitionID numbers the definitions in the order read; 0 is "not defined". A definition always stands for the
+// same object, so comparing two IDs compares the answers they give.
+type definitionID uint32
+
+// definition is where an object is defined: the index-th Secret (or pool) of file.
 type definition struct {
 	file  *manifestFile
 	index int
@@ -75,26 +89,57 @@ func (f *Files) ClusterPullSecret(context.Context) (*corev1.Secret, error) {
 }
 
 func (f *Files) MachineConfigPool(_ context.Context, name string) (*mcfgv1.MachineConfigPool, error) {
-	return poolAnswer(name, f.poolOf(name, f.definitionOf(true, name)))
+	_, id := f.definitionOf(poolFact, name)
+	return poolAnswer(name, f.poolOf(name, id))
 }
 
 func (f *Files) secretAt(key string) *corev1.Secret {
-	return f.secretOf(key, f.definitionOf(false, key))
+	_, id := f.definitionOf(secretFact, key)
+	return f.secretOf(key, id)
 }
 
-// definitionOf is where the files define the pool named key or the Secret at key (namespace/name) last.
-func (f *Files) definitionOf(isPool bool, key string) definition {
+// definitionOf is the key of the Secret at namespace/name or the pool of that name, and its last definition read.
+func (f *Files) definitionOf(kind factKind, name string) (factKey, definitionID) {
+	f.mu.RLock()
+	key, ok := f.keys[kind][name]
+	if ok {
+		defer f.mu.RUnlock()
+		return key, f.latest[key]
+	}
+	f.mu.RUnlock()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	key = f.keyLocked(kind, name)
+	return key, f.latest[key]
+}
+
+func (f *Files) keyLocked(kind factKind, name string) factKey {
+	if key, ok := f.keys[kind][name]; ok {
+		return key
+	}
+	if f.keys[kind] == nil {
+		f.keys[kind] = map[string]factKey{}
+	}
+	key := factKey(len(f.latest))
+	f.keys[kind][name] = key
+	f.latest = append(f.latest, 0)
+	return key
+}
+
+// definitionAt is where the definition id is; the zero definition for 0.
+func (f *Files) definitionAt(id definitionID) definition {
+	if id == 0 {
+		return definition{}
+	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	if isPool {
-		return f.pools[key]
-	}
-	return f.secrets[key]
+	return f.definitions[id-1]
 }
 
-// secretOf is the Secret at key (namespace/name) that d defines; nil when d defines nothing, or when d's file, read
-// again, no longer holds it (rereadError).
-func (f *Files) secretOf(key string, d definition) *corev1.Secret {
+// secretOf is the Secret at key (namespace/name) that id defines; nil when id is 0, or when its file, read again, no
+// longer holds it (rereadError).
+func (f *Files) secretOf(key string, id definitionID) *corev1.Secret {
+	d := f.definitionAt(id)
 	facts := f.factsOf(d)
 	if facts == nil {
 		return nil
@@ -108,8 +153,9 @@ func (f *Files) secretOf(key string, d definition) *corev1.Secret {
 	return nil
 }
 
-// poolOf is the pool named name that d defines, as secretOf.
-func (f *Files) poolOf(name string, d definition) *mcfgv1.MachineConfigPool {
+// poolOf is the pool named name that id defines, as secretOf.
+func (f *Files) poolOf(name string, id definitionID) *mcfgv1.MachineConfigPool {
+	d := f.definitionAt(id)
 	facts := f.factsOf(d)
 	if facts == nil {
 		return nil
@@ -301,14 +347,15 @@ func (c *fileContents) add(m *Manifest) error {
 func (f *Files) learn(file *manifestFile, c fileContents) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.secrets == nil {
-		f.secrets, f.pools = map[string]definition{}, map[string]definition{}
+	define := func(kind factKind, name string, index int) {
+		f.definitions = append(f.definitions, definition{file: file, index: index})
+		f.latest[f.keyLocked(kind, name)] = definitionID(len(f.definitions))
 	}
 	for i, s := range c.secrets {
-		f.secrets[s.Namespace+"/"+s.Name] = definition{file: file, index: i}
+		define(secretFact, s.Namespace+"/"+s.Name, i)
 	}
 	for i, p := range c.pools {
-		f.pools[p.Name] = definition{file: file, index: i}
+		define(poolFact, p.Name, i)
 	}
 	if f.cache == nil {
 		f.cache = lru.New(cachedFiles)

@@ -28,7 +28,7 @@ func (f *Files) ClusterImagePolicies(context.Context) ([]configv1.ClusterImagePo
 }
 
 func (f *Files) Entitlement(context.Context) (validators.EntitlementSources, error) {
-	return entitlementFrom(func(key string) bool { return f.definitionOf(false, key) != definition{} })
+	return entitlementFrom(func(key string) bool { _, id := f.definitionOf(secretFact, key); return id != 0 })
 }
 
 var (
