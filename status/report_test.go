@@ -79,6 +79,18 @@ func newCluster(nodes int) *cluster {
 	return c
 }
 
+// rolledOut gives the pool the status the MCO's node controller writes once every node runs the image
+// (openshift/machine-config-operator pkg/controller/node/status.go calculateStatus): all machines updated and ready,
+// Updated True, Updating False.
+func (c *cluster) rolledOut() {
+	st := &c.pool.Status
+	st.UpdatedMachineCount, st.ReadyMachineCount = st.MachineCount, st.MachineCount
+	st.Conditions = []mcfgv1.MachineConfigPoolCondition{
+		{Type: mcfgv1.MachineConfigPoolUpdated, Status: corev1.ConditionTrue},
+		{Type: mcfgv1.MachineConfigPoolUpdating, Status: corev1.ConditionFalse},
+	}
+}
+
 func (c *cluster) node(i int) *corev1.Node {
 	for _, o := range c.objects {
 		if n, ok := o.(*corev1.Node); ok && n.Name == "worker-"+string(rune('a'+i)) {
@@ -182,7 +194,7 @@ func TestGolden(t *testing.T) {
 			for i := range 3 {
 				c.node(i).Annotations = map[string]string{mco.AnnotationCurrentImage: image, mco.AnnotationDesiredImage: image, mco.AnnotationState: mco.StateDone}
 			}
-			c.pool.Status.UpdatedMachineCount = 3
+			c.rolledOut()
 		}},
 		{"nodes-cannot-pull", func(c *cluster) {
 			b := c.build("worker-5e1f", map[mcfgv1.BuildProgress]bool{mcfgv1.MachineOSBuildSucceeded: true}, true)
