@@ -112,7 +112,7 @@ func NewReport(s Snapshots) Report {
 	}
 	r.Rollout = rolloutStage(s.Pool)
 	r.Healthy = !problem(r.Config.Diagnosis) && (r.Build == nil || !problem(r.Build.Diagnosis)) && !problem(r.Rollout.Diagnosis)
-	r.Next = next(r)
+	r.Next = next(s, r)
 	return r
 }
 
@@ -169,7 +169,11 @@ func problem(d *Diagnosis) bool { return d != nil && d.Severity != diagnose.Seve
 // later stages' (a missing secret fails the build, a failed build blocks the rollout), so upstream comes first, and
 // the MachineOSConfig's "its build failed" points at the build, whose diagnosis says why. But an Error anywhere comes
 // before a Warning upstream: a registry the probe could not reach must not hide the build that failed.
-func next(r Report) string {
+//
+// With no diagnosis, what is left is what `ocl-guard wait` decides: the same decision (decide, for a rollout), so
+// that status never says "nothing to do" while wait still waits. A single look has no start of a wait: it is taken
+// on the current build, so that a generation the MCO has not observed yet reads as waiting.
+func next(s Snapshots, r Report) string {
 	config := r.Config.Diagnosis
 	var build *Diagnosis
 	if r.Build != nil {
@@ -190,15 +194,14 @@ func next(r Report) string {
 			}
 		}
 	}
-	switch {
-	case r.Build == nil:
-		return "wait for the MCO to start the first build of MachineOSConfig " + r.Config.Name
-	case r.Build.Phase == mco.PhasePending.String() || r.Build.Phase == mco.PhaseBuilding.String():
-		return "wait: MachineOSBuild " + r.Build.Name + " is " + r.Build.Phase
-	case r.Rollout.Total > 0 && r.Rollout.Updated < r.Rollout.Total:
-		return "wait: the rollout is in progress"
+	switch v := decide(s, r, GoalRollout, mco.CurrentBuildName(s.Config.Config)); v.Outcome {
+	case Waiting:
+		return "wait: " + v.Why
+	case Done:
+		return "nothing to do"
+	default: // Failed: a terminal build without an Error diagnosis, which the MCO will not change
+		return v.Why
 	}
-	return "nothing to do"
 }
 
 // summary is the config's diagnosis in a line that does not repeat the findings: ConfigCheckFailed's message quotes

@@ -79,6 +79,18 @@ func newCluster(nodes int) *cluster {
 	return c
 }
 
+// rolledOut gives the pool the status the MCO's node controller writes once every node runs the image
+// (openshift/machine-config-operator pkg/controller/node/status.go calculateStatus): all machines updated and ready,
+// Updated True, Updating False.
+func (c *cluster) rolledOut() {
+	st := &c.pool.Status
+	st.UpdatedMachineCount, st.ReadyMachineCount = st.MachineCount, st.MachineCount
+	st.Conditions = []mcfgv1.MachineConfigPoolCondition{
+		{Type: mcfgv1.MachineConfigPoolUpdated, Status: corev1.ConditionTrue},
+		{Type: mcfgv1.MachineConfigPoolUpdating, Status: corev1.ConditionFalse},
+	}
+}
+
 func (c *cluster) node(i int) *corev1.Node {
 	for _, o := range c.objects {
 		if n, ok := o.(*corev1.Node); ok && n.Name == "worker-"+string(rune('a'+i)) {
@@ -137,6 +149,17 @@ func (c *cluster) failedPod(build, message string) {
 	})
 }
 
+// runningPod adds the build's pod, its image-build container running.
+func (c *cluster) runningPod(build string) {
+	started := metav1.NewTime(now.Add(-19 * time.Minute))
+	c.objects = append(c.objects, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "build-" + build + "-x7k2p", Namespace: mco.Namespace, CreationTimestamp: metav1.NewTime(now.Add(-20 * time.Minute)),
+			Labels: map[string]string{"batch.kubernetes.io/job-name": "build-" + build}},
+		Status: corev1.PodStatus{Phase: corev1.PodPending, InitContainerStatuses: []corev1.ContainerStatus{{Name: mco.ImageBuildContainer, Image: builder,
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: started}}}}},
+	})
+}
+
 func (c *cluster) reports(t *testing.T, pool string) ([]Report, error) {
 	t.Helper()
 	scheme, err := app.Scheme()
@@ -182,7 +205,7 @@ func TestGolden(t *testing.T) {
 			for i := range 3 {
 				c.node(i).Annotations = map[string]string{mco.AnnotationCurrentImage: image, mco.AnnotationDesiredImage: image, mco.AnnotationState: mco.StateDone}
 			}
-			c.pool.Status.UpdatedMachineCount = 3
+			c.rolledOut()
 		}},
 		{"nodes-cannot-pull", func(c *cluster) {
 			b := c.build("worker-5e1f", map[mcfgv1.BuildProgress]bool{mcfgv1.MachineOSBuildSucceeded: true}, true)
@@ -340,5 +363,164 @@ func TestReadmeShowsTheFailedBuild(t *testing.T) {
 	}
 	if !bytes.Contains(readme, golden) {
 		t.Error("README.md does not show status/testdata/failed-build.txt: paste it into the `ocl-guard status` section")
+	}
+}
+
+// snapshots is what `ocl-guard status` gathers of the cluster: the snapshots of pool, which NewReport and Decide read.
+func (c *cluster) snapshots(t *testing.T, pool string) Snapshots {
+	t.Helper()
+	scheme, err := app.Scheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	entitlement := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: mco.EntitlementSecretNamespace, Name: mco.EntitlementSecretName}}
+	fc := fake.NewClientBuilder().WithScheme(scheme).WithObjects(append(c.objects, entitlement)...).Build()
+	env := app.RuleEnv(config.Defaults(), &lookups.Cluster{Cached: fc, Direct: fc}, nil)
+	snapshots, err := CollectSnapshots(context.Background(), fc, Options{Pool: pool, Env: env, Checker: config.Defaults().Checker, Now: now})
+	if err != nil || len(snapshots) != 1 {
+		t.Fatalf("%d snapshots, %v", len(snapshots), err)
+	}
+	return snapshots[0]
+}
+
+// Between a build's success and the end of its rollout nothing is wrong and there is still something to wait for:
+// status's next line is wait's verdict on the same snapshots, not "nothing to do" while `ocl-guard wait` waits. Each
+// row starts from the healthy golden's cluster, rolled out, and steps back to a moment the MCO passes through.
+func TestNextWaitsWhereWaitWaits(t *testing.T) {
+	// healthy is the golden "healthy": build worker-5e1f succeeded with image, and the rollout is over; the build
+	// ended a minute ago, so that a moment of its rollout is not yet late (diagnose's RolloutNotStarted).
+	healthy := func(c *cluster) *mcfgv1.MachineOSBuild {
+		b := c.build("worker-5e1f", map[mcfgv1.BuildProgress]bool{mcfgv1.MachineOSBuildSucceeded: true}, true)
+		b.Status.DigestedImagePushSpec = image
+		end := metav1.NewTime(now.Add(-time.Minute))
+		b.Status.BuildEnd = &end
+		for i := range b.Status.Conditions {
+			b.Status.Conditions[i].LastTransitionTime = end
+		}
+		c.mosc.Status.CurrentImagePullSpec, c.mosc.Status.MachineOSBuild = image, &mcfgv1.ObjectReference{Name: b.Name}
+		for i := range 3 {
+			c.node(i).Annotations = map[string]string{mco.AnnotationCurrentImage: image, mco.AnnotationDesiredImage: image, mco.AnnotationState: mco.StateDone}
+		}
+		c.rolledOut()
+		return b
+	}
+	// previousRollout puts every node back on oldImage, the pool as the MCO left it after that image's rollout.
+	previousRollout := func(c *cluster) {
+		for i := range 3 {
+			c.node(i).Annotations = map[string]string{mco.AnnotationCurrentImage: oldImage, mco.AnnotationDesiredImage: oldImage, mco.AnnotationState: mco.StateDone}
+		}
+	}
+	// updating is the pool's status while its nodes move to the config's image, updated of them done.
+	updating := func(c *cluster, updated int32) {
+		c.pool.Status.UpdatedMachineCount, c.pool.Status.ReadyMachineCount = updated, updated
+		c.pool.Status.Conditions = []mcfgv1.MachineConfigPoolCondition{
+			{Type: mcfgv1.MachineConfigPoolUpdated, Status: corev1.ConditionFalse},
+			{Type: mcfgv1.MachineConfigPoolUpdating, Status: corev1.ConditionTrue},
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		setup func(c *cluster)
+		// why is part of the wait line.
+		why string
+	}{
+		{"a new MachineOSConfig: the MCO has not started its first build", func(c *cluster) {
+			c.mosc.CreationTimestamp = metav1.NewTime(now.Add(-time.Minute))
+		}, "the MCO has not started a build of MachineOSConfig worker"},
+		{"the build runs", func(c *cluster) {
+			c.mosc.Status.CurrentImagePullSpec = oldImage
+			b := c.build("worker-5e1f", map[mcfgv1.BuildProgress]bool{mcfgv1.MachineOSBuilding: true}, false)
+			c.runningPod(b.Name)
+		}, "MachineOSBuild worker-5e1f is Building"},
+		{"the build succeeded, its digested image not recorded yet", func(c *cluster) {
+			b := healthy(c)
+			b.Status.DigestedImagePushSpec = ""
+			c.mosc.Status.CurrentImagePullSpec = oldImage
+			previousRollout(c)
+		}, "MachineOSBuild worker-5e1f succeeded; the MCO has not recorded its digested image yet"},
+		{"the build succeeded, the MachineOSConfig does not point at its image yet", func(c *cluster) {
+			healthy(c)
+			c.mosc.Status.CurrentImagePullSpec = oldImage
+			previousRollout(c)
+		}, "MachineOSConfig worker does not point at " + image + " yet"},
+		{"the MachineOSConfig points at the image, no node has started", func(c *cluster) {
+			healthy(c)
+			previousRollout(c)
+		}, "0/3 nodes updated: node worker-a does not run " + image + " yet"},
+		{"the rollout is underway", func(c *cluster) {
+			healthy(c)
+			previousRollout(c)
+			c.node(0).Annotations = map[string]string{mco.AnnotationCurrentImage: image, mco.AnnotationDesiredImage: image, mco.AnnotationState: mco.StateDone}
+			c.node(1).Annotations = map[string]string{mco.AnnotationCurrentImage: oldImage, mco.AnnotationDesiredImage: image, mco.AnnotationState: mco.StateWorking}
+			updating(c, 1)
+		}, "1/3 nodes updated: node worker-b does not run " + image + " yet"},
+		{"every node runs the image, the pool is not Updated yet", func(c *cluster) {
+			healthy(c)
+			updating(c, 2)
+		}, "2/3 nodes updated: pool worker is not Updated yet"},
+		{"right after oc apply: the MCO has not observed the new generation", func(c *cluster) {
+			healthy(c)
+			c.mosc.Generation = 2
+		}, "the MCO has not acted on generation 2 of MachineOSConfig worker yet (observed 1)"},
+		{"a MachineConfig changed: the pool renders a config the current build did not build", func(c *cluster) {
+			b := healthy(c)
+			b.Spec.MachineConfig.Name = "rendered-worker-1"
+			c.pool.Spec.Configuration.Name = "rendered-worker-2"
+		}, "MachineOSBuild worker-5e1f builds rendered-worker-1, pool worker now renders rendered-worker-2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCluster(3)
+			tc.setup(c)
+			s := c.snapshots(t, "worker")
+			r := NewReport(s)
+			for _, d := range []*Diagnosis{r.Config.Diagnosis, r.Rollout.Diagnosis} {
+				if d != nil {
+					t.Fatalf("a diagnosis in a moment the MCO passes through: %+v", *d)
+				}
+			}
+			if r.Build != nil && r.Build.Diagnosis != nil {
+				t.Fatalf("a diagnosis of the build: %+v", *r.Build.Diagnosis)
+			}
+			v := Decide(s, GoalRollout, mco.CurrentBuildName(s.Config.Config))
+			if v.Outcome != Waiting || !strings.Contains(v.Why, tc.why) {
+				t.Fatalf("wait decides %s: %q, want waiting on %q", v.Outcome, v.Why, tc.why)
+			}
+			if want := "wait: " + v.Why; r.Next != want {
+				t.Errorf("next: %q, want %q", r.Next, want)
+			}
+			if !r.Healthy || ExitCode([]Report{r}) != 0 {
+				t.Error("a moment of a rollout is no problem: healthy, exit 0")
+			}
+		})
+	}
+}
+
+// Every moment TestDecide judges, status's next line says what wait decides for a rollout (status's goal): waiting
+// is "wait: " and the verdict, done is "nothing to do" and nothing else is, a failure is its diagnosis's fix. The
+// rows' snapshots are judged as a single look judges them: on the current build, as TestDecide does.
+func TestNextAgreesWithDecide(t *testing.T) {
+	for _, tc := range decideCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newWaitPool()
+			tc.edit(p)
+			s := p.snapshots()
+			r := NewReport(s)
+			v := Decide(s, GoalRollout, mco.CurrentBuildName(s.Config.Config))
+			diagnosed := r.Config.Diagnosis != nil || r.Rollout.Diagnosis != nil || (r.Build != nil && r.Build.Diagnosis != nil)
+			switch {
+			case v.Outcome == Waiting && !diagnosed && r.Next != "wait: "+v.Why:
+				t.Errorf("wait waits (%s), next is %q", v.Why, r.Next)
+			case v.Outcome == Waiting && r.Next == "nothing to do":
+				t.Errorf("wait waits (%s), next says nothing to do", v.Why)
+			case v.Outcome == Done && !diagnosed && r.Next != "nothing to do":
+				t.Errorf("wait is done (%s), next is %q", v.Why, r.Next)
+			case v.Outcome != Done && r.Next == "nothing to do":
+				t.Errorf("wait says %s (%s), next says nothing to do", v.Outcome, v.Why)
+			case v.Outcome == Failed && v.Diagnosis != nil && r.Next != v.Diagnosis.Message:
+				t.Errorf("wait fails on %s, next is %q, want its fix %q", v.Diagnosis.Reason, r.Next, v.Diagnosis.Message)
+			case v.Outcome == Failed && v.Diagnosis == nil && !diagnosed && r.Next != v.Why:
+				t.Errorf("wait fails (%s), next is %q", v.Why, r.Next)
+			}
+		})
 	}
 }

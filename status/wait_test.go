@@ -103,16 +103,21 @@ func (p *waitPool) snapshots() Snapshots {
 	return s
 }
 
-func TestDecide(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		goal Goal
-		edit func(p *waitPool)
-		want Outcome
-		// why is part of the verdict's line; reason, for a failure, the diagnosis it stands on.
-		why    string
-		reason diagnose.Reason
-	}{
+// decideCase is one moment of a rebuild, and what a wait for goal decides on it.
+type decideCase struct {
+	name string
+	goal Goal
+	edit func(p *waitPool)
+	want Outcome
+	// why is part of the verdict's line; reason, for a failure, the diagnosis it stands on.
+	why    string
+	reason diagnose.Reason
+}
+
+// decideCases are TestDecide's table, which TestNextAgreesWithDecide also reads: status's next line must say what
+// wait decides on each of them.
+func decideCases() []decideCase {
+	return []decideCase{
 		{"rollout over: every node runs the build's image", GoalRollout, func(*waitPool) {}, Done, "2/2 nodes run " + image, ""},
 		{"build succeeded with a digested image", GoalBuild, func(p *waitPool) { p.rolloutAt(0) }, Done, "succeeded: " + image, ""},
 
@@ -162,7 +167,11 @@ func TestDecide(t *testing.T) {
 		{"a degraded node does not fail a wait for the build", GoalBuild, func(p *waitPool) {
 			p.nodes[1].Annotations[mco.AnnotationState] = mco.StateDegraded
 		}, Done, "succeeded", ""},
-	} {
+	}
+}
+
+func TestDecide(t *testing.T) {
+	for _, tc := range decideCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newWaitPool()
 			tc.edit(p)

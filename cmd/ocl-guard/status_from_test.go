@@ -69,7 +69,10 @@ func fromFixture() []client.Object {
 		pool := &mcfgv1.MachineConfigPool{
 			ObjectMeta: metav1.ObjectMeta{Name: p.pool},
 			Spec:       mcfgv1.MachineConfigPoolSpec{NodeSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"node-role.kubernetes.io/" + p.pool: ""}}},
-			Status:     mcfgv1.MachineConfigPoolStatus{MachineCount: 2, UpdatedMachineCount: 2},
+			// Both pools' nodes all run their config's currentImagePullSpec: the MCO's node controller says so
+			// (pkg/controller/node/status.go calculateStatus), whatever became of a later build.
+			Status: mcfgv1.MachineConfigPoolStatus{MachineCount: 2, UpdatedMachineCount: 2, ReadyMachineCount: 2, Conditions: []mcfgv1.MachineConfigPoolCondition{
+				{Type: mcfgv1.MachineConfigPoolUpdated, Status: corev1.ConditionTrue}, {Type: mcfgv1.MachineConfigPoolUpdating, Status: corev1.ConditionFalse}}},
 		}
 		mosc := &mcfgv1.MachineOSConfig{
 			ObjectMeta: metav1.ObjectMeta{Name: p.pool, Generation: 1, CreationTimestamp: metav1.NewTime(gatheredAt.Add(-24 * time.Hour)),
@@ -92,8 +95,8 @@ func fromFixture() []client.Object {
 		condition := metav1.Condition{Type: string(mcfgv1.MachineOSBuildSucceeded), Status: metav1.ConditionTrue, Reason: "Ready", Message: "Build Ready", LastTransitionTime: end}
 		if p.failed {
 			condition = metav1.Condition{Type: string(mcfgv1.MachineOSBuildFailed), Status: metav1.ConditionTrue, Reason: "Failed", Message: "Build Failed", LastTransitionTime: end}
-			pool.Status.Conditions = []mcfgv1.MachineConfigPoolCondition{{Type: mcfgv1.MachineConfigPoolImageBuildDegraded, Status: corev1.ConditionTrue, Reason: "BuildFailed",
-				Message: "Failed to build OS image for pool worker (MachineOSBuild: worker-5e1f): Failed: Build Failed"}}
+			pool.Status.Conditions = append(pool.Status.Conditions, mcfgv1.MachineConfigPoolCondition{Type: mcfgv1.MachineConfigPoolImageBuildDegraded, Status: corev1.ConditionTrue, Reason: "BuildFailed",
+				Message: "Failed to build OS image for pool worker (MachineOSBuild: worker-5e1f): Failed: Build Failed"})
 			mosc.Status.MachineOSBuild = &mcfgv1.ObjectReference{Name: "worker-0a1b"}
 		} else {
 			build.Status.DigestedImagePushSpec = mcfgv1.ImageDigestFormat(p.image)
