@@ -77,15 +77,11 @@ func TestCheckParityAcrossWorkers(t *testing.T) {
 	if err := os.Rename(filepath.Join(generated, benchcorpus.BasePullSecretFile), filepath.Join(generated, "zz-"+benchcorpus.BasePullSecretFile)); err != nil {
 		t.Fatal(err)
 	}
-	schema, err := crdschema.MachineOSConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
 	settings, err := loadSettings("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := checkFlags{configSchema: schema, env: validators.Env{Actions: settings.ActionFor, Preflight: settings.Preflight.Rules()}}
+	opts := checkFlags{configSchema: crdschema.MachineOSConfig, env: validators.Env{Actions: settings.ActionFor, Preflight: settings.Preflight.Rules()}}
 	for _, files := range [][]string{{"parity/corpus"}, {generated}} {
 		var first string
 		for _, workers := range []int{1, 2, 8} {

@@ -8,9 +8,10 @@ import (
 	"sync"
 )
 
-// spoolInMemory is how much of check's rendered output stays in memory: about 7,000 configs' JSON verdicts, more
-// than most repositories hold, so a usual check never touches the disk.
-const spoolInMemory = 8 << 20
+// spoolInMemory is how much of check's rendered output stays in memory: the JSON verdicts of about 800 configs, more
+// than most repositories hold, so a usual check never touches the disk. It is kept small because it counts toward
+// the heap that the garbage collector lets grow several times over (batchGC).
+const spoolInMemory = 1 << 20
 
 // spool keeps `check`'s rendered verdicts from when each is decided until the report is written in order, which can
 // only happen once every file is read (a later file may define the Secret an earlier config uses). Up to

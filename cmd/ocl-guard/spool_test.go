@@ -14,15 +14,11 @@ import (
 // The report is the same whether the spool keeps the renderings in memory, moves them to a temporary file, or
 // cannot make one; and the file is gone once the check ends.
 func TestCheckReportThroughTheSpool(t *testing.T) {
-	schema, err := crdschema.MachineOSConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
 	settings, err := loadSettings("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := checkFlags{configSchema: schema, env: validators.Env{Actions: settings.ActionFor, Preflight: settings.Preflight.Rules()}}
+	opts := checkFlags{configSchema: crdschema.MachineOSConfig, env: validators.Env{Actions: settings.ActionFor, Preflight: settings.Preflight.Rules()}}
 	for _, format := range outputFormats {
 		t.Run(format, func(t *testing.T) {
 			report := func(limit int, tmp string) (string, *checkOutput) {
