@@ -67,7 +67,7 @@ var cases = []benchCase{
 }
 
 func main() {
-	files := flag.String("files", "1000,5000", "comma-separated input sizes of the cases counted in files")
+	files := flag.String("files", "1000,5000,20000", "comma-separated input sizes of the cases counted in files")
 	nodes := flag.String("nodes", "1000", "comma-separated input sizes of the cases counted in nodes")
 	runs := flag.Int("runs", 5, "runs per case and size; the median is printed")
 	binary := flag.String("binary", "", "the ocl-guard binary to measure; built from ./cmd/ocl-guard when empty")
