@@ -131,7 +131,7 @@ func TestFilesReadAgainMustHoldTheSame(t *testing.T) {
 	if _, err := facts.MCOSecret(context.Background(), "push"); err == nil {
 		t.Error("a Secret that its file no longer holds was found")
 	}
-	if err := facts.err(); err == nil || !strings.Contains(err.Error(), "push.yaml changed while it was being checked: Secret openshift-machine-config-operator/push is not where it was") {
+	if err := facts.err(); err == nil || !strings.Contains(err.Error(), "push.yaml changed while it was being checked: the Secret openshift-machine-config-operator/push is not where it was") {
 		t.Errorf("err %v", err)
 	}
 }

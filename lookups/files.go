@@ -149,7 +149,7 @@ func (f *Files) secretOf(key string, id definitionID) *corev1.Secret {
 			return s
 		}
 	}
-	f.changed(d.file, fmt.Errorf("Secret %s is not where it was", key))
+	f.changed(d.file, fmt.Errorf("the Secret %s is not where it was", key))
 	return nil
 }
 
@@ -163,7 +163,7 @@ func (f *Files) poolOf(name string, id definitionID) *mcfgv1.MachineConfigPool {
 	if d.index < len(facts.pools) && facts.pools[d.index].Name == name {
 		return facts.pools[d.index]
 	}
-	f.changed(d.file, fmt.Errorf("MachineConfigPool %s is not where it was", name))
+	f.changed(d.file, fmt.Errorf("the MachineConfigPool %s is not where it was", name))
 	return nil
 }
 
