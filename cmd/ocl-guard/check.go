@@ -124,7 +124,7 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 	}
 	batchGC()
 	ctx := context.Background()
-	out := &checkOutput{format: *output, failOnWarn: opts.failOnWarn}
+	out := &checkOutput{format: reportFormats[*output], failOnWarn: opts.failOnWarn}
 	defer out.close()
 	var results []renderedResult
 	if *live {
@@ -159,7 +159,7 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 		return 2, err
 	}
 	for _, r := range results {
-		if !r.allowed || (opts.failOnWarn && r.warned) {
+		if !r.allowed() || (opts.failOnWarn && r.warned) {
 			return 1, nil
 		}
 	}

@@ -21,23 +21,49 @@ import (
 // GitLab, Tekton), sarif for code-scanning UIs (GitHub code scanning and others reading SARIF 2.1.0).
 var outputFormats = []string{"text", "json", "junit", "sarif"}
 
-// renderedResult is what `check` keeps of one MachineOSConfig's verdict once it is decided: its rendering in the
-// chosen format, in the spool, and what the exit code and the report's totals need.
-type renderedResult struct {
-	at      span
-	allowed bool
-	warned  bool
-	// tests and failures are the config's JUnit test cases and failures, summed in the report's first element.
-	tests, failures int
-	err             error // the spool could not keep the rendering
+// reportFormats render the formats of outputFormats.
+var reportFormats = map[string]reportFormat{"text": textReport{}, "json": jsonReport{}, "junit": junitReport{}, "sarif": sarifReport{}}
+
+// reportFormat is one format of check's report, rendered a verdict at a time, so that each verdict is rendered when it
+// is decided and the report streamed in order at the end; the report is byte for byte what encoding every verdict at
+// once printed (cmd/ocl-guard/parity holds it).
+type reportFormat interface {
+	// verdict renders one config's verdict, and what it adds to the report's totals.
+	verdict(b *bytes.Buffer, r checkResult, failOnWarn bool) (reportTotals, error)
+	// frame is what the report writes before the first verdict and after the last; some is false when no verdict
+	// rendered anything.
+	frame(t reportTotals, some bool) (head, tail string, err error)
+	// separator is how many bytes each rendering begins with that the first one written drops (a JSON array's
+	// comma).
+	separator() int
 }
 
-// checkOutput renders `check`'s results in one format: each result when it is decided (add, from the checks' own
-// goroutines), then the report in the order of the configs (write). Only the renderings are kept, in a spool, so
-// memory does not grow with the number of configs; the report is byte for byte what encoding every result at once
-// printed (cmd/ocl-guard/parity holds it).
+// reportTotals are what a report says of all its verdicts.
+type reportTotals struct {
+	configs, denied int
+	tests, failures int // JUnit's test cases and failures
+}
+
+func (t *reportTotals) add(u reportTotals) {
+	t.configs, t.denied, t.tests, t.failures = t.configs+u.configs, t.denied+u.denied, t.tests+u.tests, t.failures+u.failures
+}
+
+// renderedResult is what `check` keeps of one MachineOSConfig's verdict once it is decided: its rendering, in the
+// spool, and what the exit code and the report's totals need.
+type renderedResult struct {
+	at     span
+	warned bool
+	totals reportTotals
+	err    error // the verdict could not be rendered or kept
+}
+
+func (r renderedResult) allowed() bool { return r.totals.denied == 0 }
+
+// checkOutput is check's report in one format: each verdict is rendered when it is decided (add, from the checks' own
+// goroutines) and the report written in the order of the configs (write). Only the renderings are kept, in a spool,
+// so memory does not grow with the number of configs.
 type checkOutput struct {
-	format     string
+	format     reportFormat
 	failOnWarn bool
 	spool      spool
 }
@@ -45,64 +71,46 @@ type checkOutput struct {
 // add renders r and keeps the rendering.
 func (o *checkOutput) add(r checkResult) renderedResult {
 	var b bytes.Buffer
-	rendered := renderedResult{allowed: r.Allowed, warned: len(r.Warnings) > 0}
-	var err error
-	switch o.format {
-	case "json":
-		err = renderJSONElement(&b, r, "  ")
-	case "junit":
-		var suite junitSuite
-		suite, err = junitSuiteOf(r, o.failOnWarn), nil
-		rendered.tests, rendered.failures = suite.Tests, suite.Failures
-		if err == nil {
-			err = renderJUnitSuite(&b, suite)
-		}
-	case "sarif":
-		for _, f := range r.Denials {
-			err = errors.Join(err, renderJSONElement(&b, sarifResultOf(r, f, "error"), sarifResultIndent))
-		}
-		for _, f := range r.Warnings {
-			err = errors.Join(err, renderJSONElement(&b, sarifResultOf(r, f, "warning"), sarifResultIndent))
-		}
-	default:
-		printCheckResult(&b, r)
+	totals, err := o.format.verdict(&b, r, o.failOnWarn)
+	totals.configs = 1
+	if !r.Allowed {
+		totals.denied = 1
 	}
+	rendered := renderedResult{warned: len(r.Warnings) > 0, totals: totals, err: err}
 	if err == nil {
-		rendered.at, err = o.spool.add(b.Bytes())
+		rendered.at, rendered.err = o.spool.add(b.Bytes())
 	}
-	rendered.err = err
 	return rendered
 }
 
 // write prints the report of results, in order.
 func (o *checkOutput) write(w io.Writer, results []renderedResult) error {
+	var totals reportTotals
+	some := false
 	for _, r := range results {
 		if r.err != nil {
 			return r.err
 		}
+		totals.add(r.totals)
+		some = some || r.at.length > 0
 	}
-	head, tail, err := o.frame(results)
+	head, tail, err := o.format.frame(totals, some)
 	if err != nil {
 		return err
 	}
 	bw := bufio.NewWriter(w)
 	bw.WriteString(head)
-	first := true
+	skip := o.format.separator()
 	for _, r := range results {
 		if r.at.length == 0 {
 			continue
 		}
 		at := r.at
-		if first && separated(o.format) {
-			at.offset, at.length = at.offset+1, at.length-1 // the first element has no comma before it
-		}
-		first = false
+		at.offset, at.length = at.offset+int64(skip), at.length-skip
+		skip = 0
 		if err := o.spool.writeTo(bw, at); err != nil {
 			return err
 		}
-	}
-	if !first && o.format != "text" {
-		tail = o.closingIndent() + tail
 	}
 	bw.WriteString(tail)
 	return bw.Flush()
@@ -111,63 +119,56 @@ func (o *checkOutput) write(w io.Writer, results []renderedResult) error {
 // close releases the spool.
 func (o *checkOutput) close() error { return o.spool.close() }
 
-// separated formats render each element after a comma (JSON arrays).
-func separated(format string) bool { return format == "json" || format == "sarif" }
+// textReport is a line per config, its denials and warnings below it, and a summary.
+type textReport struct{}
 
-// frame is what comes before the first result and after the last, as encoding the whole report at once wrote it.
-func (o *checkOutput) frame(results []renderedResult) (head, tail string, err error) {
-	switch o.format {
-	case "json":
-		return "[", "]\n", nil
-	case "junit":
-		doc := junitSuites{Name: "ocl-guard check"}
-		for _, r := range results {
-			doc.Tests += r.tests
-			doc.Failures += r.failures
-		}
-		var b strings.Builder
-		enc := xml.NewEncoder(&b)
-		if err := enc.Encode(doc); err != nil { // <testsuites ...></testsuites>: its start tag heads the report
-			return "", "", err
-		}
-		empty := b.String()
-		return xml.Header + strings.TrimSuffix(empty, "</testsuites>"), "</testsuites>\n", nil
-	case "sarif":
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sarifLogFrame()); err != nil {
-			return "", "", err
-		}
-		// The results array, empty here, is where the rendered results go.
-		before, after, found := strings.Cut(b.String(), `"results": []`)
-		if !found {
-			return "", "", errors.New("SARIF frame: no results array")
-		}
-		return before + `"results": [`, "]" + after, nil
+func (textReport) verdict(b *bytes.Buffer, r checkResult, _ bool) (reportTotals, error) {
+	switch {
+	case !r.Allowed:
+		fmt.Fprintf(b, "%sMachineOSConfig %s: denied\n", r.location(r.Line), r.Name)
+	case len(r.Warnings) > 0:
+		fmt.Fprintf(b, "%sMachineOSConfig %s: admitted, with warnings\n", r.location(r.Line), r.Name)
 	default:
-		denied := 0
-		for _, r := range results {
-			if !r.allowed {
-				denied++
-			}
-		}
-		return "", fmt.Sprintf("%d MachineOSConfig(s) checked: %d would be denied, %d admitted\n", len(results), denied, len(results)-denied), nil
+		fmt.Fprintf(b, "%sMachineOSConfig %s: admitted\n", r.location(r.Line), r.Name)
 	}
+	for _, f := range r.Denials {
+		fmt.Fprintf(b, "  * %s%s\n", r.location(f.Line), f.text())
+	}
+	for _, f := range r.Warnings {
+		fmt.Fprintf(b, "  Warning: %s%s\n", r.location(f.Line), f.text())
+	}
+	return reportTotals{}, nil
 }
 
-// closingIndent is what encoding the report at once wrote between the last element and the array's or document's
-// closing bracket.
-func (o *checkOutput) closingIndent() string {
-	switch o.format {
-	case "json":
-		return "\n"
-	case "sarif":
-		return "\n" + strings.TrimSuffix(sarifResultIndent, "  ")
-	case "junit":
-		return "\n"
+func (textReport) frame(t reportTotals, _ bool) (string, string, error) {
+	return "", fmt.Sprintf("%d MachineOSConfig(s) checked: %d would be denied, %d admitted\n", t.configs, t.denied, t.configs-t.denied), nil
+}
+
+func (textReport) separator() int { return 0 }
+
+// jsonReport is an array of the configs' checkResult.
+type jsonReport struct{}
+
+func (jsonReport) verdict(b *bytes.Buffer, r checkResult, _ bool) (reportTotals, error) {
+	return reportTotals{}, renderJSONElement(b, r, jsonElementIndent)
+}
+
+func (jsonReport) frame(_ reportTotals, some bool) (string, string, error) {
+	return "[", closing(some, "") + "]\n", nil
+}
+
+func (jsonReport) separator() int { return len(",") }
+
+// jsonElementIndent is where encoding/json's indenting Encoder puts the elements of a top-level array.
+const jsonElementIndent = "  "
+
+// closing is what an indenting encoder writes between an array's last element, if any, and its closing bracket
+// at indent.
+func closing(some bool, indent string) string {
+	if !some {
+		return ""
 	}
-	return ""
+	return "\n" + indent
 }
 
 // renderJSONElement writes v as encoding/json's indenting Encoder writes an element of an array at indent, after
@@ -180,23 +181,6 @@ func renderJSONElement(b *bytes.Buffer, v any, indent string) error {
 	b.WriteString(",\n" + indent)
 	b.Write(data)
 	return nil
-}
-
-func printCheckResult(w io.Writer, r checkResult) {
-	switch {
-	case !r.Allowed:
-		fmt.Fprintf(w, "%sMachineOSConfig %s: denied\n", r.location(r.Line), r.Name)
-	case len(r.Warnings) > 0:
-		fmt.Fprintf(w, "%sMachineOSConfig %s: admitted, with warnings\n", r.location(r.Line), r.Name)
-	default:
-		fmt.Fprintf(w, "%sMachineOSConfig %s: admitted\n", r.location(r.Line), r.Name)
-	}
-	for _, f := range r.Denials {
-		fmt.Fprintf(w, "  * %s%s\n", r.location(f.Line), f.text())
-	}
-	for _, f := range r.Warnings {
-		fmt.Fprintf(w, "  Warning: %s%s\n", r.location(f.Line), f.text())
-	}
 }
 
 // text is the finding's one-line rendering, "[rule] field: message" (findings.Finding.Text).
@@ -264,13 +248,28 @@ func junitSuiteOf(r checkResult, failOnWarn bool) junitSuite {
 	return suite
 }
 
-// renderJUnitSuite writes suite as encoding/xml's indenting Encoder writes it inside <testsuites>.
-func renderJUnitSuite(b *bytes.Buffer, suite junitSuite) error {
+// junitReport is a test suite per config (junitSuiteOf) in a <testsuites> that totals them.
+type junitReport struct{}
+
+func (junitReport) verdict(b *bytes.Buffer, r checkResult, failOnWarn bool) (reportTotals, error) {
+	suite := junitSuiteOf(r, failOnWarn)
 	b.WriteString("\n")
-	enc := xml.NewEncoder(b)
+	enc := xml.NewEncoder(b) // as an indenting Encoder writes it inside <testsuites>
 	enc.Indent("  ", "  ")
-	return enc.EncodeElement(suite, xml.StartElement{Name: xml.Name{Local: "testsuite"}})
+	return reportTotals{tests: suite.Tests, failures: suite.Failures}, enc.EncodeElement(suite, xml.StartElement{Name: xml.Name{Local: "testsuite"}})
 }
+
+func (junitReport) frame(t reportTotals, some bool) (string, string, error) {
+	var b strings.Builder
+	// <testsuites ...></testsuites>: its start tag heads the report.
+	if err := xml.NewEncoder(&b).Encode(junitSuites{Name: "ocl-guard check", Tests: t.tests, Failures: t.failures}); err != nil {
+		return "", "", err
+	}
+	start := strings.TrimSuffix(b.String(), "</testsuites>")
+	return xml.Header + start, closing(some, "") + "</testsuites>\n", nil
+}
+
+func (junitReport) separator() int { return 0 }
 
 // junitRules are the test cases of one config: the schema, then every rule that ran, or, when the API server would
 // refuse the object, every rule (reported as skipped: no webhook would see it).
@@ -370,6 +369,37 @@ type sarifLogical struct {
 	FullyQualifiedName string `json:"fullyQualifiedName"`
 	Kind               string `json:"kind"`
 }
+
+// sarifReport is one SARIF log: ocl-guard's rules, and a result per denial and warning.
+type sarifReport struct{}
+
+func (sarifReport) verdict(b *bytes.Buffer, r checkResult, _ bool) (reportTotals, error) {
+	var err error
+	for _, f := range r.Denials {
+		err = errors.Join(err, renderJSONElement(b, sarifResultOf(r, f, "error"), sarifResultIndent))
+	}
+	for _, f := range r.Warnings {
+		err = errors.Join(err, renderJSONElement(b, sarifResultOf(r, f, "warning"), sarifResultIndent))
+	}
+	return reportTotals{}, err
+}
+
+// frame is the log encoded with no results, cut where its empty results array opens.
+func (sarifReport) frame(_ reportTotals, some bool) (string, string, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(sarifLogFrame()); err != nil {
+		return "", "", err
+	}
+	before, after, found := strings.Cut(b.String(), `"results": []`)
+	if !found {
+		return "", "", errors.New("SARIF frame: no results array")
+	}
+	return before + `"results": [`, closing(some, strings.TrimSuffix(sarifResultIndent, "  ")) + "]" + after, nil
+}
+
+func (sarifReport) separator() int { return len(",") }
 
 // sarifResultIndent is where encoding/json's indenting Encoder puts the elements of runs[0].results.
 const sarifResultIndent = "        "

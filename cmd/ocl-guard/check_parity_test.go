@@ -85,7 +85,7 @@ func TestCheckParityAcrossWorkers(t *testing.T) {
 	for _, files := range [][]string{{"parity/corpus"}, {generated}} {
 		var first string
 		for _, workers := range []int{1, 2, 8} {
-			output := &checkOutput{format: "json"}
+			output := &checkOutput{format: jsonReport{}}
 			results, err := opts.checkFiles(context.Background(), files, false, workers, output)
 			if err != nil {
 				t.Fatal(err)

@@ -19,11 +19,17 @@ func TestCheckReportThroughTheSpool(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := checkFlags{configSchema: crdschema.MachineOSConfig, env: validators.Env{Actions: settings.ActionFor, Preflight: settings.Preflight.Rules()}}
+	if len(reportFormats) != len(outputFormats) {
+		t.Fatalf("-o lists %v, and %d formats render", outputFormats, len(reportFormats))
+	}
 	for _, format := range outputFormats {
 		t.Run(format, func(t *testing.T) {
+			if reportFormats[format] == nil {
+				t.Fatalf("-o %s renders nothing: add it to reportFormats", format)
+			}
 			report := func(limit int, tmp string) (string, *checkOutput) {
 				t.Setenv("TMPDIR", tmp)
-				out := &checkOutput{format: format, spool: spool{limit: limit}}
+				out := &checkOutput{format: reportFormats[format], spool: spool{limit: limit}}
 				results, err := opts.checkFiles(context.Background(), []string{"parity/corpus"}, false, 0, out)
 				if err != nil {
 					t.Fatal(err)
