@@ -23,15 +23,15 @@ type RuleSource struct {
 
 var _ validators.PartialSource = RuleSource{}
 
-// needs are the objects a rule judges by their existence: without them in the dump, a missing one would read as
-// absent, and the rule would fail or pass on what was merely not gathered.
-var needs = map[validators.RuleID][]gatheredKey{
-	validators.RuleSecretExists:  {{gk: secretGK, namespace: mco.Namespace}},
-	validators.RulePoolExists:    {{gk: mcfgv1.GroupVersion.WithKind("MachineConfigPool").GroupKind()}},
-	validators.RulePrebuiltImage: {{gk: mcfgv1.GroupVersion.WithKind("MachineConfigPool").GroupKind()}},
-	validators.RuleEntitlement: {{gk: secretGK, namespace: mco.EntitlementSecretNamespace},
+// gathered says where the dump keeps each fact the rules read (validators.Reads): without those objects in it, a
+// missing one would read as absent, and the rule would fail or pass on what was merely not gathered.
+var gathered = map[validators.Reads][]gatheredKey{
+	validators.ReadsPool:           {{gk: mcfgv1.GroupVersion.WithKind("MachineConfigPool").GroupKind()}},
+	validators.ReadsRenderedConfig: {{gk: mcfgv1.GroupVersion.WithKind("MachineConfig").GroupKind()}},
+	validators.ReadsSecrets:        {{gk: secretGK, namespace: mco.Namespace}},
+	validators.ReadsEntitlement: {{gk: secretGK, namespace: mco.EntitlementSecretNamespace},
 		{gk: secretGK, namespace: mco.Namespace}, {gk: corev1.SchemeGroupVersion.WithKind("ConfigMap").GroupKind(), namespace: mco.Namespace}},
-	validators.RuleImagePolicy: {{gk: configv1.GroupVersion.WithKind("Image").GroupKind()}},
+	validators.ReadsImagePolicy: {{gk: configv1.GroupVersion.WithKind("Image").GroupKind()}},
 }
 
 var secretGK = schema.GroupKind{Kind: "Secret"}
@@ -42,13 +42,19 @@ func (s RuleSource) NotJudged(rule validators.RuleID) string {
 	if validators.ReadsSecretContent(rule) {
 		return NotJudged + ": it keeps Secrets without their data"
 	}
-	for _, need := range needs[rule] {
-		if !s.Dump.Holds(need.gk, need.namespace) {
-			k, _ := kindOf(need.gk)
-			if need.namespace != "" {
-				return NotJudged + ": it holds no " + k.String() + " of namespace " + need.namespace
+	reads := validators.ReadsOf(rule)
+	for read := validators.Reads(1); read != 0; read <<= 1 {
+		if reads&read == 0 {
+			continue
+		}
+		for _, need := range gathered[read] {
+			if !s.Dump.Holds(need.gk, need.namespace) {
+				k, _ := kindOf(need.gk)
+				if need.namespace != "" {
+					return NotJudged + ": it holds no " + k.String() + " of namespace " + need.namespace
+				}
+				return NotJudged + ": it holds no " + k.String()
 			}
-			return NotJudged + ": it holds no " + k.String()
 		}
 	}
 	return ""

@@ -78,34 +78,60 @@ type Rule struct {
 	// DefaultAction applies when the settings do not name the rule.
 	DefaultAction Action
 	// Summary is a one-line description for docs and --help.
-	Summary  string
+	Summary string
+	// Reads are what the rule judges besides the MachineOSConfig (TestRulesReadOnlyWhatTheyDeclare holds it).
+	Reads    Reads
 	Validate func(ctx context.Context, in *Input) Findings
 }
+
+// Reads are the facts a rule judges by, besides the MachineOSConfig itself: what a source that holds only part of
+// the cluster (a must-gather, PartialSource) must hold for the rule to be judged, and which rules reach the network.
+type Reads uint8
+
+const (
+	// ReadsPool is Facts.Pool: the MachineConfigPool the config names.
+	ReadsPool Reads = 1 << iota
+	// ReadsRenderedConfig is Facts.OSImages: the pool's rendered MachineConfig.
+	ReadsRenderedConfig
+	// ReadsSecrets is whether the Secrets the config names (Facts.Secrets, Facts.ClusterPullSecret) exist.
+	ReadsSecrets
+	// ReadsSecretData is those Secrets' data: credentials, their format, their expiry.
+	ReadsSecretData
+	// ProbesRegistry is a registry asked over the network with those credentials (Input.Prober).
+	ProbesRegistry
+	// ReadsImagePolicy is Facts.ImageConfig and Facts.ClusterImagePolicies.
+	ReadsImagePolicy
+	// ReadsEntitlement is Facts.Entitlement.
+	ReadsEntitlement
+)
+
+// probesWithSecret are the reads of a rule that asks a registry with a Secret's credentials.
+const probesWithSecret = ReadsSecrets | ReadsSecretData | ProbesRegistry
 
 // Stage1Rules lists the MachineOSConfig rules in the order they run and report.
 func Stage1Rules() []Rule {
 	return []Rule{
-		{RulePoolExists, ActionDeny, "spec.machineConfigPool.name names an existing MachineConfigPool", ValidatePoolExists},
-		{RuleBuildNameLength, ActionWarn, "the pool name leaves room for the MCO's build and job names in 63-character labels", ValidateBuildNameLength},
-		{RuleSecretExists, ActionDeny, "the push and base-image pull secrets exist in " + mco.Namespace, ValidateSecretsExist},
-		{RuleSecretFormat, ActionDeny, "those secrets are docker config secrets holding at least one credential", ValidateSecretFormat},
-		{RuleSecretRegistryAuth, ActionDeny, "the push secret holds credentials for the registry of renderedImagePushSpec", ValidateSecretRegistryAuth},
-		{RulePushSpecSyntax, ActionDeny, "renderedImagePushSpec parses as the MCO parses it (distribution reference grammar)", ValidatePushSpecSyntax},
-		{RuleContainerfile, ActionDeny, "each containerFile entry parses as a Containerfile", ValidateContainerfile},
+		{RulePoolExists, ActionDeny, "spec.machineConfigPool.name names an existing MachineConfigPool", ReadsPool, ValidatePoolExists},
+		{RuleBuildNameLength, ActionWarn, "the pool name leaves room for the MCO's build and job names in 63-character labels", 0, ValidateBuildNameLength},
+		{RuleSecretExists, ActionDeny, "the push and base-image pull secrets exist in " + mco.Namespace, ReadsSecrets, ValidateSecretsExist},
+		{RuleSecretFormat, ActionDeny, "those secrets are docker config secrets holding at least one credential", ReadsSecrets | ReadsSecretData, ValidateSecretFormat},
+		{RuleSecretRegistryAuth, ActionDeny, "the push secret holds credentials for the registry of renderedImagePushSpec", ReadsSecrets | ReadsSecretData, ValidateSecretRegistryAuth},
+		{RulePushSpecSyntax, ActionDeny, "renderedImagePushSpec parses as the MCO parses it (distribution reference grammar)", 0, ValidatePushSpecSyntax},
+		{RuleContainerfile, ActionDeny, "each containerFile entry parses as a Containerfile", 0, ValidateContainerfile},
 		// Warn by default: the webhook's network may differ from the build pod's, so "unreachable from here" is a hint.
-		{RulePushSpecReachable, ActionWarn, "the registry of renderedImagePushSpec answers the registry API", ValidatePushSpecReachable},
-		{RulePushSpecPushPermission, ActionDeny, "the push secret's credentials are accepted and grant push on the repository", ValidatePushSpecPushPermission},
+		{RulePushSpecReachable, ActionWarn, "the registry of renderedImagePushSpec answers the registry API", probesWithSecret, ValidatePushSpecReachable},
+		{RulePushSpecPushPermission, ActionDeny, "the push secret's credentials are accepted and grant push on the repository", probesWithSecret, ValidatePushSpecPushPermission},
 		// Warn: the MCO only logs a refused delete when it prunes an image, and many registries do not say.
-		{RulePushSpecDeletePermission, ActionWarn, "the push secret's token grants delete, which the MCO uses to prune old images", ValidatePushSpecDeletePermission},
-		{RulePushSpecECRRepository, ActionWarn, "a push spec on Amazon ECR names an existing repository: ECR does not create one on push", ValidatePushSpecECRRepository},
-		{RulePushSecretLifetime, ActionWarn, "the push secret is not a rotating service-account token and does not expire soon", ValidatePushSecretLifetime},
-		{RuleImagePolicy, ActionWarn, "the nodes' image policy lets them pull the built image", ValidateImagePolicy},
-		{RuleEntitlement, ActionWarn, "package installs have RHEL entitlements or yum repositories to resolve from", ValidateEntitlement},
+		{RulePushSpecDeletePermission, ActionWarn, "the push secret's token grants delete, which the MCO uses to prune old images", probesWithSecret, ValidatePushSpecDeletePermission},
+		{RulePushSpecECRRepository, ActionWarn, "a push spec on Amazon ECR names an existing repository: ECR does not create one on push", probesWithSecret, ValidatePushSpecECRRepository},
+		{RulePushSecretLifetime, ActionWarn, "the push secret is not a rotating service-account token and does not expire soon", ReadsSecrets | ReadsSecretData, ValidatePushSecretLifetime},
+		{RuleImagePolicy, ActionWarn, "the nodes' image policy lets them pull the built image", ReadsImagePolicy, ValidateImagePolicy},
+		{RuleEntitlement, ActionWarn, "package installs have RHEL entitlements or yum repositories to resolve from", ReadsEntitlement, ValidateEntitlement},
 		// Warn until proven in the field: the webhook's network and view of the registry may differ from the build pod's.
-		{RuleBaseImagePull, ActionWarn, "the pool's base OS image can be pulled with the base image pull secret", ValidateBaseImagePull},
-		{RuleContainerfileImages, ActionWarn, "other images the Containerfile pulls are fully qualified and can be pulled", ValidateContainerfileImages},
-		{RulePrebuiltImage, ActionDeny, "the pre-built-image annotation is a digested reference for an existing pool", ValidatePrebuiltImage},
-		{RulePrebuiltImagePull, ActionDeny, "the pre-built image exists and can be pulled with the push secret", ValidatePrebuiltImagePull},
+		{RuleBaseImagePull, ActionWarn, "the pool's base OS image can be pulled with the base image pull secret", ReadsPool | ReadsRenderedConfig | probesWithSecret, ValidateBaseImagePull},
+		{RuleContainerfileImages, ActionWarn, "other images the Containerfile pulls are fully qualified and can be pulled", probesWithSecret, ValidateContainerfileImages},
+		{RulePrebuiltImage, ActionDeny, "the pre-built-image annotation is a digested reference for an existing pool", ReadsPool, ValidatePrebuiltImage},
+		{RulePrebuiltImagePull, ActionDeny, "the pre-built image exists and can be pulled with the push secret", probesWithSecret, ValidatePrebuiltImagePull},
 	}
 }
 
@@ -120,23 +146,23 @@ func RuleIDs() []RuleID {
 
 // ProbesNetwork reports whether a rule talks to something outside the cluster (a registry), which is too costly for
 // requests that cannot be refused anyway.
-func ProbesNetwork(id RuleID) bool { return networkRules[id] }
-
-var networkRules = map[RuleID]bool{
-	RulePushSpecReachable: true, RulePushSpecPushPermission: true, RulePushSpecDeletePermission: true,
-	RuleBaseImagePull: true, RuleContainerfileImages: true, RulePrebuiltImagePull: true, RulePushSpecECRRepository: true,
-}
+func ProbesNetwork(id RuleID) bool { return readsOf(id)&ProbesRegistry != 0 }
 
 // ReadsSecretContent reports whether a rule judges the data of a Secret (credentials, their format, their expiry,
 // or a registry probe made with them), not only whether the Secret exists. A source that holds Secrets without
 // their data, as a must-gather does, cannot judge these (PartialSource).
-func ReadsSecretContent(id RuleID) bool { return secretContentRules[id] }
+func ReadsSecretContent(id RuleID) bool { return readsOf(id)&ReadsSecretData != 0 }
 
-var secretContentRules = map[RuleID]bool{
-	RuleSecretFormat: true, RuleSecretRegistryAuth: true, RulePushSecretLifetime: true,
-	// The registry rules probe with the Secret's credentials: without them a probe is not even attempted.
-	RulePushSpecReachable: true, RulePushSpecPushPermission: true, RulePushSpecDeletePermission: true,
-	RulePushSpecECRRepository: true, RuleBaseImagePull: true, RuleContainerfileImages: true, RulePrebuiltImagePull: true,
+// ReadsOf is what rule id judges by besides the MachineOSConfig; 0 for an unknown rule.
+func ReadsOf(id RuleID) Reads { return readsOf(id) }
+
+func readsOf(id RuleID) Reads {
+	for _, r := range Stage1Rules() {
+		if r.ID == id {
+			return r.Reads
+		}
+	}
+	return 0
 }
 
 // KnownRule reports whether id names a rule.
