@@ -2,12 +2,17 @@ package e2e
 
 import (
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/creack/pty"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gbytes"
@@ -210,6 +215,54 @@ var _ = Describe("ocl-guard status --watch", func() {
 
 		Expect(watch.Process.Signal(os.Interrupt)).To(Succeed())
 		Eventually(exited).WithTimeout(time.Minute).Should(Receive(BeNil()), func() string { return string(out.Contents()) })
+	})
+})
+
+// `status --watch` on a terminal (a pty, as a person's shell gives it): the frame is redrawn in place, moving the
+// cursor up by the rows the last frame took at the terminal's width, which the binary reads from the pty.
+var _ = Describe("ocl-guard status --watch on a terminal", func() {
+	It("redraws the frame in place, counting wrapped lines at the terminal's width", func() {
+		name := uniqueName("watch-tty")
+		pool := newLayeredPool(name, "", 2)
+		build := newBuild(name, pendingStatus())
+		observe(&mcfgv1.MachineOSConfig{ObjectMeta: metav1.ObjectMeta{Name: name}}, build.Name)
+		setPoolStatus(pool, 2, 0, poolCondition(mcfgv1.MachineConfigPoolUpdated, corev1.ConditionFalse, "", ""))
+
+		const columns = 50 // narrower than the frame's longest lines, so that some wrap
+		binary, kubeconfigPath := oclGuardBinary("ocl-guard")
+		watch := exec.Command(binary, "status", name, "--watch", "--probe-registry=false", "--kubeconfig", kubeconfigPath)
+		terminal, err := pty.StartWithSize(watch, &pty.Winsize{Rows: 60, Cols: columns})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() { _ = watch.Process.Kill(); _ = terminal.Close() })
+		out := gbytes.NewBuffer()
+		go func() { _, _ = io.Copy(out, terminal) }() // ends with EIO when the process exits
+		exited := make(chan error, 1)
+		go func() { exited <- watch.Wait() }()
+		screen := func() string { return strings.ReplaceAll(string(out.Contents()), "\r\n", "\n") } // the pty's ONLCR
+
+		Eventually(screen).WithTimeout(time.Minute).Should(ContainSubstring("MachineOSBuild " + build.Name + ": Pending"))
+		setBuildStatus(build, buildingStatus(time.Second))
+		redraw := regexp.MustCompile(`\x1b\[(\d+)F\x1b\[J`)
+		Eventually(screen).WithTimeout(time.Minute).Should(MatchRegexp(redraw.String() + `(?s).*MachineOSBuild ` + build.Name + `: Building`))
+
+		// The first redraw goes back over exactly the rows of the first frame at 50 columns.
+		text := screen()
+		at := redraw.FindStringSubmatchIndex(text)
+		start := strings.Index(text, "ocl-guard status --watch, ") // after the settings line, on stderr
+		Expect(start).To(BeNumerically(">=", 0), text)
+		first := strings.Split(strings.TrimSuffix(text[start:at[0]], "\n"), "\n")
+		wantRows, wrapped := 0, false
+		for _, line := range first {
+			n := utf8.RuneCountInString(line)
+			wantRows += max(1, (n+columns-1)/columns)
+			wrapped = wrapped || n > columns
+		}
+		Expect(wrapped).To(BeTrue(), "no line of the first frame wraps at %d columns:\n%s", columns, text[start:at[0]])
+		Expect(text[at[2]:at[3]]).To(Equal(strconv.Itoa(wantRows)), "the first frame:\n%s", text[start:at[0]])
+		Expect(text).To(MatchRegexp(`rollout  \[-+\] 0/2 nodes updated`))
+
+		Expect(watch.Process.Signal(os.Interrupt)).To(Succeed())
+		Eventually(exited).WithTimeout(time.Minute).Should(Receive(BeNil()), screen)
 	})
 })
 
