@@ -71,7 +71,6 @@ func (r checkResult) location(line int) string {
 
 // checkFlags are the options of one `ocl-guard check` run that shape its verdicts and output.
 type checkFlags struct {
-	output     string
 	failOnWarn bool
 	env        validators.Env
 	// configSchema is crdschema.MachineOSConfig: compiled on first use, which runCheck starts while the first files
@@ -112,7 +111,7 @@ func runCheck(args []string, stdout io.Writer) (int, error) {
 	}
 	settings.Registry.CABundles = append(settings.Registry.CABundles, caBundles...)
 	go func() { _, _ = crdschema.MachineOSConfig() }() // compiled while the files are read; its error is read below
-	opts := checkFlags{output: *output, failOnWarn: *failOn == "warnings", configSchema: crdschema.MachineOSConfig}
+	opts := checkFlags{failOnWarn: *failOn == "warnings", configSchema: crdschema.MachineOSConfig}
 	// Offline, facts come from the files and settings from --settings: the same Env as every other face.
 	opts.env = validators.Env{Actions: settings.ActionFor, Preflight: settings.Preflight.Rules()}
 	if *probe || *live {
