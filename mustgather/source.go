@@ -31,7 +31,8 @@ var gathered = map[validators.Reads][]gatheredKey{
 	validators.ReadsSecrets:        {{gk: secretGK, namespace: mco.Namespace}},
 	validators.ReadsEntitlement: {{gk: secretGK, namespace: mco.EntitlementSecretNamespace},
 		{gk: secretGK, namespace: mco.Namespace}, {gk: corev1.SchemeGroupVersion.WithKind("ConfigMap").GroupKind(), namespace: mco.Namespace}},
-	validators.ReadsImagePolicy: {{gk: configv1.GroupVersion.WithKind("Image").GroupKind()}},
+	validators.ReadsImagePolicy: {{gk: configv1.GroupVersion.WithKind("Image").GroupKind()},
+		{gk: configv1.GroupVersion.WithKind("ClusterImagePolicy").GroupKind()}},
 }
 
 var secretGK = schema.GroupKind{Kind: "Secret"}
