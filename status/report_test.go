@@ -162,6 +162,13 @@ func (c *cluster) runningPod(build string) {
 
 func (c *cluster) reports(t *testing.T, pool string) ([]Report, error) {
 	t.Helper()
+	fc, opts := c.collect(t, pool)
+	return Collect(context.Background(), fc, opts)
+}
+
+// collect is how `ocl-guard status` reads the cluster: a client of c's objects and the options of pool.
+func (c *cluster) collect(t *testing.T, pool string) (client.Client, Options) {
+	t.Helper()
 	scheme, err := app.Scheme()
 	if err != nil {
 		t.Fatal(err)
@@ -169,16 +176,11 @@ func (c *cluster) reports(t *testing.T, pool string) ([]Report, error) {
 	// A cluster with Simple Content Access, as most have: the entitlement the MCO copies into builds exists.
 	entitlement := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: mco.EntitlementSecretNamespace, Name: mco.EntitlementSecretName}}
 	fc := fake.NewClientBuilder().WithScheme(scheme).WithObjects(append(c.objects, entitlement)...).Build()
-	actions := c.actions
-	if actions == nil {
-		actions = config.Defaults().ActionFor
-	}
 	env := app.RuleEnv(config.Defaults(), &lookups.Cluster{Cached: fc, Direct: fc}, nil)
-	env.Actions = actions
-	return Collect(context.Background(), fc, Options{
-		Pool: pool, Env: env,
-		Checker: config.Defaults().Checker, Now: now,
-	})
+	if c.actions != nil {
+		env.Actions = c.actions
+	}
+	return fc, Options{Pool: pool, Env: env, Checker: config.Defaults().Checker, Now: now}
 }
 
 // The push is refused: buildah's words, as in diagnose's PushDenied fixtures.
@@ -369,14 +371,8 @@ func TestReadmeShowsTheFailedBuild(t *testing.T) {
 // snapshots is what `ocl-guard status` gathers of the cluster: the snapshots of pool, which NewReport and Decide read.
 func (c *cluster) snapshots(t *testing.T, pool string) Snapshots {
 	t.Helper()
-	scheme, err := app.Scheme()
-	if err != nil {
-		t.Fatal(err)
-	}
-	entitlement := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: mco.EntitlementSecretNamespace, Name: mco.EntitlementSecretName}}
-	fc := fake.NewClientBuilder().WithScheme(scheme).WithObjects(append(c.objects, entitlement)...).Build()
-	env := app.RuleEnv(config.Defaults(), &lookups.Cluster{Cached: fc, Direct: fc}, nil)
-	snapshots, err := CollectSnapshots(context.Background(), fc, Options{Pool: pool, Env: env, Checker: config.Defaults().Checker, Now: now})
+	fc, opts := c.collect(t, pool)
+	snapshots, err := CollectSnapshots(context.Background(), fc, opts)
 	if err != nil || len(snapshots) != 1 {
 		t.Fatalf("%d snapshots, %v", len(snapshots), err)
 	}

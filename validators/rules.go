@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/ocl-guard/ocl-guard/findings"
 	"github.com/ocl-guard/ocl-guard/mco"
@@ -156,14 +157,17 @@ func ReadsSecretContent(id RuleID) bool { return readsOf(id)&ReadsSecretData != 
 // ReadsOf is what rule id judges by besides the MachineOSConfig; 0 for an unknown rule.
 func ReadsOf(id RuleID) Reads { return readsOf(id) }
 
-func readsOf(id RuleID) Reads {
+func readsOf(id RuleID) Reads { return readsByRule()[id] }
+
+// readsByRule is every rule's Reads, built once: the webhook asks ProbesNetwork of every rule of an unchanged spec,
+// and a must-gather asks ReadsOf of every rule of every config.
+var readsByRule = sync.OnceValue(func() map[RuleID]Reads {
+	reads := map[RuleID]Reads{}
 	for _, r := range Stage1Rules() {
-		if r.ID == id {
-			return r.Reads
-		}
+		reads[r.ID] = r.Reads
 	}
-	return 0
-}
+	return reads
+})
 
 // KnownRule reports whether id names a rule.
 func KnownRule(id RuleID) bool { return slices.Contains(RuleIDs(), id) }

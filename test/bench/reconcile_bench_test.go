@@ -64,9 +64,7 @@ func fill() error {
 	fixture.bed = bed
 	ctx := context.Background()
 	c := bed.Client
-	if err := c.Create(ctx, &mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: pool}, Spec: mcfgv1.MachineConfigPoolSpec{
-		NodeSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"node-role.kubernetes.io/worker": ""}},
-	}}); err != nil {
+	if err := c.Create(ctx, testbed.LayeredPool(pool)); err != nil {
 		return err
 	}
 	if err := createLayeredConfig(ctx, c); err != nil {
@@ -129,23 +127,10 @@ func fill() error {
 
 // createLayeredConfig makes the pool layered: its MachineOSConfig, whose status points at the built image.
 func createLayeredConfig(ctx context.Context, c client.Client) error {
-	if err := c.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: mco.Namespace},
-		Type:       corev1.SecretTypeDockerConfigJson,
-		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"quay.io":{"auth":"cm9ib3Q6cGFzc3dvcmQ="}}}`)},
-	}); err != nil {
+	if err := c.Create(ctx, testbed.PushSecret()); err != nil {
 		return err
 	}
-	mosc := &mcfgv1.MachineOSConfig{
-		ObjectMeta: metav1.ObjectMeta{Name: pool},
-		Spec: mcfgv1.MachineOSConfigSpec{
-			MachineConfigPool:       mcfgv1.MachineConfigPoolReference{Name: pool},
-			ImageBuilder:            mcfgv1.MachineOSImageBuilder{ImageBuilderType: "Job"},
-			BaseImagePullSecret:     &mcfgv1.ImageSecretObjectReference{Name: "push"},
-			RenderedImagePushSecret: mcfgv1.ImageSecretObjectReference{Name: "push"},
-			RenderedImagePushSpec:   "quay.io/acme/os:latest",
-		},
-	}
+	mosc := testbed.LayeredConfig(pool, "")
 	if err := c.Create(ctx, mosc); err != nil {
 		return err
 	}

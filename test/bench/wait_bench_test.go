@@ -20,6 +20,7 @@ import (
 	"github.com/ocl-guard/ocl-guard/lookups"
 	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/status"
+	"github.com/ocl-guard/ocl-guard/test/testbed"
 )
 
 // BenchmarkWaitReaction measures how soon `ocl-guard wait` (status.Wait, as the CLI runs it) ends after the write
@@ -104,22 +105,11 @@ const waitImage = "quay.io/acme/os@sha256:fedcba9876543210fedcba9876543210fedcba
 // almostRolledOut is a pool whose current build succeeded and whose config points at its image, with one of its 2
 // nodes on that image and the pool's status already Updated: only node b's report is missing.
 func almostRolledOut(ctx context.Context, c client.Client, pool string) error {
-	if err := c.Create(ctx, &mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: pool}, Spec: mcfgv1.MachineConfigPoolSpec{
-		NodeSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"node-role.kubernetes.io/" + pool: ""}},
-	}}); err != nil {
+	if err := c.Create(ctx, testbed.LayeredPool(pool)); err != nil {
 		return err
 	}
 	build := pool + "-00112233445566778899aabbccddeeff"
-	mosc := &mcfgv1.MachineOSConfig{
-		ObjectMeta: metav1.ObjectMeta{Name: pool, Annotations: map[string]string{mco.AnnotationCurrentBuild: build}},
-		Spec: mcfgv1.MachineOSConfigSpec{
-			MachineConfigPool:       mcfgv1.MachineConfigPoolReference{Name: pool},
-			ImageBuilder:            mcfgv1.MachineOSImageBuilder{ImageBuilderType: "Job"},
-			BaseImagePullSecret:     &mcfgv1.ImageSecretObjectReference{Name: "push"},
-			RenderedImagePushSecret: mcfgv1.ImageSecretObjectReference{Name: "push"},
-			RenderedImagePushSpec:   "quay.io/acme/os:latest",
-		},
-	}
+	mosc := testbed.LayeredConfig(pool, build)
 	if err := c.Create(ctx, mosc); err != nil {
 		return err
 	}

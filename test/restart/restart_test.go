@@ -18,6 +18,7 @@ import (
 	"github.com/ocl-guard/ocl-guard/lookups"
 	"github.com/ocl-guard/ocl-guard/mco"
 	"github.com/ocl-guard/ocl-guard/status"
+	"github.com/ocl-guard/ocl-guard/test/testbed"
 )
 
 const (
@@ -95,24 +96,9 @@ var _ = Describe("ocl-guard wait", func() {
 // start.
 func seedBuildingPool(c client.Client) time.Time {
 	GinkgoHelper()
-	Expect(c.Create(ctx, &mcfgv1.MachineConfigPool{ObjectMeta: metav1.ObjectMeta{Name: pool}, Spec: mcfgv1.MachineConfigPoolSpec{
-		NodeSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"node-role.kubernetes.io/" + pool: ""}},
-	}})).To(Succeed())
-	Expect(c.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "push", Namespace: mco.Namespace},
-		Type:       corev1.SecretTypeDockerConfigJson,
-		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"quay.io":{"auth":"cm9ib3Q6cGFzc3dvcmQ="}}}`)},
-	})).To(Succeed())
-	mosc := &mcfgv1.MachineOSConfig{
-		ObjectMeta: metav1.ObjectMeta{Name: pool, Annotations: map[string]string{mco.AnnotationCurrentBuild: build}},
-		Spec: mcfgv1.MachineOSConfigSpec{
-			MachineConfigPool:       mcfgv1.MachineConfigPoolReference{Name: pool},
-			ImageBuilder:            mcfgv1.MachineOSImageBuilder{ImageBuilderType: "Job"},
-			BaseImagePullSecret:     &mcfgv1.ImageSecretObjectReference{Name: "push"},
-			RenderedImagePushSecret: mcfgv1.ImageSecretObjectReference{Name: "push"},
-			RenderedImagePushSpec:   "quay.io/acme/os:latest",
-		},
-	}
+	Expect(c.Create(ctx, testbed.LayeredPool(pool))).To(Succeed())
+	Expect(c.Create(ctx, testbed.PushSecret())).To(Succeed())
+	mosc := testbed.LayeredConfig(pool, build)
 	Expect(c.Create(ctx, mosc)).To(Succeed())
 	mosc.Status = mcfgv1.MachineOSConfigStatus{ObservedGeneration: mosc.Generation, CurrentImagePullSpec: oldImage}
 	Expect(c.Status().Update(ctx, mosc)).To(Succeed())
