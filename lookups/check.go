@@ -112,6 +112,7 @@ func CheckConfigs[R any](paths []string, workers int, check ConfigCheck[R]) ([]R
 			if err != nil {
 				err = fmt.Errorf("%s changed while it was being checked: %w", file.name, err)
 			} else {
+				facts.remember(file, contents) // its own Secrets and pools, which the checks below may read, from this read
 				for _, e := range stale {
 					e.result = check(contents.configs[e.index], facts)
 				}

@@ -180,9 +180,7 @@ func (f *Files) factsOf(d definition) *fileFacts {
 		f.changed(d.file, err)
 		return nil
 	}
-	facts := &fileFacts{secrets: contents.secrets, pools: contents.pools}
-	f.cache.Add(d.file, facts)
-	return facts
+	return f.remember(d.file, contents)
 }
 
 // changed records that file, read again, no longer holds what it held: the configs were judged on what it held, so
@@ -346,7 +344,6 @@ func (c *fileContents) add(m *Manifest) error {
 // learn adds the Secrets and pools of one file; a later definition of the same object replaces an earlier one.
 func (f *Files) learn(file *manifestFile, c fileContents) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	define := func(kind factKind, name string, index int) {
 		f.definitions = append(f.definitions, definition{file: file, index: index})
 		f.latest[f.keyLocked(kind, name)] = definitionID(len(f.definitions))
@@ -357,10 +354,22 @@ func (f *Files) learn(file *manifestFile, c fileContents) {
 	for i, p := range c.pools {
 		define(poolFact, p.Name, i)
 	}
+	f.mu.Unlock()
+	f.remember(file, c)
+}
+
+// remember caches the Secrets and pools of file as read, whenever it is read: first by learn, again by a check whose
+// facts left the cache or by the re-check of its configs.
+func (f *Files) remember(file *manifestFile, c fileContents) *fileFacts {
+	f.mu.Lock()
 	if f.cache == nil {
 		f.cache = lru.New(cachedFiles)
 	}
-	f.cache.Add(file, &fileFacts{secrets: c.secrets, pools: c.pools})
+	cache := f.cache
+	f.mu.Unlock()
+	facts := &fileFacts{secrets: c.secrets, pools: c.pools}
+	cache.Add(file, facts)
+	return facts
 }
 
 // err is the first file that could not be read again.
